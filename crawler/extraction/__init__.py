@@ -1,0 +1,1 @@
+"""Pure extraction: from (html, url) to records, with no Scrapy import."""

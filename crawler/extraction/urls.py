@@ -1,0 +1,136 @@
+"""URL classification and canonicalisation for ANTARA sites (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from w3lib.url import url_query_cleaner
+
+from crawler.regions import HOST_ALIASES, Region, region_for_host
+
+# /berita/{id}/{slug} and /amp/berita/{id}/{slug}; the slug may be missing.
+_ARTICLE_PATH = re.compile(r"^/(?:amp/)?berita/(\d{1,12})(?:/([^/?#]*))?/?$", re.IGNORECASE)
+_NON_ARTICLE = re.compile(r"^/(?:amp/)?(foto|video|infografis)/", re.IGNORECASE)
+_LIST_PATH = re.compile(r"^/terkini(?:/(\d{1,6}))?/?$", re.IGNORECASE)
+
+#: Tracking parameters stripped from every URL the crawler requests.
+TRACKING_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "fbclid", "gclid")
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """What an article URL says: which site, which article."""
+
+    region: Region
+    article_id: int
+    slug: str
+
+    @property
+    def host(self) -> str:
+        return self.region.host
+
+    @property
+    def url(self) -> str:
+        """Canonical URL: https, lowercase host, ``/berita/{id}/{slug}``, no query, never AMP."""
+        path = f"/berita/{self.article_id}/{self.slug}" if self.slug else f"/berita/{self.article_id}"
+        return f"https://{self.region.host}{path}"
+
+
+def host_of(url: str) -> str:
+    """Lowercase host of ``url`` with aliases resolved ('' when there is none)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return ""
+    return HOST_ALIASES.get(host, host)
+
+
+def is_antara_host(url: str) -> bool:
+    """True when ``url`` is http(s) on a known ANTARA news host (not img./cdn./video., not look-alikes)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or parts.username or parts.password:
+        return False
+    if port not in (None, 80, 443):
+        return False
+    return region_for_host(parts.hostname or "") is not None
+
+
+def parse_article_url(url: str, base: str | None = None) -> ArticleRef | None:
+    """The article an URL points at, or None when it is not an ANTARA article URL.
+
+    ``base`` resolves relative links. Query strings, fragments, ``http``, upper-case hosts,
+    the ``kalut`` alias and the AMP form all lead to the same :class:`ArticleRef`.
+    """
+    if base is not None:
+        url = urljoin(base, url.strip())
+    if not is_antara_host(url):
+        return None
+    parts = urlsplit(url)
+    match = _ARTICLE_PATH.match(parts.path)
+    if not match:
+        return None
+    region = region_for_host(parts.hostname or "")
+    assert region is not None  # is_antara_host checked it
+    return ArticleRef(region=region, article_id=int(match.group(1)), slug=(match.group(2) or "").lower())
+
+
+def canonical_article_url(url: str, base: str | None = None) -> str | None:
+    """Canonical form of an article URL, or None when ``url`` is not an article URL."""
+    ref = parse_article_url(url, base)
+    return ref.url if ref else None
+
+
+def classify_url(url: str) -> str:
+    """Kind of page behind ``url``.
+
+    One of ``article``, ``list``, ``photo``, ``video``, ``infographic``, ``tag``, ``search``,
+    ``rss``, ``robots``, ``other`` (an ANTARA page of another kind) or ``offsite``.
+    """
+    if not is_antara_host(url):
+        return "offsite"
+    path = urlsplit(url).path or "/"
+    if _ARTICLE_PATH.match(path):
+        return "article"
+    non_article = _NON_ARTICLE.match(path)
+    if non_article:
+        return {"foto": "photo", "video": "video", "infografis": "infographic"}[non_article.group(1).lower()]
+    lower = path.lower()
+    if _LIST_PATH.match(path):
+        return "list"
+    if lower.startswith("/tag/"):
+        return "tag"
+    if lower.startswith(("/search", "/cari")):
+        return "search"
+    if lower.startswith("/rss/"):
+        return "rss"
+    if lower == "/robots.txt":
+        return "robots"
+    return "other"
+
+
+def clean_url(url: str, base: str | None = None) -> str:
+    """Absolute URL with tracking parameters and the fragment removed (host lower-cased)."""
+    if base is not None:
+        url = urljoin(base, url.strip())
+    url = url_query_cleaner(url, TRACKING_PARAMS, remove=True, keep_fragments=False)
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def list_page_url(region: Region, page: int) -> str:
+    """URL of the ``page``-th latest-news page of ``region`` (1 is ``/terkini``)."""
+    return f"https://{region.host}/terkini" if page <= 1 else f"https://{region.host}/terkini/{page}"
+
+
+def list_page_number(url: str) -> int | None:
+    """Page number of a ``/terkini[/n]`` URL, or None."""
+    match = _LIST_PATH.match(urlsplit(url).path or "/")
+    if not match:
+        return None
+    return int(match.group(1) or 1)

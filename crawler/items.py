@@ -1,0 +1,86 @@
+"""The records the crawler produces, documented field by field (no Scrapy import needed)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Link:
+    """A link found inside an article body."""
+
+    url: str  #: canonical article URL of the target (see :class:`Article.url`)
+    anchor_text: str  #: the link's visible text, whitespace folded
+    kind: str = "baca_juga"  #: ``baca_juga`` for "Baca juga:" read-also links
+
+
+@dataclass
+class Article:
+    """One news article, normalised. Every string is whitespace-folded unless said otherwise."""
+
+    #: canonical URL: https, lowercase host, ``/berita/{id}/{slug}``, no query or fragment, never AMP
+    url: str
+    #: host the article belongs to, lowercase, e.g. ``kalteng.antaranews.com``
+    site: str
+    #: region slug from the registry, e.g. ``kalteng``; ``nasional`` for www.antaranews.com
+    region: str
+    #: numeric article id, unique within ``site``
+    article_id: int
+    #: headline as printed in the article's h1 (falls back to og:title, then <title> minus the site suffix)
+    title: str
+    #: plain-text body: paragraphs separated by one blank line; the first paragraph keeps its dateline
+    #: prefix ("Palangka Raya (ANTARA) - ..."); no "Baca juga" lines, credits, scripts or the AI notice
+    body: str
+    #: publication time, ISO 8601 with the local offset, e.g. ``2022-10-20T15:02:00+07:00``
+    published_at: str
+    #: the publication date exactly as the page printed it, e.g. ``Kamis, 20 Oktober 2022 15:02 WIB``
+    published_at_raw: str
+    #: meta description (or the first paragraph, shortened, when the page has none)
+    summary: str | None = None
+    #: city of the dateline, e.g. ``Palangka Raya``; None when the body has no dateline
+    dateline: str | None = None
+    #: reporter ("Pewarta") name(s) as printed, comma-separated when several
+    reporter: str | None = None
+    #: editor name as printed
+    editor: str | None = None
+    #: section / category name, e.g. ``Umum``
+    category: str | None = None
+    #: tags, in page order, without duplicates
+    tags: list[str] = field(default_factory=list)
+    #: absolute URL of the lead image (the real one from data-src, never the no-image placeholder)
+    image_url: str | None = None
+    #: lead image caption including its photo credit
+    image_caption: str | None = None
+    #: number of whitespace-separated words in ``body``
+    word_count: int = 0
+    #: sha256 hex digest of title + "\n\n" + body, to notice changed content
+    content_hash: str = ""
+    #: page template the record was extracted from: ``old`` or ``new``
+    template: str = "old"
+    #: "Baca juga" links in the body, in page order, targets canonical, no duplicates
+    links: list[Link] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ListEntry:
+    """One article teaser on a list page."""
+
+    url: str  #: canonical article URL
+    title: str | None = None
+    #: ISO 8601 with offset when the list printed a date (relative dates resolved against ``now``)
+    published_at: str | None = None
+
+
+@dataclass
+class CrawlError:
+    """A page the crawler could not turn into a record; stored in ``crawl_errors``."""
+
+    url: str  #: the URL as requested (real host, never the mirror)
+    reason: str  #: a short machine-readable code, e.g. ``http_404``, ``missing_title``, ``timeout``
+    status: int | None = None  #: HTTP status when there was a response
+    detail: str = ""  #: one human-readable sentence saying what went wrong
+    referer: str | None = None  #: the page that linked to ``url``
