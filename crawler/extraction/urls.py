@@ -11,9 +11,9 @@ from w3lib.url import url_query_cleaner
 from crawler.regions import HOST_ALIASES, Region, region_for_host
 
 # /berita/{id}/{slug} and /amp/berita/{id}/{slug}; the slug may be missing.
-_ARTICLE_PATH = re.compile(r"^/(?:amp/)?berita/(\d{1,12})(?:/([^/?#]*))?/?$", re.IGNORECASE)
+_ARTICLE_PATH = re.compile(r"^/(?:amp/)?berita/([0-9]{1,12})(?:/([^/?#]*))?/?$", re.IGNORECASE)
 _NON_ARTICLE = re.compile(r"^/(?:amp/)?(foto|video|infografis)/", re.IGNORECASE)
-_LIST_PATH = re.compile(r"^/terkini(?:/(\d{1,6}))?/?$", re.IGNORECASE)
+_LIST_PATH = re.compile(r"^/terkini(?:/([0-9]{1,6}))?/?$", re.IGNORECASE)
 
 #: Tracking parameters stripped from every URL the crawler requests.
 TRACKING_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "fbclid", "gclid")
@@ -67,8 +67,10 @@ def parse_article_url(url: str, base: str | None = None) -> ArticleRef | None:
     ``base`` resolves relative links. Query strings, fragments, ``http``, upper-case hosts,
     the ``kalut`` alias and the AMP form all lead to the same :class:`ArticleRef`.
     """
-    if base is not None:
-        url = urljoin(base, url.strip())
+    try:
+        url = urljoin(base, url.strip()) if base is not None else url.strip()
+    except ValueError:  # e.g. an unclosed IPv6 bracket in a scraped href
+        return None
     if not is_antara_host(url):
         return None
     parts = urlsplit(url)

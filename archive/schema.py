@@ -1,0 +1,123 @@
+"""Table definitions of the archive; names are fixed because users query them in Datasette."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+ARTICLE_COLUMNS: dict[str, type] = {
+    "url": str,
+    "site": str,
+    "region": str,
+    "article_id": int,
+    "title": str,
+    "summary": str,
+    "body": str,
+    "published_at": str,
+    "published_at_raw": str,
+    "dateline": str,
+    "reporter": str,
+    "editor": str,
+    "category": str,
+    "tags": str,
+    "image_url": str,
+    "image_caption": str,
+    "word_count": int,
+    "content_hash": str,
+    "template": str,
+    "first_seen_at": str,
+    "last_seen_at": str,
+    "last_run_id": int,
+}
+
+
+def create(db: sqlite_utils.Database) -> None:
+    """Create every table, index, foreign key and the FTS index that do not exist yet."""
+    if "regions" not in db.table_names():
+        db["regions"].create(
+            {"slug": str, "host": str, "name": str, "time_zone": str, "utc_offset": str},
+            pk="slug",
+        )
+        db["regions"].create_index(["host"], unique=True)
+    if "crawl_runs" not in db.table_names():
+        db["crawl_runs"].create(
+            {
+                "id": int,
+                "started_at": str,
+                "finished_at": str,
+                "outcome": str,
+                "finish_reason": str,
+                "arguments": str,
+                "regions": str,
+                "pages_fetched": int,
+                "articles_new": int,
+                "articles_updated": int,
+                "articles_unchanged": int,
+                "errors": int,
+                "elapsed_seconds": float,
+                "crawler_version": str,
+            },
+            pk="id",
+        )
+    if "articles" not in db.table_names():
+        db["articles"].create(
+            ARTICLE_COLUMNS,
+            pk="url",
+            not_null={"site", "region", "article_id", "title", "body", "published_at"},
+            foreign_keys=[("region", "regions", "slug"), ("last_run_id", "crawl_runs", "id")],
+        )
+        articles = db["articles"]
+        articles.create_index(["site", "article_id"], unique=True)
+        articles.create_index(["published_at"])
+        articles.create_index(["region", "published_at"])
+        articles.create_index(["category"])
+        articles.enable_fts(["title", "body"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+    if "tags" not in db.table_names():
+        db["tags"].create({"id": int, "name": str}, pk="id", not_null={"name"})
+        db["tags"].create_index(["name"], unique=True)
+    if "article_tags" not in db.table_names():
+        db["article_tags"].create(
+            {"article_url": str, "tag_id": int},
+            pk=("article_url", "tag_id"),
+            foreign_keys=[("article_url", "articles", "url"), ("tag_id", "tags", "id")],
+        )
+        db["article_tags"].create_index(["tag_id"])
+    if "links" not in db.table_names():
+        db["links"].create(
+            {
+                "source_url": str,
+                "target_url": str,
+                "anchor_text": str,
+                "kind": str,
+                "target_site": str,
+                "target_article_id": int,
+                "position": int,
+            },
+            pk=("source_url", "target_url", "kind"),
+            foreign_keys=[("source_url", "articles", "url")],
+        )
+        db["links"].create_index(["target_url"])
+        db["links"].create_index(["target_site", "target_article_id"])
+    if "crawl_errors" not in db.table_names():
+        db["crawl_errors"].create(
+            {
+                "id": int,
+                "run_id": int,
+                "url": str,
+                "status": int,
+                "reason": str,
+                "detail": str,
+                "referer": str,
+                "occurred_at": str,
+            },
+            pk="id",
+            not_null={"url", "reason"},
+            foreign_keys=[("run_id", "crawl_runs", "id")],
+        )
+        db["crawl_errors"].create_index(["run_id"])
+        db["crawl_errors"].create_index(["reason"])
+        db["crawl_errors"].create_index(["url"])
+    if "archive_meta" not in db.table_names():
+        db["archive_meta"].create({"key": str, "value": str}, pk="key")
+        db["archive_meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})

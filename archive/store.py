@@ -1,0 +1,223 @@
+"""Archive: open the SQLite file, record runs and errors, upsert articles with their tags and links."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlite_utils
+
+from archive import schema
+
+Outcome = Literal["new", "updated", "unchanged"]
+
+
+class ArchiveError(Exception):
+    """The archive file cannot be opened or written (bad path, not SQLite, locked, disk full)."""
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    url: str
+    outcome: Outcome
+
+
+def utc_now() -> str:
+    """Current time as ISO 8601 UTC with seconds, e.g. ``2026-11-28T06:42:47+00:00``."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class Archive:
+    """A SQLite archive file. Every write method commits its own transaction."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if self.path.parent and not self.path.parent.exists():
+            raise ArchiveError(f"folder {self.path.parent} does not exist")
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=30)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            with self.db.conn:
+                schema.create(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"cannot use {self.path} as an archive: {exc}") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- regions ---------------------------------------------------------------------------
+    def sync_regions(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Insert or refresh the region registry rows (slug, host, name, time_zone, utc_offset)."""
+        with self.db.conn:
+            self.db["regions"].upsert_all([dict(r) for r in rows], pk="slug")
+
+    # -- runs ------------------------------------------------------------------------------
+    def start_run(self, arguments: Mapping[str, Any], regions: Sequence[str], version: str) -> int:
+        """Record the start of a crawl and return its run id."""
+        with self.db.conn:
+            table = self.db["crawl_runs"]
+            table.insert(
+                {
+                    "started_at": utc_now(),
+                    "outcome": "running",
+                    "arguments": json.dumps(dict(arguments), ensure_ascii=False, sort_keys=True),
+                    "regions": json.dumps(list(regions)),
+                    "pages_fetched": 0,
+                    "articles_new": 0,
+                    "articles_updated": 0,
+                    "articles_unchanged": 0,
+                    "errors": 0,
+                    "crawler_version": version,
+                }
+            )
+            return int(table.last_pk)  # type: ignore[arg-type]
+
+    def finish_run(self, run_id: int, outcome: str, finish_reason: str, counts: Mapping[str, Any]) -> None:
+        """Store a run's end, its outcome (finished, interrupted, failed) and its counts."""
+        allowed = {"pages_fetched", "articles_new", "articles_updated", "articles_unchanged", "errors", "elapsed_seconds"}
+        values = {k: v for k, v in counts.items() if k in allowed}
+        values.update({"finished_at": utc_now(), "outcome": outcome, "finish_reason": finish_reason})
+        with self.db.conn:
+            self.db["crawl_runs"].update(run_id, values)
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        return dict(self.db["crawl_runs"].get(run_id))
+
+    # -- errors ----------------------------------------------------------------------------
+    def record_error(
+        self,
+        run_id: int | None,
+        url: str,
+        reason: str,
+        status: int | None = None,
+        detail: str = "",
+        referer: str | None = None,
+    ) -> None:
+        """Store one page that could not be archived, with a specific reason."""
+        with self.db.conn:
+            self.db["crawl_errors"].insert(
+                {
+                    "run_id": run_id,
+                    "url": url,
+                    "status": status,
+                    "reason": reason,
+                    "detail": detail,
+                    "referer": referer,
+                    "occurred_at": utc_now(),
+                }
+            )
+
+    # -- articles --------------------------------------------------------------------------
+    def upsert_article(self, record: Mapping[str, Any], run_id: int | None = None) -> UpsertResult:
+        """Insert or update one article (keyed by site + article_id) with its tags and links.
+
+        ``record`` has the fields of ``crawler.items.Article`` (``tags`` a list of names,
+        ``links`` a list of mappings with url, anchor_text, kind). ``first_seen_at`` is kept
+        on updates, ``last_seen_at`` moves; the outcome says whether the content changed.
+        """
+        now = utc_now()
+        row = {k: record.get(k) for k in schema.ARTICLE_COLUMNS if k in record}
+        tags = _unique(str(t) for t in record.get("tags") or [])
+        row["tags"] = json.dumps(tags, ensure_ascii=False)
+        row["last_seen_at"] = now
+        row["last_run_id"] = run_id
+        links = list(record.get("links") or [])
+        try:
+            with self.db.conn:
+                existing = self._find(row["site"], row["article_id"])
+                if existing is None:
+                    row["first_seen_at"] = now
+                    self.db["articles"].insert(row)
+                    outcome: Outcome = "new"
+                else:
+                    old_url, old_hash = existing
+                    if old_url != row["url"]:
+                        self._forget_children(old_url)
+                        self.db.execute("UPDATE articles SET url = ? WHERE url = ?", [row["url"], old_url])
+                    row.pop("first_seen_at", None)
+                    self.db["articles"].update(row["url"], row)
+                    outcome = "unchanged" if old_hash == row.get("content_hash") else "updated"
+                self._write_tags(row["url"], tags)
+                self._write_links(row["url"], links)
+        except sqlite3.OperationalError as exc:
+            raise ArchiveError(f"cannot write {row.get('url')} to {self.path}: {exc}") from exc
+        return UpsertResult(row["url"], outcome)
+
+    def _find(self, site: str, article_id: int) -> tuple[str, str] | None:
+        found = self.db.execute(
+            "SELECT url, content_hash FROM articles WHERE site = ? AND article_id = ?", [site, article_id]
+        ).fetchone()
+        return (found[0], found[1]) if found else None
+
+    def _forget_children(self, url: str) -> None:
+        self.db.execute("DELETE FROM article_tags WHERE article_url = ?", [url])
+        self.db.execute("DELETE FROM links WHERE source_url = ?", [url])
+
+    def _write_tags(self, url: str, tags: list[str]) -> None:
+        self.db.execute("DELETE FROM article_tags WHERE article_url = ?", [url])
+        rows = []
+        for name in tags:
+            tag_id = self.db["tags"].lookup({"name": name})
+            rows.append({"article_url": url, "tag_id": tag_id})
+        if rows:
+            self.db["article_tags"].insert_all(rows, ignore=True)
+
+    def _write_links(self, url: str, links: list[Mapping[str, Any]]) -> None:
+        self.db.execute("DELETE FROM links WHERE source_url = ?", [url])
+        rows = []
+        for position, link in enumerate(links):
+            target = str(link["url"])
+            site, article_id = _site_and_id(target)
+            rows.append(
+                {
+                    "source_url": url,
+                    "target_url": target,
+                    "anchor_text": link.get("anchor_text"),
+                    "kind": link.get("kind") or "baca_juga",
+                    "target_site": site,
+                    "target_article_id": article_id,
+                    "position": position,
+                }
+            )
+        if rows:
+            self.db["links"].insert_all(rows, ignore=True)
+
+    # -- reading ---------------------------------------------------------------------------
+    def count(self, table: str) -> int:
+        return self.db[table].count
+
+    def has_article(self, site: str, article_id: int) -> bool:
+        return self._find(site, article_id) is not None
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for v in values:
+        v = v.strip()
+        if v and v.lower() not in {s.lower() for s in seen}:
+            seen[v] = None
+    return list(seen)
+
+
+def _site_and_id(url: str) -> tuple[str | None, int | None]:
+    """Host and numeric id of a canonical ``https://host/berita/{id}/...`` URL."""
+    rest = url.split("://", 1)[-1]
+    host, _, path = rest.partition("/")
+    parts = path.split("/")
+    if len(parts) >= 2 and parts[0] == "berita" and parts[1].isdigit():
+        return host, int(parts[1])
+    return host or None, None

@@ -1,0 +1,5 @@
+"""``python -m crawler`` runs the ``antara`` command line."""
+
+from crawler.cli import main
+
+main()

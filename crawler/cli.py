@@ -1,0 +1,165 @@
+"""The ``antara`` command line: one group, a subcommand per capability."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from crawler import __version__
+from crawler.options import CrawlOptions, OptionError
+
+
+class AntaraGroup(click.Group):
+    """A click group whose user errors are one line on stderr and exit code 2, never a traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            click.echo(f"antara: error: {exc.format_message()}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"antara: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("antara: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=AntaraGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="antara")
+def cli() -> None:
+    """Crawl ANTARA news sites into a searchable SQLite archive."""
+
+
+def _settings_pairs(values: tuple[str, ...]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        name, sep, setting = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{value!r} is not NAME=VALUE", param_hint="'--set'")
+        pairs[name.strip()] = setting
+    return pairs
+
+
+def _check_mirror(mirror: str) -> str:
+    parts = urlsplit(mirror)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"{mirror!r} is not an http(s) URL such as http://127.0.0.1:8080", param_hint="'--mirror'")
+    return mirror.rstrip("/")
+
+
+@cli.command()
+@click.option("--region", "regions", multiple=True, metavar="SLUG[,SLUG]", help="Region slug(s); repeatable, comma-separated.")
+@click.option("--all-regions", is_flag=True, help="Crawl every site in the registry (35 hosts).")
+@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="Archive SQLite file.")
+@click.option("--max-pages", default="3", show_default=True, help="Latest-news pages per region.")
+@click.option("--since", default=None, metavar="DATE", help="Skip articles older than this (YYYY-MM-DD or ISO time).")
+@click.option("--follow-depth", default="2", show_default=True, help="Hops of 'Baca juga' links to follow.")
+@click.option("--mirror", default=None, metavar="URL", help="Fetch https://HOST/PATH from URL/HOST/PATH instead.")
+@click.option("--delay", type=click.FloatRange(min=0), default=None, help="Seconds between requests to one host [1.0]; 0 turns throttling off.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None, help="Parallel requests per host [1].")
+@click.option("-s", "--set", "extra", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
+@click.option("--log-level", default="WARNING", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
+@click.option("--demo", is_flag=True, help="Crawl the bundled sample site on loopback instead of the live sites.")
+def crawl(
+    regions: tuple[str, ...],
+    all_regions: bool,
+    db: str,
+    max_pages: str,
+    since: str | None,
+    follow_depth: str,
+    mirror: str | None,
+    delay: float | None,
+    concurrency: int | None,
+    extra: tuple[str, ...],
+    log_level: str,
+    quiet: bool,
+    demo: bool,
+) -> None:
+    """Crawl the latest news of REGIONs into the archive, following "Baca juga" links.
+
+    \b
+    Examples:
+      antara crawl --region kalteng,kalsel --db archive.db
+      antara crawl --all-regions --since 2026-11-01
+      antara crawl --region kalteng --mirror http://127.0.0.1:8080 --delay 0
+      antara crawl --region kalteng --demo
+    """
+    try:
+        options = CrawlOptions.parse(list(regions), max_pages, follow_depth, since, all_regions)
+    except OptionError as exc:
+        raise click.UsageError(str(exc)) from None
+    settings_override = _settings_pairs(extra)
+    if mirror and demo:
+        raise click.UsageError("--demo serves its own mirror; drop --mirror")
+    if mirror:
+        settings_override["ANTARA_MIRROR"] = _check_mirror(mirror)
+    from crawler.run import run_crawl
+
+    server = None
+    if demo:
+        server = _start_demo_site()
+        settings_override["ANTARA_MIRROR"] = f"http://127.0.0.1:{server.port}"
+        delay = 0.0 if delay is None else delay
+        concurrency = 4 if concurrency is None else concurrency
+    try:
+        code = run_crawl(
+            options, db, settings_override, delay=delay, concurrency=concurrency,
+            log_level=log_level.upper(), progress=not quiet,
+        )
+    finally:
+        if server is not None:
+            server.shutdown()
+    sys.exit(code)
+
+
+def _start_demo_site() -> Any:
+    """Serve the sample site (2,000 articles, seed 1) on a free loopback port in a thread."""
+    import threading
+
+    from crawler.samplesite import SampleSite, make_server
+
+    server = make_server(SampleSite(articles=2000, seed=1), host="127.0.0.1", port=0)
+    threading.Thread(target=server.serve_forever, name="sample-site", daemon=True).start()
+    click.echo(f"Demo: serving the sample site on http://127.0.0.1:{server.port}/ (not the live sites)", err=True)
+    return server
+
+
+@cli.command("sample-site")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it on loopback).")
+@click.option("--articles", type=click.IntRange(min=1), default=2000, show_default=True, help="Articles across all sites.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None, help="Append one line per request here.")
+def sample_site(port: int, host: str, articles: int, seed: int, log_path: str | None) -> None:
+    """Serve a deterministic synthetic ANTARA network for tests, demos and benchmarks.
+
+    Every host is served under http://HOST:PORT/{host}/..., the layout --mirror expects.
+
+    \b
+    Example:
+      antara sample-site --port 8080 --articles 5000 &
+      antara crawl --region kalteng --mirror http://127.0.0.1:8080 --delay 0
+      antara crawl --region kalteng --demo
+    """
+    from crawler.samplesite import serve
+
+    try:
+        serve(port=port, articles=articles, seed=seed, host=host, log_path=log_path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        pass
+
+
+def main() -> None:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    cli(prog_name="antara")

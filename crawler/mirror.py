@@ -1,0 +1,41 @@
+"""Mirror mode: fetch ``https://{host}{path}`` from ``{ANTARA_MIRROR}/{host}{path}`` while everyone sees the real URL."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+
+from crawler.extraction.urls import host_of, is_antara_host
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+
+def mirror_url(mirror: str, url: str) -> str:
+    """The URL on ``mirror`` that serves ``url``: ``{mirror}/{host}{path}?{query}``."""
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{mirror.rstrip('/')}/{host_of(url)}{parts.path or '/'}{query}"
+
+
+class MirrorDownloadHandler(HTTP11DownloadHandler):
+    """HTTP(S) download handler that sends requests for ANTARA hosts to the mirror, if one is set.
+
+    Rewriting happens below every middleware, so robots.txt, the dupefilter, download slots
+    (politeness per real host), redirects, the spider and the pipelines all see real URLs.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.mirror: str = crawler.settings.get("ANTARA_MIRROR") or ""
+
+    async def download_request(self, request: Request) -> Response:
+        if not self.mirror or not is_antara_host(request.url):
+            return await super().download_request(request)
+        mirrored = request.replace(url=mirror_url(self.mirror, request.url))
+        response = await super().download_request(mirrored)
+        return response.replace(url=request.url, request=request)

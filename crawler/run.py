@@ -1,0 +1,98 @@
+"""Run one crawl in-process with the project's Scrapy settings and print its summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+
+from archive import Archive, ArchiveError
+from crawler.options import CrawlOptions
+
+
+def build_settings(
+    db: str,
+    overrides: dict[str, Any],
+    delay: float | None = None,
+    concurrency: int | None = None,
+    log_level: str = "WARNING",
+    progress: bool = True,
+) -> Any:
+    """The project's settings with the command line's choices applied on top."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    chosen: dict[str, Any] = {"ARCHIVE_DB": db, "LOG_LEVEL": log_level, "ANTARA_PROGRESS": progress}
+    if delay is not None:
+        chosen["DOWNLOAD_DELAY"] = delay
+        chosen["AUTOTHROTTLE_START_DELAY"] = delay
+        if delay == 0:
+            chosen["AUTOTHROTTLE_ENABLED"] = False
+            chosen["RANDOMIZE_DOWNLOAD_DELAY"] = False
+    if concurrency is not None:
+        chosen["CONCURRENT_REQUESTS_PER_DOMAIN"] = concurrency
+        chosen["AUTOTHROTTLE_TARGET_CONCURRENCY"] = float(concurrency)
+    chosen.update(overrides)
+    settings.setdict(chosen, priority="cmdline")
+    return settings
+
+
+def summary(stats: dict[str, Any], db: str) -> str:
+    get = stats.get
+    elapsed = get("elapsed_time_seconds", 0.0) or 0.0
+    return (
+        f"Crawl {get('finish_reason', 'ended')} in {elapsed:.1f}s: {get('downloader/response_count', 0)} pages fetched, "
+        f"{get('archive/articles_new', 0)} articles new, {get('archive/articles_updated', 0)} updated, "
+        f"{get('archive/articles_unchanged', 0)} unchanged, {get('archive/errors', 0)} errors "
+        f"-> {db} (run {get('archive/run_id', '?')})"
+    )
+
+
+def run_crawl(
+    options: CrawlOptions,
+    db: str,
+    overrides: dict[str, Any],
+    delay: float | None = None,
+    concurrency: int | None = None,
+    log_level: str = "WARNING",
+    progress: bool = True,
+) -> int:
+    """Crawl, print a summary line, and return the exit code (0 finished, 1 failed, 130 interrupted)."""
+    try:
+        Archive(db).close()  # fail fast, before any request, on a bad archive path
+    except ArchiveError as exc:
+        print(f"antara: error: {exc}", file=sys.stderr)
+        return 2
+    settings = build_settings(db, overrides, delay, concurrency, log_level, progress)
+    from spiders.antara import AntaraSpider
+
+    regions = ", ".join(r.slug for r in options.regions)
+    mirror = settings.get("ANTARA_MIRROR")
+    print(
+        f"Crawling {regions} (max {options.max_pages} pages, follow depth {options.follow_depth}"
+        f"{', since ' + options.since.text if options.since else ''}) into {db}"
+        f"{' via mirror ' + mirror if mirror else ''}",
+        file=sys.stderr,
+    )
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(AntaraSpider)
+    process.crawl(
+        crawler,
+        regions=[r.slug for r in options.regions],
+        max_pages=options.max_pages,
+        follow_depth=options.follow_depth,
+        since=options.since.text if options.since else None,
+    )
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    print(summary(stats, db))
+    fatal = stats.get("archive/fatal")
+    if fatal:
+        print(f"antara: error: {fatal}", file=sys.stderr)
+        return 1
+    reason = stats.get("finish_reason", "")
+    if reason == "shutdown":
+        return 130
+    return 0 if reason == "finished" or str(reason).startswith("closespider") else 1

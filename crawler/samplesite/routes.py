@@ -1,0 +1,102 @@
+"""Map a mirror request path ``/{host}{path}?{query}`` to the sample site's response."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from crawler.regions import Region, region_for_host
+from crawler.samplesite import render
+from crawler.samplesite.model import SampleSite, slugify
+from crawler.samplesite.words import TAGS
+
+HTML = "text/html; charset=utf-8"
+RSS = "application/rss+xml; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+
+_TERKINI = re.compile(r"^/terkini(?:/(\d{1,6}))?$")
+_ARTICLE = re.compile(r"^/(amp/)?berita/(\d{1,12})(?:/[^/]*)?$")
+_TAG = re.compile(r"^/tag/([a-z0-9-]+)(?:/(\d{1,6}))?$")
+_MEDIA = re.compile(r"^/(foto|video|infografis)/(\d{1,12})(?:/[^/]*)?$")
+_TAG_NAMES = {slugify(t): t for t in TAGS}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One response: status, Content-Type and the encoded body."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+NOT_FOUND = Page(404, HTML, render.NOT_FOUND_HTML.encode())
+SERVER_ERROR = Page(500, HTML, render.SERVER_ERROR_HTML.encode())
+
+
+def _html(text: str) -> Page:
+    return Page(200, HTML, text.encode())
+
+
+class Router:
+    """Answers mirror paths for one :class:`SampleSite`; keeps a bounded cache of rendered pages."""
+
+    def __init__(self, site: SampleSite, cache_size: int = 512) -> None:
+        self.site = site
+        self._cached = lru_cache(maxsize=cache_size)(self._route)
+
+    def get(self, target: str) -> Page:
+        """The response to ``target`` (``/{host}{path}[?query]``); the query never changes the page."""
+        path = target.split("?", 1)[0].split("#", 1)[0]
+        return self._cached(path)
+
+    def _route(self, path: str) -> Page:
+        if path in ("", "/"):
+            return _html(render.index(self.site))
+        host, _, rest = path[1:].partition("/")
+        region = region_for_host(host)
+        if region is None:
+            return NOT_FOUND
+        rest = "/" + rest
+        if len(rest) > 1:
+            rest = rest.rstrip("/")
+        return self._region_page(region, rest)
+
+    def _region_page(self, region: Region, path: str) -> Page:
+        site = self.site
+        if path == "/":
+            return _html(render.home(site, region))
+        if path == "/robots.txt":
+            return Page(200, TEXT, render.ROBOTS_TXT.encode())
+        if path == "/rss/terkini.xml":
+            return Page(200, RSS, render.rss(site, region).encode())
+        match = _ARTICLE.match(path)
+        if match:
+            return self._article(region, int(match.group(2)), amp=bool(match.group(1)))
+        match = _TERKINI.match(path)
+        if match:
+            page = int(match.group(1) or 1)
+            if page < 1 or page > site.pages(region.slug):
+                return NOT_FOUND
+            return _html(render.terkini(site, region, page))
+        match = _TAG.match(path)
+        if match:
+            tag = _TAG_NAMES.get(match.group(1))
+            if tag is None or int(match.group(2) or 1) != 1:
+                return NOT_FOUND
+            return _html(render.tag_page(site, region, tag, site.tagged(region.slug, match.group(1))))
+        match = _MEDIA.match(path)
+        if match:
+            return _html(render.media_page(site, region, match.group(1), int(match.group(2))))
+        return NOT_FOUND
+
+    def _article(self, region: Region, article_id: int, amp: bool) -> Page:
+        spec = self.site.article(region.host, article_id)
+        if spec is None or spec.fault == "http_404":
+            return NOT_FOUND
+        if spec.fault == "http_500":
+            return SERVER_ERROR
+        if spec.fault == "no_article":
+            return _html(render.section_page(self.site, region, spec.category))
+        return _html(render.article(self.site, spec, amp=amp))

@@ -1,0 +1,97 @@
+"""Serve a :class:`SampleSite` over HTTP on loopback, in the mirror layout ``/{host}{path}?{query}``."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import IO
+
+from crawler.samplesite.model import SampleSite
+from crawler.samplesite.routes import Router
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+    server_version = "SampleAntara/1.0"
+    wbufsize = 1 << 16  # headers and body leave in one write: no Nagle/delayed-ACK stalls on keep-alive
+    server: SampleSiteServer
+
+    def do_GET(self) -> None:
+        self._answer(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(with_body=False)
+
+    def _answer(self, with_body: bool) -> None:
+        page = self.server.router.get(self.path)
+        self.send_response(page.status)
+        self.send_header("Content-Type", page.content_type)
+        self.send_header("Content-Length", str(len(page.body)))
+        self.end_headers()
+        if with_body:
+            self.wfile.write(page.body)
+        self.server.log_request_line(self.command, self.path, page.status)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the optional request log replaces the default stderr lines."""
+
+
+class SampleSiteServer(ThreadingHTTPServer):
+    """A threading HTTP server for one sample site; ``port`` is the bound port (useful with port 0)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, site: SampleSite, host: str = "127.0.0.1", port: int = 0, log_path: str | None = None) -> None:
+        super().__init__((host, port), _Handler)
+        self.site = site
+        self._host = host
+        self.router = Router(site)
+        self._log: IO[str] | None = open(log_path, "a", encoding="utf-8") if log_path else None
+        self._log_lock = threading.Lock()
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    def log_request_line(self, method: str, target: str, status: int) -> None:
+        """Append ``METHOD /{host}{path}?query STATUS`` to the request log, if there is one."""
+        if self._log is None:
+            return
+        with self._log_lock:
+            self._log.write(f"{method} {target} {status}\n")
+            self._log.flush()
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._log_lock:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+
+def make_server(
+    site: SampleSite, host: str = "127.0.0.1", port: int = 0, log_path: str | None = None
+) -> SampleSiteServer:
+    """A bound server for ``site``; run ``serve_forever()`` (e.g. in a thread), stop with ``shutdown()``."""
+    return SampleSiteServer(site, host, port, log_path)
+
+
+def serve(port: int, articles: int, seed: int, host: str = "127.0.0.1", log_path: str | None = None) -> None:
+    """Serve a sample site until interrupted, after printing where."""
+    server = make_server(SampleSite(articles, seed), host, port, log_path)
+    print(
+        f"Serving sample ANTARA site ({articles} articles, seed {seed}) on http://{host}:{server.port}/{{host}}/...",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

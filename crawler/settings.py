@@ -1,0 +1,62 @@
+"""Scrapy settings shared by ``antara crawl`` and ``scrapy crawl antara``."""
+
+from __future__ import annotations
+
+from crawler import __version__
+
+BOT_NAME = "antara-archive"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# -- project settings (prefixed) ----------------------------------------------------------
+#: SQLite file the archive pipeline writes; empty disables the pipeline.
+ARCHIVE_DB = "archive.db"
+#: Base URL of a mirror (e.g. the sample site) that serves ``{ANTARA_MIRROR}/{host}{path}``.
+ANTARA_MIRROR = ""
+#: Where site owners can read about this crawler and reach its maintainers.
+ANTARA_CONTACT_URL = "https://github.com/antara-archive/antara-archive"
+#: Seconds between progress lines printed by ``antara crawl`` (0 disables them).
+ANTARA_PROGRESS_INTERVAL = 5.0
+
+# -- politeness ----------------------------------------------------------------------------
+USER_AGENT = f"antara-archive/{__version__} (+{ANTARA_CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# -- components ----------------------------------------------------------------------------
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.mirror.MirrorDownloadHandler",
+    "https": "crawler.mirror.MirrorDownloadHandler",
+}
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleFingerprinter"
+DOWNLOADER_MIDDLEWARES = {
+    # before RobotsTxtMiddleware (100) and RedirectMiddleware (600), so redirects are checked too
+    "crawler.middlewares.AntaraOnlyMiddleware": 50,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ArchivePipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.progress.Progress": 500,
+}
+#: Print progress lines to stderr (``antara crawl`` turns this on).
+ANTARA_PROGRESS = False
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
