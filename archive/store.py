@@ -153,6 +153,7 @@ class Archive:
                     outcome = "unchanged" if old_hash == row.get("content_hash") else "updated"
                 self._write_tags(row["url"], tags)
                 self._write_links(row["url"], links)
+                self._retarget_links(row["site"], row["article_id"], row["url"])
         except sqlite3.OperationalError as exc:
             raise ArchiveError(f"cannot write {row.get('url')} to {self.path}: {exc}") from exc
         return UpsertResult(row["url"], outcome)
@@ -177,17 +178,28 @@ class Archive:
             self.db["article_tags"].insert_all(rows, ignore=True)
 
     def _write_links(self, url: str, links: list[Mapping[str, Any]]) -> None:
+        """Replace the links of ``url``; one row per target article, pointing at its archived URL if known."""
         self.db.execute("DELETE FROM links WHERE source_url = ?", [url])
         rows = []
+        targets: set[tuple[str | None, int | None, str]] = set()
         for position, link in enumerate(links):
             target = str(link["url"])
             site, article_id = _site_and_id(target)
+            kind = link.get("kind") or "baca_juga"
+            key = (site, article_id, kind) if article_id is not None else (target, None, kind)
+            if key in targets:
+                continue
+            targets.add(key)
+            if site is not None and article_id is not None:
+                known = self._find(site, article_id)
+                if known is not None:
+                    target = known[0]  # the slug the target's own page declares
             rows.append(
                 {
                     "source_url": url,
                     "target_url": target,
                     "anchor_text": link.get("anchor_text"),
-                    "kind": link.get("kind") or "baca_juga",
+                    "kind": kind,
                     "target_site": site,
                     "target_article_id": article_id,
                     "position": position,
@@ -195,6 +207,13 @@ class Archive:
             )
         if rows:
             self.db["links"].insert_all(rows, ignore=True)
+
+    def _retarget_links(self, site: str, article_id: int, url: str) -> None:
+        """Point links written before this article was archived (maybe with another slug) at its URL."""
+        self.db.execute(
+            "UPDATE OR IGNORE links SET target_url = ? WHERE target_site = ? AND target_article_id = ? AND target_url != ?",
+            [url, site, article_id, url],
+        )
 
     # -- reading ---------------------------------------------------------------------------
     def count(self, table: str) -> int:

@@ -12,7 +12,7 @@ from twisted.python.failure import Failure
 
 from crawler.errors import describe_failure
 from crawler.extraction import ExtractionError, extract_article, extract_listing
-from crawler.extraction.urls import list_page_url
+from crawler.extraction.urls import list_page_url, parse_article_url
 from crawler.items import Article, CrawlError, ListEntry
 from crawler.options import CrawlOptions, Since
 from crawler.regions import Region
@@ -46,6 +46,10 @@ class AntaraSpider(scrapy.Spider):
         self.options = CrawlOptions.parse(regions, max_pages, follow_depth, since, all_flag)
         self.regions: list[Region] = self.options.regions
         self.run_arguments = self.options.as_arguments()
+        #: fewest hops known from a list page to each article, by (host, article id)
+        self._hops: dict[tuple[str, int], int] = {}
+        #: Baca juga targets of parsed articles that a shorter path could still reach again
+        self._targets: dict[tuple[str, int], tuple[str, ...]] = {}
 
     async def start(self) -> AsyncIterator[Any]:
         for region in self.regions:
@@ -71,17 +75,38 @@ class AntaraSpider(scrapy.Spider):
         since = self.options.since
         fresh = [e for e in entries if since is None or since.admits(e.published_at)]
         for entry in fresh:
-            yield scrapy.Request(
-                entry.url,
-                callback=self.parse_article,
-                errback=self.on_error,
-                cb_kwargs={"depth": 0},
-                priority=ARTICLE_PRIORITY - page,
-            )
+            yield from self.follow(entry.url, 0, priority=ARTICLE_PRIORITY - page)
         if page < self.options.max_pages and not _reached_since(entries, since):
             yield self.list_request(region, page + 1)
 
-    def parse_article(self, response: Response, depth: int) -> Iterator[Any]:
+    def follow(self, url: str, hops: int, priority: int | None = None) -> Iterator[scrapy.Request]:
+        """Request the article at ``url`` reached after ``hops`` Baca juga links, once.
+
+        An article first met through a long chain and later through a shorter one is not
+        fetched again, but its own links are followed again with the hops they now have left.
+        """
+        ref = parse_article_url(url)
+        if ref is None:
+            return
+        key = (ref.host, ref.article_id)
+        known = self._hops.get(key)
+        if known is not None and known <= hops:
+            return
+        self._hops[key] = hops
+        if known is None:
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.on_error,
+                cb_kwargs={"key": key},
+                priority=-hops if priority is None else priority,
+            )
+        elif hops < self.options.follow_depth:
+            for target in self._targets.pop(key, ()):
+                yield from self.follow(target, hops + 1)
+
+    def parse_article(self, response: Response, key: tuple[str, int]) -> Iterator[Any]:
+        depth = self._hops.get(key, 0)
         referer = _referer(response.request)
         if not isinstance(response, TextResponse):
             yield CrawlError(response.url, "not_html", response.status, "the article URL did not answer HTML", referer)
@@ -93,15 +118,13 @@ class AntaraSpider(scrapy.Spider):
             return
         yield article
         if depth >= self.options.follow_depth:
+            if depth > 0:
+                self._targets[key] = tuple(link.url for link in article.links)
             return
+        if depth > 0:
+            self._targets[key] = tuple(link.url for link in article.links)
         for link in article.links:
-            yield scrapy.Request(
-                link.url,
-                callback=self.parse_article,
-                errback=self.on_error,
-                cb_kwargs={"depth": depth + 1},
-                priority=-(depth + 1),
-            )
+            yield from self.follow(link.url, depth + 1)
 
     def on_error(self, failure: Failure) -> Iterator[CrawlError]:
         request = getattr(failure, "request", None)

@@ -15,7 +15,7 @@ import pytest
 from crawler.samplesite import SampleSite, make_server
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_ARTICLES = 1500
+SAMPLE_ARTICLES = 3000
 SAMPLE_SEED = 7
 
 
