@@ -35,12 +35,15 @@ class Article:
     #: publication time, ISO 8601 with the local offset, e.g. ``2022-10-20T15:02:00+07:00``
     published_at: str
     #: the publication date exactly as the page printed it, e.g. ``Kamis, 20 Oktober 2022 15:02 WIB``
+    #: (whitespace folded; the metadata value, e.g. ISO 8601, when the page prints no readable date)
     published_at_raw: str
-    #: meta description (or the first paragraph, shortened, when the page has none)
+    #: meta description (or the first paragraph without its dateline, cut to at most 200 characters on a
+    #: word boundary and ended with "…", when the page has none)
     summary: str | None = None
     #: city of the dateline, e.g. ``Palangka Raya``; None when the body has no dateline
     dateline: str | None = None
-    #: reporter ("Pewarta") name(s) as printed, comma-separated when several
+    #: reporter ("Pewarta") name(s) as printed, whitespace folded: several stay as the page joins them
+    #: ("A dan B", "A, B"); names taken from JSON-LD ``author`` (new template fallback) are joined with ", "
     reporter: str | None = None
     #: editor name as printed
     editor: str | None = None

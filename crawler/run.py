@@ -30,7 +30,7 @@ def build_settings(
         chosen["AUTOTHROTTLE_START_DELAY"] = delay
         if delay == 0:
             chosen["AUTOTHROTTLE_ENABLED"] = False
-            chosen["RANDOMIZE_DOWNLOAD_DELAY"] = False
+            chosen["DOWNLOAD_DELAY_JITTER"] = 0.0
     if concurrency is not None:
         chosen["CONCURRENT_REQUESTS_PER_DOMAIN"] = concurrency
         chosen["AUTOTHROTTLE_TARGET_CONCURRENCY"] = float(concurrency)

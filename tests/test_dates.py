@@ -1,0 +1,200 @@
+"""Tables of date strings as ANTARA pages, metadata and feeds print them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from crawler.extraction.dates import DateError, find_date_text, parse_date, to_iso
+
+NOW = datetime(2022, 10, 20, 16, 0, 30, tzinfo=timezone(timedelta(hours=7)))
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "expected"),
+    [
+        # printed article dates
+        ("Kamis, 20 Oktober 2022 15:02 WIB", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("Senin, 23 Februari 2026 23:15 WIB", "WIB", "2026-02-23T23:15:00+07:00"),
+        ("Jumat, 5 Maret 2021 6:34 WIB", "WIB", "2021-03-05T06:34:00+07:00"),
+        ("Jum'at, 5 Maret 2021 06:34 WIB", "WIB", "2021-03-05T06:34:00+07:00"),
+        ("Selasa, 7 Januari 2025 9:05 WITA", "WIB", "2025-01-07T09:05:00+08:00"),
+        ("Rabu, 12 Juni 2024 14:20 WIT", "WIB", "2024-06-12T14:20:00+09:00"),
+        ("Minggu, 31 Desember 2023 23:59:59 WIB", "WIB", "2023-12-31T23:59:59+07:00"),
+        ("Sabtu, 29 Februari 2020 00:00 WIB", "WIB", "2020-02-29T00:00:00+07:00"),
+        ("kamis, 20 oktober 2022 15:02 wib", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("Kamis,\xa020 Oktober 2022\xa0 15:02\u200b WIB ", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("  Kamis,  20   Oktober 2022   15:02   WIB\n", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("Kamis, 20 Oktober 2022 15.02 WIB", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("Kamis, 20 Oktober 2022 pukul 15.02 WIB", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("Kamis, 20 Oktober 2022 15:02WIB", "WIB", "2022-10-20T15:02:00+07:00"),
+        # no zone label: the region's zone
+        ("20 Oktober 2022 15:02", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("20 Oktober 2022 15:02", "WITA", "2022-10-20T15:02:00+08:00"),
+        ("Rabu, 12 Juni 2024 14:20", "WIT", "2024-06-12T14:20:00+09:00"),
+        ("20 Oktober 2022", "WIB", "2022-10-20T00:00:00+07:00"),
+        # short and English month names
+        ("20 Okt 2022 15:02", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("1 Jan 2020 1:05", "WIB", "2020-01-01T01:05:00+07:00"),
+        ("17 Agu 2023 10:00", "WIB", "2023-08-17T10:00:00+07:00"),
+        ("17 Agt 2023 10:00", "WIB", "2023-08-17T10:00:00+07:00"),
+        ("17 Ags 2023 10:00", "WIB", "2023-08-17T10:00:00+07:00"),
+        ("17 Agustus 2023 10:00", "WIB", "2023-08-17T10:00:00+07:00"),
+        ("5 Mei 2021 8:00", "WIB", "2021-05-05T08:00:00+07:00"),
+        ("9 Sep 2021 8:00", "WIB", "2021-09-09T08:00:00+07:00"),
+        ("24 Des 2021 8:00", "WIB", "2021-12-24T08:00:00+07:00"),
+        ("3 Nopember 2019 8:00", "WIB", "2019-11-03T08:00:00+07:00"),
+        ("12 Pebruari 2012 8:00", "WIB", "2012-02-12T08:00:00+07:00"),
+        ("Thursday, 20 October 2022 15:02", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("20 May 2022 15:02", "WIB", "2022-05-20T15:02:00+07:00"),
+        ("20 Dec. 2022 15:02", "WIB", "2022-12-20T15:02:00+07:00"),
+        # numeric dates as in captions and datelines
+        ("Kamis, (20/10/2022)", "WIB", "2022-10-20T00:00:00+07:00"),
+        ("20/10/2022 15:02", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("5/3/2021 6:34 WITA", "WIB", "2021-03-05T06:34:00+08:00"),
+        # ISO 8601 from <time datetime>, article:published_time, itemprop, JSON-LD
+        ("2022-10-20T15:02:00+07:00", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("2022-10-20T15:02:00+0800", "WIB", "2022-10-20T15:02:00+08:00"),
+        ("2022-10-20T15:02:00+09", "WIB", "2022-10-20T15:02:00+09:00"),
+        ("2022-10-20T08:02:00Z", "WIB", "2022-10-20T08:02:00+00:00"),
+        ("2022-10-20T08:02:00.000Z", "WIB", "2022-10-20T08:02:00+00:00"),
+        ("2022-10-20T15:02:00.123456+07:00", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("2022-10-20T15:02:00", "WITA", "2022-10-20T15:02:00+08:00"),
+        ("2022-10-20 15:02:00", "WIB", "2022-10-20T15:02:00+07:00"),
+        ("2022-10-20T15:02", "WIT", "2022-10-20T15:02:00+09:00"),
+        ("2022-10-20", "WIB", "2022-10-20T00:00:00+07:00"),
+        ("2022-10-20T15:02:00-03:00", "WIB", "2022-10-20T15:02:00-03:00"),
+        # RFC 2822 feed dates
+        ("Sun, 15 Mar 2020 15:51:04 +0700", "WIB", "2020-03-15T15:51:04+07:00"),
+        ("Sun, 15 Mar 2020 08:51:04 GMT", "WIB", "2020-03-15T08:51:04+00:00"),
+        ("15 Mar 2020 15:51 +0800", "WIB", "2020-03-15T15:51:00+08:00"),
+        ("Thu, 20 Oct 2022 15:02:00 -0000", "WIB", "2022-10-20T15:02:00+00:00"),
+        ("Kam, 20 Okt 2022 15:02:00 +0700", "WIB", "2022-10-20T15:02:00+07:00"),
+    ],
+)
+def test_parse_date(text: str, zone: str, expected: str) -> None:
+    assert to_iso(parse_date(text, default_zone=zone)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("26 menit lalu", "2022-10-20T15:34:30+07:00"),
+        ("11 jam lalu", "2022-10-20T05:00:30+07:00"),
+        ("2 hari lalu", "2022-10-18T16:00:30+07:00"),
+        ("1 minggu lalu", "2022-10-13T16:00:30+07:00"),
+        ("3 hari yang lalu", "2022-10-17T16:00:30+07:00"),
+        ("sejam yang lalu", "2022-10-20T15:00:30+07:00"),
+        ("1 detik lalu", "2022-10-20T16:00:29+07:00"),
+        ("baru saja", "2022-10-20T16:00:30+07:00"),
+        ("Baru Saja", "2022-10-20T16:00:30+07:00"),
+        ("  5 Menit  Lalu ", "2022-10-20T15:55:30+07:00"),
+        ("2 hours ago", "2022-10-20T14:00:30+07:00"),
+        ("an hour ago", "2022-10-20T15:00:30+07:00"),
+        ("just now", "2022-10-20T16:00:30+07:00"),
+    ],
+)
+def test_relative_dates_count_back_from_now(text: str, expected: str) -> None:
+    assert to_iso(parse_date(text, now=NOW)) == expected
+
+
+def test_relative_date_is_expressed_in_the_site_zone() -> None:
+    now_utc = datetime(2022, 10, 20, 9, 0, tzinfo=timezone.utc)
+    assert to_iso(parse_date("26 menit lalu", default_zone="WITA", now=now_utc)) == "2022-10-20T16:34:00+08:00"
+    naive = datetime(2022, 10, 20, 16, 0)  # a naive "now" is site-local
+    assert to_iso(parse_date("1 jam lalu", default_zone="WIT", now=naive)) == "2022-10-20T15:00:00+09:00"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\xa0",
+        "kemarin",
+        "Kamis",
+        "Kamis, 31 Februari 2022 15:02 WIB",  # no such day
+        "29 Februari 2021 10:00",  # not a leap year
+        "31 Juni 2024 10:00",
+        "32 Oktober 2022 10:00",
+        "0 Oktober 2022 10:00",
+        "20 Oktober 2022 25:00 WIB",  # no such hour
+        "20 Oktober 2022 15:60 WIB",
+        "20 Oktober 2022 15:02:61 WIB",
+        "20 Okteber 2022 15:02 WIB",  # unknown month
+        "20 Foo 2022",
+        "Hariapa, 20 Oktober 2022 15:02 WIB",  # unknown weekday
+        "20 Oktober 22 15:02",  # two-digit year
+        "20 Oktober 1800 15:02",  # out of range
+        "20 Oktober 2022 15:02 EST",
+        "20 Oktober 2022 15:02 WIB extra",
+        "2022-13-01T00:00:00+07:00",
+        "2022-02-30",
+        "2022-10-20T24:00:00",
+        "2022-10-20T15:02:00+25:00",
+        "20/13/2022",
+        "Sun, 31 Feb 2020 15:51:04 +0700",
+        "5 bulan lalu",  # too vague to resolve
+        "lalu",
+        "x" * 500,
+    ],
+)
+def test_impossible_or_unknown_dates_raise_date_error(text: str) -> None:
+    with pytest.raises(DateError) as caught:
+        parse_date(text, now=NOW)
+    assert isinstance(caught.value, ValueError)
+    if len(text) <= 80:
+        assert repr(text) in str(caught.value)  # the message quotes the bad text
+
+
+@pytest.mark.parametrize("text", ["26 menit lalu", "11 jam lalu", "baru saja", "1 detik lalu"])
+def test_relative_dates_need_now(text: str) -> None:
+    with pytest.raises(DateError, match="now"):
+        parse_date(text)
+
+
+@pytest.mark.parametrize("value", [None, 20221020, b"20 Oktober 2022"])
+def test_non_strings_raise_date_error(value: object) -> None:
+    with pytest.raises(DateError):
+        parse_date(value)  # type: ignore[arg-type]
+
+
+def test_unknown_default_zone_is_refused() -> None:
+    with pytest.raises(DateError):
+        parse_date("20 Oktober 2022 15:02", default_zone="CET")
+
+
+@pytest.mark.parametrize(
+    ("dt", "expected"),
+    [
+        (datetime(2022, 10, 20, 15, 2, tzinfo=timezone(timedelta(hours=7))), "2022-10-20T15:02:00+07:00"),
+        (datetime(2022, 10, 20, 15, 2, 5, 999999, tzinfo=timezone(timedelta(hours=8))), "2022-10-20T15:02:05+08:00"),
+        (datetime(2022, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "2022-01-02T03:04:05+00:00"),
+        (datetime(2022, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=5, minutes=30))), "2022-01-02T03:04:00+05:30"),
+    ],
+)
+def test_to_iso(dt: datetime, expected: str) -> None:
+    assert to_iso(dt) == expected
+
+
+def test_to_iso_refuses_naive_datetimes() -> None:
+    with pytest.raises(DateError):
+        to_iso(datetime(2022, 10, 20, 15, 2))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Umum / 26 menit lalu", "26 menit lalu"),
+        ("Kabar Daerah / 20 Oktober 2022 15:02", "20 Oktober 2022 15:02"),
+        ("Senin, 23 Februari 2026 23:15 WIB 3 menit baca", "Senin, 23 Februari 2026 23:15 WIB"),
+        ("Ekonomi - baru saja", "baru saja"),
+        ("Diperbarui 2022-10-20T15:02:00+07:00", "2022-10-20T15:02:00+07:00"),
+        ("3 menit baca", None),
+        ("Pulang Pisau", None),
+        ("", None),
+    ],
+)
+def test_find_date_text(text: str, expected: str | None) -> None:
+    assert find_date_text(text) == expected
