@@ -35,13 +35,13 @@ ARTICLE_COLUMNS: dict[str, type] = {
 def create(db: sqlite_utils.Database) -> None:
     """Create every table, index, foreign key and the FTS index that do not exist yet."""
     if "regions" not in db.table_names():
-        db["regions"].create(
+        db.table("regions").create(
             {"slug": str, "host": str, "name": str, "time_zone": str, "utc_offset": str},
             pk="slug",
         )
-        db["regions"].create_index(["host"], unique=True)
+        db.table("regions").create_index(["host"], unique=True)
     if "crawl_runs" not in db.table_names():
-        db["crawl_runs"].create(
+        db.table("crawl_runs").create(
             {
                 "id": int,
                 "started_at": str,
@@ -61,30 +61,30 @@ def create(db: sqlite_utils.Database) -> None:
             pk="id",
         )
     if "articles" not in db.table_names():
-        db["articles"].create(
+        db.table("articles").create(
             ARTICLE_COLUMNS,
             pk="url",
             not_null={"site", "region", "article_id", "title", "body", "published_at"},
             foreign_keys=[("region", "regions", "slug"), ("last_run_id", "crawl_runs", "id")],
         )
-        articles = db["articles"]
+        articles = db.table("articles")
         articles.create_index(["site", "article_id"], unique=True)
         articles.create_index(["published_at"])
         articles.create_index(["region", "published_at"])
         articles.create_index(["category"])
         articles.enable_fts(["title", "body"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
     if "tags" not in db.table_names():
-        db["tags"].create({"id": int, "name": str}, pk="id", not_null={"name"})
-        db["tags"].create_index(["name"], unique=True)
+        db.table("tags").create({"id": int, "name": str}, pk="id", not_null={"name"})
+        db.table("tags").create_index(["name"], unique=True)
     if "article_tags" not in db.table_names():
-        db["article_tags"].create(
+        db.table("article_tags").create(
             {"article_url": str, "tag_id": int},
             pk=("article_url", "tag_id"),
             foreign_keys=[("article_url", "articles", "url"), ("tag_id", "tags", "id")],
         )
-        db["article_tags"].create_index(["tag_id"])
+        db.table("article_tags").create_index(["tag_id"])
     if "links" not in db.table_names():
-        db["links"].create(
+        db.table("links").create(
             {
                 "source_url": str,
                 "target_url": str,
@@ -97,10 +97,10 @@ def create(db: sqlite_utils.Database) -> None:
             pk=("source_url", "target_url", "kind"),
             foreign_keys=[("source_url", "articles", "url")],
         )
-        db["links"].create_index(["target_url"])
-        db["links"].create_index(["target_site", "target_article_id"])
+        db.table("links").create_index(["target_url"])
+        db.table("links").create_index(["target_site", "target_article_id"])
     if "crawl_errors" not in db.table_names():
-        db["crawl_errors"].create(
+        db.table("crawl_errors").create(
             {
                 "id": int,
                 "run_id": int,
@@ -115,9 +115,9 @@ def create(db: sqlite_utils.Database) -> None:
             not_null={"url", "reason"},
             foreign_keys=[("run_id", "crawl_runs", "id")],
         )
-        db["crawl_errors"].create_index(["run_id"])
-        db["crawl_errors"].create_index(["reason"])
-        db["crawl_errors"].create_index(["url"])
+        db.table("crawl_errors").create_index(["run_id"])
+        db.table("crawl_errors").create_index(["reason"])
+        db.table("crawl_errors").create_index(["url"])
     if "archive_meta" not in db.table_names():
-        db["archive_meta"].create({"key": str, "value": str}, pk="key")
-        db["archive_meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
+        db.table("archive_meta").create({"key": str, "value": str}, pk="key")
+        db.table("archive_meta").insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})

@@ -63,13 +63,13 @@ class Archive:
     def sync_regions(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Insert or refresh the region registry rows (slug, host, name, time_zone, utc_offset)."""
         with self.db.conn:
-            self.db["regions"].upsert_all([dict(r) for r in rows], pk="slug")
+            self.db.table("regions").upsert_all([dict(r) for r in rows], pk="slug")
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, arguments: Mapping[str, Any], regions: Sequence[str], version: str) -> int:
         """Record the start of a crawl and return its run id."""
         with self.db.conn:
-            table = self.db["crawl_runs"]
+            table = self.db.table("crawl_runs")
             table.insert(
                 {
                     "started_at": utc_now(),
@@ -88,14 +88,21 @@ class Archive:
 
     def finish_run(self, run_id: int, outcome: str, finish_reason: str, counts: Mapping[str, Any]) -> None:
         """Store a run's end, its outcome (finished, interrupted, failed) and its counts."""
-        allowed = {"pages_fetched", "articles_new", "articles_updated", "articles_unchanged", "errors", "elapsed_seconds"}
+        allowed = {
+            "pages_fetched",
+            "articles_new",
+            "articles_updated",
+            "articles_unchanged",
+            "errors",
+            "elapsed_seconds",
+        }
         values = {k: v for k, v in counts.items() if k in allowed}
         values.update({"finished_at": utc_now(), "outcome": outcome, "finish_reason": finish_reason})
         with self.db.conn:
-            self.db["crawl_runs"].update(run_id, values)
+            self.db.table("crawl_runs").update(run_id, values)
 
     def run(self, run_id: int) -> dict[str, Any]:
-        return dict(self.db["crawl_runs"].get(run_id))
+        return dict(self.db.table("crawl_runs").get(run_id))
 
     # -- errors ----------------------------------------------------------------------------
     def record_error(
@@ -109,7 +116,7 @@ class Archive:
     ) -> None:
         """Store one page that could not be archived, with a specific reason."""
         with self.db.conn:
-            self.db["crawl_errors"].insert(
+            self.db.table("crawl_errors").insert(
                 {
                     "run_id": run_id,
                     "url": url,
@@ -130,7 +137,7 @@ class Archive:
         on updates, ``last_seen_at`` moves; the outcome says whether the content changed.
         """
         now = utc_now()
-        row = {k: record.get(k) for k in schema.ARTICLE_COLUMNS if k in record}
+        row: dict[str, Any] = {k: record.get(k) for k in schema.ARTICLE_COLUMNS if k in record}
         tags = _unique(str(t) for t in record.get("tags") or [])
         row["tags"] = json.dumps(tags, ensure_ascii=False)
         row["last_seen_at"] = now
@@ -141,7 +148,7 @@ class Archive:
                 existing = self._find(row["site"], row["article_id"])
                 if existing is None:
                     row["first_seen_at"] = now
-                    self.db["articles"].insert(row)
+                    self.db.table("articles").insert(row)
                     outcome: Outcome = "new"
                 else:
                     old_url, old_hash = existing
@@ -149,7 +156,7 @@ class Archive:
                         self._forget_children(old_url)
                         self.db.execute("UPDATE articles SET url = ? WHERE url = ?", [row["url"], old_url])
                     row.pop("first_seen_at", None)
-                    self.db["articles"].update(row["url"], row)
+                    self.db.table("articles").update(row["url"], row)
                     outcome = "unchanged" if old_hash == row.get("content_hash") else "updated"
                 self._write_tags(row["url"], tags)
                 self._write_links(row["url"], links)
@@ -172,10 +179,10 @@ class Archive:
         self.db.execute("DELETE FROM article_tags WHERE article_url = ?", [url])
         rows = []
         for name in tags:
-            tag_id = self.db["tags"].lookup({"name": name})
+            tag_id = self.db.table("tags").lookup({"name": name})
             rows.append({"article_url": url, "tag_id": tag_id})
         if rows:
-            self.db["article_tags"].insert_all(rows, ignore=True)
+            self.db.table("article_tags").insert_all(rows, ignore=True)
 
     def _write_links(self, url: str, links: list[Mapping[str, Any]]) -> None:
         """Replace the links of ``url``; one row per target article, pointing at its archived URL if known."""
@@ -206,12 +213,13 @@ class Archive:
                 }
             )
         if rows:
-            self.db["links"].insert_all(rows, ignore=True)
+            self.db.table("links").insert_all(rows, ignore=True)
 
     def _retarget_links(self, site: str, article_id: int, url: str) -> None:
         """Point links written before this article was archived (maybe with another slug) at its URL."""
         self.db.execute(
-            "UPDATE OR IGNORE links SET target_url = ? WHERE target_site = ? AND target_article_id = ? AND target_url != ?",
+            "UPDATE OR IGNORE links SET target_url = ?"
+            " WHERE target_site = ? AND target_article_id = ? AND target_url != ?",
             [url, site, article_id, url],
         )
 

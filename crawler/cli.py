@@ -51,22 +51,38 @@ def _settings_pairs(values: tuple[str, ...]) -> dict[str, str]:
 def _check_mirror(mirror: str) -> str:
     parts = urlsplit(mirror)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise click.BadParameter(f"{mirror!r} is not an http(s) URL such as http://127.0.0.1:8080", param_hint="'--mirror'")
+        raise click.BadParameter(
+            f"{mirror!r} is not an http(s) URL such as http://127.0.0.1:8080", param_hint="'--mirror'"
+        )
     return mirror.rstrip("/")
 
 
 @cli.command()
-@click.option("--region", "regions", multiple=True, metavar="SLUG[,SLUG]", help="Region slug(s); repeatable, comma-separated.")
+@click.option(
+    "--region", "regions", multiple=True, metavar="SLUG[,SLUG]", help="Region slug(s); repeatable, comma-separated."
+)
 @click.option("--all-regions", is_flag=True, help="Crawl every site in the registry (35 hosts).")
-@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="Archive SQLite file.")
+@click.option(
+    "--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="Archive SQLite file."
+)
 @click.option("--max-pages", default="3", show_default=True, help="Latest-news pages per region.")
 @click.option("--since", default=None, metavar="DATE", help="Skip articles older than this (YYYY-MM-DD or ISO time).")
 @click.option("--follow-depth", default="2", show_default=True, help="Hops of 'Baca juga' links to follow.")
 @click.option("--mirror", default=None, metavar="URL", help="Fetch https://HOST/PATH from URL/HOST/PATH instead.")
-@click.option("--delay", type=click.FloatRange(min=0), default=None, help="Seconds between requests to one host [1.0]; 0 turns throttling off.")
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds between requests to one host [1.0]; 0 turns throttling off.",
+)
 @click.option("--concurrency", type=click.IntRange(min=1), default=None, help="Parallel requests per host [1].")
 @click.option("-s", "--set", "extra", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
-@click.option("--log-level", default="WARNING", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
 @click.option("--demo", is_flag=True, help="Crawl the bundled sample site on loopback instead of the live sites.")
 def crawl(
@@ -112,8 +128,13 @@ def crawl(
         concurrency = 4 if concurrency is None else concurrency
     try:
         code = run_crawl(
-            options, db, settings_override, delay=delay, concurrency=concurrency,
-            log_level=log_level.upper(), progress=not quiet,
+            options,
+            db,
+            settings_override,
+            delay=delay,
+            concurrency=concurrency,
+            log_level=log_level.upper(),
+            progress=not quiet,
         )
     finally:
         if server is not None:
@@ -136,9 +157,13 @@ def _start_demo_site() -> Any:
 @cli.command("sample-site")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it on loopback).")
-@click.option("--articles", type=click.IntRange(min=1), default=2000, show_default=True, help="Articles across all sites.")
+@click.option(
+    "--articles", type=click.IntRange(min=1), default=2000, show_default=True, help="Articles across all sites."
+)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None, help="Append one line per request here.")
+@click.option(
+    "--log", "log_path", type=click.Path(dir_okay=False), default=None, help="Append one line per request here."
+)
 def sample_site(port: int, host: str, articles: int, seed: int, log_path: str | None) -> None:
     """Serve a deterministic synthetic ANTARA network for tests, demos and benchmarks.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
     ConnectionLost,
     ConnectionRefusedError,
@@ -11,8 +13,6 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
-from scrapy.exceptions import IgnoreRequest
-from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.items import CrawlError
 
@@ -30,7 +30,9 @@ def describe_failure(failure: Failure, url: str, referer: str | None = None) -> 
     if isinstance(exc, ConnectionRefusedError):
         return CrawlError(url, "connection_refused", None, "the server refused the connection, after retries", referer)
     if isinstance(exc, (ConnectionLost, ResponseFailed, ResponseNeverReceived)):
-        return CrawlError(url, "connection_lost", None, "the connection dropped before the response was complete", referer)
+        return CrawlError(
+            url, "connection_lost", None, "the connection dropped before the response was complete", referer
+        )
     if isinstance(exc, IgnoreRequest):
         text = str(exc) or type(exc).__name__
         reason = "robots_disallowed" if "robots" in text.lower() else "ignored"

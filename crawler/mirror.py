@@ -1,4 +1,4 @@
-"""Mirror mode: fetch ``https://{host}{path}`` from ``{ANTARA_MIRROR}/{host}{path}`` while everyone sees the real URL."""
+"""Mirror mode: fetch ``https://{host}{path}`` from ``{ANTARA_MIRROR}/{host}{path}``; all else sees the real URL."""
 
 from __future__ import annotations
 

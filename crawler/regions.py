@@ -123,9 +123,7 @@ def parse_regions(values: list[str] | tuple[str, ...] | str) -> list[Region]:
                 continue
             region = BY_SLUG.get(slug)
             if region is None:
-                raise UnknownRegion(
-                    f"unknown region {slug!r}; choose from: {', '.join(BY_SLUG)}"
-                )
+                raise UnknownRegion(f"unknown region {slug!r}; choose from: {', '.join(BY_SLUG)}")
             if region not in out:
                 out.append(region)
     return out

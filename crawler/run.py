@@ -43,7 +43,8 @@ def summary(stats: dict[str, Any], db: str) -> str:
     get = stats.get
     elapsed = get("elapsed_time_seconds", 0.0) or 0.0
     return (
-        f"Crawl {get('finish_reason', 'ended')} in {elapsed:.1f}s: {get('downloader/response_count', 0)} pages fetched, "
+        f"Crawl {get('finish_reason', 'ended')} in {elapsed:.1f}s: "
+        f"{get('downloader/response_count', 0)} pages fetched, "
         f"{get('archive/articles_new', 0)} articles new, {get('archive/articles_updated', 0)} updated, "
         f"{get('archive/articles_unchanged', 0)} unchanged, {get('archive/errors', 0)} errors "
         f"-> {db} (run {get('archive/run_id', '?')})"

@@ -33,7 +33,13 @@ def record(**changes: Any) -> dict[str, Any]:
         "word_count": 12,
         "content_hash": "h1",
         "template": "old",
-        "links": [{"url": "https://kalteng.antaranews.com/berita/612001/pemprov-kalteng", "anchor_text": "Pemprov", "kind": "baca_juga"}],
+        "links": [
+            {
+                "url": "https://kalteng.antaranews.com/berita/612001/pemprov-kalteng",
+                "anchor_text": "Pemprov",
+                "kind": "baca_juga",
+            }
+        ],
     }
     base.update(changes)
     return base
@@ -71,18 +77,32 @@ def test_a_new_slug_for_the_same_article_moves_the_row_and_its_children(archive:
 
 def test_tags_links_and_search(archive: Archive) -> None:
     archive.upsert_article(record())
-    archive.upsert_article(record(url="https://kalsel.antaranews.com/berita/1/x", site="kalsel.antaranews.com",
-                                  region="kalsel", article_id=1, tags=["apeksi", "APEKSI", "banjar"], title="Banjarmasin"))
+    archive.upsert_article(
+        record(
+            url="https://kalsel.antaranews.com/berita/1/x",
+            site="kalsel.antaranews.com",
+            region="kalsel",
+            article_id=1,
+            tags=["apeksi", "APEKSI", "banjar"],
+            title="Banjarmasin",
+        )
+    )
     assert sorted(r["name"] for r in archive.db["tags"].rows) == ["Pemprov kalteng", "apeksi", "banjar"]
     link = next(archive.db["links"].rows)
     assert link["target_site"] == "kalteng.antaranews.com" and link["target_article_id"] == 612001
-    hits = list(archive.db.query("SELECT a.url FROM articles a JOIN articles_fts f ON f.rowid = a.rowid WHERE articles_fts MATCH 'apeksi'"))
+    hits = list(
+        archive.db.query(
+            "SELECT a.url FROM articles a JOIN articles_fts f ON f.rowid = a.rowid WHERE articles_fts MATCH 'apeksi'"
+        )
+    )
     assert [h["url"] for h in hits] == [record()["url"]]
 
 
 def test_runs_and_errors(archive: Archive) -> None:
     run = archive.start_run({"max_pages": 3}, ["kalteng"], "test")
-    archive.record_error(run, "https://kalteng.antaranews.com/berita/9/x", "http_404", 404, "the server answered HTTP 404")
+    archive.record_error(
+        run, "https://kalteng.antaranews.com/berita/9/x", "http_404", 404, "the server answered HTTP 404"
+    )
     archive.finish_run(run, "finished", "finished", {"errors": 1, "articles_new": 0, "bogus": 5})
     row = archive.run(run)
     assert row["outcome"] == "finished" and row["errors"] == 1 and row["finished_at"]

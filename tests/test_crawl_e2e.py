@@ -66,9 +66,21 @@ def first_crawl(sample_site: RunningSite, tmp_path_factory: pytest.TempPathFacto
     db = tmp_path_factory.mktemp("crawl") / "archive.db"
     mark = sample_site.mark()
     result = run_cli(
-        "crawl", "--region", ",".join(REGIONS), "--db", str(db), "--mirror", sample_site.url,
-        "--delay", "0", "--concurrency", "4", "--max-pages", str(MAX_PAGES),
-        "--follow-depth", str(FOLLOW_DEPTH),
+        "crawl",
+        "--region",
+        ",".join(REGIONS),
+        "--db",
+        str(db),
+        "--mirror",
+        sample_site.url,
+        "--delay",
+        "0",
+        "--concurrency",
+        "4",
+        "--max-pages",
+        str(MAX_PAGES),
+        "--follow-depth",
+        str(FOLLOW_DEPTH),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return {"db": db, "result": result, "log": sample_site.requests()[mark:]}
@@ -120,14 +132,26 @@ def test_baca_juga_links_and_tags_are_stored(first_crawl: dict[str, Any], sample
     db = first_crawl["db"]
     archived = {spec.url for spec in good.values()}
     for spec in good.values():
-        stored = rows(db, "SELECT * FROM links WHERE source_url = ? AND kind = 'baca_juga' ORDER BY position", (spec.url,))
+        stored = rows(
+            db, "SELECT * FROM links WHERE source_url = ? AND kind = 'baca_juga' ORDER BY position", (spec.url,)
+        )
         expected = [parse_article_url(url) for url in spec.baca_juga]
-        assert [(r["target_site"], r["target_article_id"]) for r in stored] == [(e.host, e.article_id) for e in expected]
-        for row, url in zip(stored, spec.baca_juga):
+        assert [(r["target_site"], r["target_article_id"]) for r in stored] == [
+            (e.host, e.article_id) for e in expected
+        ]
+        for row, url in zip(stored, spec.baca_juga, strict=True):
             if url in archived:  # an archived target is named by the URL its own page declares
                 assert row["target_url"] == url
             assert row["anchor_text"]
-        tags = [r["name"] for r in rows(db, "SELECT t.name FROM article_tags a JOIN tags t ON t.id = a.tag_id WHERE a.article_url = ? ORDER BY t.name", (spec.url,))]
+        tags = [
+            r["name"]
+            for r in rows(
+                db,
+                "SELECT t.name FROM article_tags a JOIN tags t ON t.id = a.tag_id"
+                " WHERE a.article_url = ? ORDER BY t.name",
+                (spec.url,),
+            )
+        ]
         assert tags == sorted(spec.tags)
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -136,7 +160,9 @@ def test_baca_juga_links_and_tags_are_stored(first_crawl: dict[str, Any], sample
 
 def test_no_photo_video_or_tag_pages(first_crawl: dict[str, Any]) -> None:
     db = first_crawl["db"]
-    bad = rows(db, "SELECT url FROM articles WHERE url NOT LIKE 'https://%/berita/%' OR url LIKE '%/amp/%' OR url LIKE '%?%'")
+    bad = rows(
+        db, "SELECT url FROM articles WHERE url NOT LIKE 'https://%/berita/%' OR url LIKE '%/amp/%' OR url LIKE '%?%'"
+    )
     assert bad == []
     fetched = " ".join(first_crawl["log"])
     assert "/foto/" not in fetched and "/video/" not in fetched and "/infografis/" not in fetched
@@ -198,8 +224,18 @@ def test_second_crawl_updates_in_place(first_crawl: dict[str, Any], sample_site:
     db = first_crawl["db"]
     before = {r["url"]: dict(r) for r in rows(db, "SELECT url, first_seen_at, last_seen_at FROM articles")}
     result = run_cli(
-        "crawl", "--region", ",".join(REGIONS), "--db", str(db), "--mirror", sample_site.url,
-        "--delay", "0", "--concurrency", "4", "-q",
+        "crawl",
+        "--region",
+        ",".join(REGIONS),
+        "--db",
+        str(db),
+        "--mirror",
+        sample_site.url,
+        "--delay",
+        "0",
+        "--concurrency",
+        "4",
+        "-q",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     after = {r["url"]: dict(r) for r in rows(db, "SELECT url, first_seen_at, last_seen_at FROM articles")}
@@ -220,8 +256,22 @@ def test_since_stops_paging(sample_site: RunningSite, tmp_path: Path) -> None:
     db = tmp_path / "since.db"
     mark = sample_site.mark()
     result = run_cli(
-        "crawl", "--region", "kalteng", "--db", str(db), "--mirror", sample_site.url, "--delay", "0",
-        "--since", cutoff, "--follow-depth", "0", "--max-pages", "5", "-q",
+        "crawl",
+        "--region",
+        "kalteng",
+        "--db",
+        str(db),
+        "--mirror",
+        sample_site.url,
+        "--delay",
+        "0",
+        "--since",
+        cutoff,
+        "--follow-depth",
+        "0",
+        "--max-pages",
+        "5",
+        "-q",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     fetched = sample_site.requests()[mark:]
@@ -229,7 +279,9 @@ def test_since_stops_paging(sample_site: RunningSite, tmp_path: Path) -> None:
     assert not any("/terkini/3" in line.split()[1] for line in fetched)
     dates = [r["published_at"] for r in rows(db, "SELECT published_at FROM articles")]
     assert dates and min(dates) >= cutoff[:16]  # same zone: string order is time order
-    expected = {s.article_id for p in (1, 2) for s in site.listed("kalteng", p) if s.published_at >= cutoff and not s.fault}
+    expected = {
+        s.article_id for p in (1, 2) for s in site.listed("kalteng", p) if s.published_at >= cutoff and not s.fault
+    }
     assert {r["article_id"] for r in rows(db, "SELECT article_id FROM articles")} == expected
 
 
@@ -239,10 +291,34 @@ def test_scrapy_crawl_uses_the_same_settings(sample_site: RunningSite, tmp_path:
 
     db = tmp_path / "scrapy.db"
     result = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "antara", "-a", "regions=kalteng", "-a", "max_pages=1",
-         "-a", "follow_depth=0", "-s", f"ARCHIVE_DB={db}", "-s", f"ANTARA_MIRROR={sample_site.url}",
-         "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "antara",
+            "-a",
+            "regions=kalteng",
+            "-a",
+            "max_pages=1",
+            "-a",
+            "follow_depth=0",
+            "-s",
+            f"ARCHIVE_DB={db}",
+            "-s",
+            f"ANTARA_MIRROR={sample_site.url}",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=0",
+            "-s",
+            "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     expected = {s.article_id for s in sample_site.site.listed("kalteng", 1) if not s.fault}
