@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from scrapy.exceptions import IgnoreRequest
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import (
-    ConnectionLost,
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
 )
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as tx
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.items import CrawlError
+
+#: Exception types (Scrapy's own since 2.14, and the Twisted ones they wrap) by reason code.
+_REASONS: tuple[tuple[tuple[type[BaseException], ...], str, str], ...] = (
+    ((DownloadTimeoutError, tx.TimeoutError, tx.TCPTimedOutError), "timeout",
+     "no answer within the download timeout, after retries"),
+    ((CannotResolveHostError, tx.DNSLookupError), "dns_error", "the host name did not resolve"),
+    ((DownloadConnectionRefusedError, tx.ConnectionRefusedError), "connection_refused",
+     "the server refused the connection, after retries"),
+    ((ResponseDataLossError,), "truncated", "the response body was shorter than its declared length"),
+    ((DownloadFailedError, ResponseFailed, ResponseNeverReceived, tx.ConnectionLost, tx.ConnectionDone),
+     "connection_lost", "the connection dropped before the response was complete, after retries"),
+)
 
 
 def describe_failure(failure: Failure, url: str, referer: str | None = None) -> CrawlError:
@@ -23,20 +36,14 @@ def describe_failure(failure: Failure, url: str, referer: str | None = None) -> 
     if isinstance(exc, HttpError):
         status = exc.response.status
         return CrawlError(url, f"http_{status}", status, f"the server answered HTTP {status}", referer)
-    if isinstance(exc, (TimeoutError, TCPTimedOutError)):
-        return CrawlError(url, "timeout", None, "no answer within the download timeout, after retries", referer)
-    if isinstance(exc, DNSLookupError):
-        return CrawlError(url, "dns_error", None, "the host name did not resolve", referer)
-    if isinstance(exc, ConnectionRefusedError):
-        return CrawlError(url, "connection_refused", None, "the server refused the connection, after retries", referer)
-    if isinstance(exc, (ConnectionLost, ResponseFailed, ResponseNeverReceived)):
-        return CrawlError(
-            url, "connection_lost", None, "the connection dropped before the response was complete", referer
-        )
+    for types, reason, detail in _REASONS:
+        if isinstance(exc, types):
+            return CrawlError(url, reason, None, f"{detail} ({exc})", referer)
     if isinstance(exc, IgnoreRequest):
         text = str(exc) or type(exc).__name__
-        reason = "robots_disallowed" if "robots" in text.lower() else "ignored"
         if text.startswith("offsite"):
-            reason = "offsite_blocked"
-        return CrawlError(url, reason, None, text, referer)
+            return CrawlError(url, "offsite_blocked", None, text, referer)
+        if "robots" in text.lower() or "Forbidden by robots.txt" in text:
+            return CrawlError(url, "robots_disallowed", None, "robots.txt forbids this URL", referer)
+        return CrawlError(url, "ignored", None, text, referer)
     return CrawlError(url, "download_error", None, f"{type(exc).__name__}: {exc}", referer)

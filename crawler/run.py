@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Any
@@ -37,6 +38,19 @@ def build_settings(
     chosen.update(overrides)
     settings.setdict(chosen, priority="cmdline")
     return settings
+
+
+class _NoTraceback(logging.Filter):
+    """Keep a log record's message but drop its traceback: network failures are not bugs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+#: Loggers that attach tracebacks to ordinary network failures (e.g. an unreachable robots.txt).
+_QUIET_TRACEBACKS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.scraper")
 
 
 def summary(stats: dict[str, Any], db: str) -> str:
@@ -77,6 +91,9 @@ def run_crawl(
         f"{' via mirror ' + mirror if mirror else ''}",
         file=sys.stderr,
     )
+    if log_level != "DEBUG":
+        for name in _QUIET_TRACEBACKS:
+            logging.getLogger(name).addFilter(_NoTraceback())
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(AntaraSpider)
     process.crawl(
@@ -92,6 +109,9 @@ def run_crawl(
     fatal = stats.get("archive/fatal")
     if fatal:
         print(f"antara: error: {fatal}", file=sys.stderr)
+        return 1
+    if not stats.get("downloader/response_count") and stats.get("archive/errors"):
+        print("antara: error: no page could be fetched; the reasons are in the crawl_errors table", file=sys.stderr)
         return 1
     reason = stats.get("finish_reason", "")
     if reason == "shutdown":

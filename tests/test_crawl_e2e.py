@@ -81,9 +81,50 @@ def first_crawl(sample_site: RunningSite, tmp_path_factory: pytest.TempPathFacto
         str(MAX_PAGES),
         "--follow-depth",
         str(FOLLOW_DEPTH),
+        "--set",
+        "ANTARA_PROGRESS_INTERVAL=0.2",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return {"db": db, "result": result, "log": sample_site.requests()[mark:]}
+
+
+def test_progress_and_robots(first_crawl: dict[str, Any]) -> None:
+    assert re.search(
+        r"\] pages \d+ \| articles \d+ new, \d+ updated, \d+ unchanged \| errors \d+", first_crawl["result"].stderr
+    )
+    fetched = [line.split()[1] for line in first_crawl["log"]]
+    for host in ("kalteng.antaranews.com", "kalsel.antaranews.com", "www.antaranews.com"):
+        assert fetched.count(f"/{host}/robots.txt") == 1, "robots.txt is fetched once per host, through the mirror"
+    assert not any("/search" in path or "/cari" in path for path in fetched)
+
+
+def test_datasette_opens_the_archive(first_crawl: dict[str, Any]) -> None:
+    import asyncio
+
+    from datasette.app import Datasette
+
+    async def probe() -> tuple[dict, dict]:
+        ds = Datasette([str(first_crawl["db"])], immutables=[])
+        await ds.invoke_startup()
+        tables = (await ds.client.get("/archive.json")).json()
+        title = rows(first_crawl["db"], "SELECT title FROM articles ORDER BY published_at DESC LIMIT 1")[0]["title"]
+        word = max(re.findall(r"\w+", title), key=len)
+        found = (await ds.client.get(f"/archive/articles.json?_search={word}&_shape=objects")).json()
+        return tables, {"title": title, "found": found}
+
+    tables, search = asyncio.run(probe())
+    names = {t["name"] for t in tables["tables"]}
+    assert {
+        "articles",
+        "articles_fts",
+        "regions",
+        "tags",
+        "article_tags",
+        "links",
+        "crawl_runs",
+        "crawl_errors",
+    } <= names
+    assert search["title"] in [r["title"] for r in search["found"]["rows"]]
 
 
 def test_summary_is_printed(first_crawl: dict[str, Any]) -> None:
