@@ -19,14 +19,23 @@ from crawler.items import CrawlError
 
 #: Exception types (Scrapy's own since 2.14, and the Twisted ones they wrap) by reason code.
 _REASONS: tuple[tuple[tuple[type[BaseException], ...], str, str], ...] = (
-    ((DownloadTimeoutError, tx.TimeoutError, tx.TCPTimedOutError), "timeout",
-     "no answer within the download timeout, after retries"),
+    (
+        (DownloadTimeoutError, tx.TimeoutError, tx.TCPTimedOutError),
+        "timeout",
+        "no answer within the download timeout, after retries",
+    ),
     ((CannotResolveHostError, tx.DNSLookupError), "dns_error", "the host name did not resolve"),
-    ((DownloadConnectionRefusedError, tx.ConnectionRefusedError), "connection_refused",
-     "the server refused the connection, after retries"),
+    (
+        (DownloadConnectionRefusedError, tx.ConnectionRefusedError),
+        "connection_refused",
+        "the server refused the connection, after retries",
+    ),
     ((ResponseDataLossError,), "truncated", "the response body was shorter than its declared length"),
-    ((DownloadFailedError, ResponseFailed, ResponseNeverReceived, tx.ConnectionLost, tx.ConnectionDone),
-     "connection_lost", "the connection dropped before the response was complete, after retries"),
+    (
+        (DownloadFailedError, ResponseFailed, ResponseNeverReceived, tx.ConnectionLost, tx.ConnectionDone),
+        "connection_lost",
+        "the connection dropped before the response was complete, after retries",
+    ),
 )
 
 
