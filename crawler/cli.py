@@ -118,7 +118,7 @@ def crawl(
         raise click.UsageError("--demo serves its own mirror; drop --mirror")
     if mirror:
         settings_override["ANTARA_MIRROR"] = _check_mirror(mirror)
-    from crawler.run import run_crawl
+    from crawler.run import Tuning, run_crawl
 
     server = None
     if demo:
@@ -127,15 +127,8 @@ def crawl(
         delay = 0.0 if delay is None else delay
         concurrency = 4 if concurrency is None else concurrency
     try:
-        code = run_crawl(
-            options,
-            db,
-            settings_override,
-            delay=delay,
-            concurrency=concurrency,
-            log_level=log_level.upper(),
-            progress=not quiet,
-        )
+        tuning = Tuning(delay, concurrency, log_level.upper(), progress=not quiet)
+        code = run_crawl(options, db, settings_override, tuning)
     finally:
         if server is not None:
             server.shutdown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -14,18 +15,22 @@ from archive import Archive, ArchiveError
 from crawler.options import CrawlOptions
 
 
-def build_settings(
-    db: str,
-    overrides: dict[str, Any],
-    delay: float | None = None,
-    concurrency: int | None = None,
-    log_level: str = "WARNING",
-    progress: bool = True,
-) -> Any:
+@dataclass(frozen=True)
+class Tuning:
+    """How a crawl runs, as chosen on the command line (None keeps the settings' value)."""
+
+    delay: float | None = None
+    concurrency: int | None = None
+    log_level: str = "WARNING"
+    progress: bool = True
+
+
+def build_settings(db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()) -> Any:
     """The project's settings with the command line's choices applied on top."""
+    delay, concurrency = tuning.delay, tuning.concurrency
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
-    chosen: dict[str, Any] = {"ARCHIVE_DB": db, "LOG_LEVEL": log_level, "ANTARA_PROGRESS": progress}
+    chosen: dict[str, Any] = {"ARCHIVE_DB": db, "LOG_LEVEL": tuning.log_level, "ANTARA_PROGRESS": tuning.progress}
     if delay is not None:
         chosen["DOWNLOAD_DELAY"] = delay
         chosen["AUTOTHROTTLE_START_DELAY"] = delay
@@ -65,22 +70,14 @@ def summary(stats: dict[str, Any], db: str) -> str:
     )
 
 
-def run_crawl(
-    options: CrawlOptions,
-    db: str,
-    overrides: dict[str, Any],
-    delay: float | None = None,
-    concurrency: int | None = None,
-    log_level: str = "WARNING",
-    progress: bool = True,
-) -> int:
+def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()) -> int:
     """Crawl, print a summary line, and return the exit code (0 finished, 1 failed, 130 interrupted)."""
     try:
         Archive(db).close()  # fail fast, before any request, on a bad archive path
     except ArchiveError as exc:
         print(f"antara: error: {exc}", file=sys.stderr)
         return 2
-    settings = build_settings(db, overrides, delay, concurrency, log_level, progress)
+    settings = build_settings(db, overrides, tuning)
     from spiders.antara import AntaraSpider
 
     regions = ", ".join(r.slug for r in options.regions)
@@ -91,7 +88,7 @@ def run_crawl(
         f"{' via mirror ' + mirror if mirror else ''}",
         file=sys.stderr,
     )
-    if log_level != "DEBUG":
+    if tuning.log_level != "DEBUG":
         for name in _QUIET_TRACEBACKS:
             logging.getLogger(name).addFilter(_NoTraceback())
     process = CrawlerProcess(settings)

@@ -57,3 +57,8 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subpro
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+
+
+def crawl_sample(site: RunningSite, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``antara crawl`` of the running sample site into ``db``, throttling off, 4 requests per host."""
+    return run_cli("crawl", "--db", str(db), "--mirror", site.url, "--delay", "0", "--concurrency", "4", *args)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from crawler.extraction.urls import parse_article_url
-from tests.conftest import ROOT, RunningSite, run_cli
+from tests.conftest import ROOT, RunningSite, crawl_sample
 
 REGIONS = ("kalteng", "kalsel", "nasional")
 MAX_PAGES = 3
@@ -65,18 +65,11 @@ def rows(db: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
 def first_crawl(sample_site: RunningSite, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     db = tmp_path_factory.mktemp("crawl") / "archive.db"
     mark = sample_site.mark()
-    result = run_cli(
-        "crawl",
+    result = crawl_sample(
+        sample_site,
+        db,
         "--region",
         ",".join(REGIONS),
-        "--db",
-        str(db),
-        "--mirror",
-        sample_site.url,
-        "--delay",
-        "0",
-        "--concurrency",
-        "4",
         "--max-pages",
         str(MAX_PAGES),
         "--follow-depth",
@@ -264,20 +257,7 @@ def test_full_text_search(first_crawl: dict[str, Any]) -> None:
 def test_second_crawl_updates_in_place(first_crawl: dict[str, Any], sample_site: RunningSite, tmp_path: Path) -> None:
     db = first_crawl["db"]
     before = {r["url"]: dict(r) for r in rows(db, "SELECT url, first_seen_at, last_seen_at FROM articles")}
-    result = run_cli(
-        "crawl",
-        "--region",
-        ",".join(REGIONS),
-        "--db",
-        str(db),
-        "--mirror",
-        sample_site.url,
-        "--delay",
-        "0",
-        "--concurrency",
-        "4",
-        "-q",
-    )
+    result = crawl_sample(sample_site, db, "--region", ",".join(REGIONS), "-q")
     assert result.returncode == 0, result.stderr[-3000:]
     after = {r["url"]: dict(r) for r in rows(db, "SELECT url, first_seen_at, last_seen_at FROM articles")}
     assert set(after) == set(before)
@@ -296,23 +276,8 @@ def test_since_stops_paging(sample_site: RunningSite, tmp_path: Path) -> None:
     cutoff = second_page[len(second_page) // 2].published_at
     db = tmp_path / "since.db"
     mark = sample_site.mark()
-    result = run_cli(
-        "crawl",
-        "--region",
-        "kalteng",
-        "--db",
-        str(db),
-        "--mirror",
-        sample_site.url,
-        "--delay",
-        "0",
-        "--since",
-        cutoff,
-        "--follow-depth",
-        "0",
-        "--max-pages",
-        "5",
-        "-q",
+    result = crawl_sample(
+        sample_site, db, "--region", "kalteng", "--since", cutoff, "--follow-depth", "0", "--max-pages", "5", "-q"
     )
     assert result.returncode == 0, result.stderr[-3000:]
     fetched = sample_site.requests()[mark:]
