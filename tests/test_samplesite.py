@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import threading
 import time
 import tracemalloc
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -468,3 +472,49 @@ def test_tiny_sites_still_serve(articles: int) -> None:
         assert etree.fromstring(router.get(f"/{region.host}/rss/terkini.xml").body) is not None
     for spec in SampleSite(articles, SEED).faults():
         assert router.get(f"/{spec.host}{spec.path}").status in (200, 404, 500)
+
+
+def test_publish_adds_newer_articles_without_moving_older_ones() -> None:
+    site = SampleSite(articles=700, seed=3)
+    before = {spec.url: spec.published_at for spec in site.listed("kalteng", 1)}
+    newest = site.listed("kalteng", 1)[0]
+    published = site.publish(70)
+    assert len(published) == 70
+    fresh = [spec for spec in published if spec.region == "kalteng"]
+    assert len(fresh) == 2 and all(spec.published_at > newest.published_at for spec in fresh)
+    for url, when in before.items():
+        assert site.article_by_url(url).published_at == when
+    shown = [spec.url for spec in reversed(fresh) if not spec.hidden]
+    assert [spec.url for spec in site.listed("kalteng", 1)][: len(shown)] == shown
+
+
+def test_edit_appends_a_correction_and_changes_the_etag() -> None:
+    site = SampleSite(articles=700, seed=3)
+    server = make_server(site, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        spec = next(s for s in site.listed("kalsel", 1) if s.fault is None)
+        url = f"{server.base_url}/{spec.host}/berita/{spec.article_id}/{spec.slug}"
+        first = urllib.request.urlopen(url, timeout=10)
+        etag = first.headers["ETag"]
+        assert etag and first.status == 200
+        again = urllib.request.Request(url, headers={"If-None-Match": etag})
+        with pytest.raises(urllib.error.HTTPError) as not_modified:
+            urllib.request.urlopen(again, timeout=10)
+        assert not_modified.value.code == 304
+        control = urllib.request.Request(
+            f"{server.base_url}/_control/edit?url={urllib.parse.quote(spec.url, safe='')}", method="POST"
+        )
+        answer = json.loads(urllib.request.urlopen(control, timeout=10).read())
+        assert answer == {"edited": spec.url, "revision": 1}
+        edited = site.article(spec.host, spec.article_id)
+        assert edited.body.startswith(spec.body) and "ralat ke-1" in edited.body
+        changed = urllib.request.urlopen(urllib.request.Request(url, headers={"If-None-Match": etag}), timeout=10)
+        assert changed.status == 200 and changed.headers["ETag"] != etag
+        assert "ralat ke-1" in changed.read().decode()
+        publish = urllib.request.Request(f"{server.base_url}/_control/publish?count=35", method="POST")
+        assert len(json.loads(urllib.request.urlopen(publish, timeout=10).read())["published"]) == 35
+    finally:
+        server.shutdown()
+        server.server_close()

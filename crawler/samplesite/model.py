@@ -159,6 +159,9 @@ class _Region:
     count: int
     base_id: int
     offset_minutes: int
+    #: articles the region had when the site was made: publication times count from it, so
+    #: articles published later (``SampleSite.publish``) never move the older ones
+    base_count: int = 0
     faults: dict[int, str] = field(default_factory=dict)
 
     @property
@@ -198,12 +201,49 @@ class SampleSite:
             count = articles // n + (1 if r < articles % n else 0)
             base = NATIONAL_BASE_ID if r == 0 else REGIONAL_BASE_ID + REGIONAL_ID_STRIDE * r
             offset = int(region.tz.utcoffset(None).total_seconds() // 60)
-            self._regions.append(_Region(region, r, count, base, offset))
+            self._regions.append(_Region(region, r, count, base, offset, base_count=count))
         self._by_slug = {reg.region.slug: reg for reg in self._regions}
         for reg in self._regions:
             reg.faults = self._place_faults(reg)
+        self._revisions: dict[tuple[int, int], int] = {}
         self._basics = lru_cache(maxsize=16384)(self._make_basics)
         self._spec = lru_cache(maxsize=2048)(self._make_spec)
+        #: bumped by every change (publish, edit), so servers know their cached pages are stale
+        self.generation = 0
+
+    # ------------------------------------------------------------------ changes over time
+
+    def publish(self, count: int) -> list[ArticleSpec]:
+        """Publish ``count`` new articles across the network (newer than every existing one)."""
+        new = []
+        for k in range(self.articles, self.articles + count):
+            reg = self._regions[k % len(REGIONS)]
+            reg.count += 1
+            new.append((reg.index, reg.count - 1))
+        self.articles += count
+        self._changed()
+        return [self._spec(r, i) for r, i in new]
+
+    def edit(self, host: str, article_id: int) -> ArticleSpec:
+        """Correct an article after publication: its body gains a correction paragraph."""
+        spec = self.article(host, article_id)
+        if spec is None:
+            raise KeyError(f"no article {article_id} on {host}")
+        key = (self._by_slug[spec.region].index, spec.index)
+        self._revisions[key] = self._revisions.get(key, 0) + 1
+        self._changed()
+        edited = self.article(host, article_id)
+        assert edited is not None
+        return edited
+
+    def revision(self, host: str, article_id: int) -> int:
+        """How many times an article was edited (0 for never)."""
+        spec = self.article(host, article_id)
+        return 0 if spec is None else self._revisions.get((self._by_slug[spec.region].index, spec.index), 0)
+
+    def _changed(self) -> None:
+        self._spec.cache_clear()
+        self.generation += 1
 
     # ------------------------------------------------------------------ truth API
 
@@ -359,7 +399,7 @@ class SampleSite:
 
     def _minutes(self, reg: _Region, i: int) -> int:
         jitter = _hash(self.seed, reg.region.host, i, "t") % JITTER_MINUTES
-        return -(reg.count - 1 - i) * STEP_MINUTES + jitter
+        return -(reg.base_count - 1 - i) * STEP_MINUTES + jitter
 
     def _utc_key(self, reg: _Region, i: int) -> int:
         return self._minutes(reg, i) - reg.offset_minutes
@@ -523,6 +563,9 @@ class SampleSite:
         n = len(paragraphs)
         quote_paragraph = rng.randint(2, n - 2) if variants.quote_old else None
         ads_paragraph = 1 if variants.ads else None
+        revision = self._revisions.get((r, i), 0)
+        if revision:
+            paragraphs = [*paragraphs, W.CORRECTION.format(n=revision)]
         return ArticleSpec(
             host=host,
             region=region.slug,

@@ -45,9 +45,13 @@ class Router:
     def __init__(self, site: SampleSite, cache_size: int = 512) -> None:
         self.site = site
         self._cached = lru_cache(maxsize=cache_size)(self._route)
+        self._generation = site.generation
 
     def get(self, target: str) -> Page:
         """The response to ``target`` (``/{host}{path}[?query]``); the query never changes the page."""
+        if self._generation != self.site.generation:  # articles were published or edited
+            self._cached.cache_clear()
+            self._generation = self.site.generation
         path = target.split("?", 1)[0].split("#", 1)[0]
         return self._cached(path)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO
+from urllib.parse import parse_qs, urlsplit
 
 from crawler.samplesite.model import SampleSite
 from crawler.samplesite.routes import Router
@@ -22,11 +25,32 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._answer(with_body=False)
 
+    def do_POST(self) -> None:
+        """``/_control/publish?count=N`` and ``/_control/edit?url=URL``: change the site while it runs."""
+        status, answer = self.server.control(self.path)
+        body = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.server.log_request_line(self.command, self.path, status)
+
     def _answer(self, with_body: bool) -> None:
         page = self.server.router.get(self.path)
+        etag = f'"{hashlib.sha1(page.body).hexdigest()[:20]}"' if page.status == 200 else None
+        if etag is not None and etag in (self.headers.get("If-None-Match") or ""):
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.server.log_request_line(self.command, self.path, 304)
+            return
         self.send_response(page.status)
         self.send_header("Content-Type", page.content_type)
         self.send_header("Content-Length", str(len(page.body)))
+        if etag is not None:
+            self.send_header("ETag", etag)
         self.end_headers()
         if with_body:
             self.wfile.write(page.body)
@@ -58,6 +82,27 @@ class SampleSiteServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         return f"http://{self._host}:{self.port}"
+
+    def control(self, target: str) -> tuple[int, dict[str, object]]:
+        """Apply a control request; returns the HTTP status and a JSON answer."""
+        parts = urlsplit(target)
+        query = parse_qs(parts.query)
+        with self._log_lock:
+            if parts.path == "/_control/publish":
+                try:
+                    count = int(query.get("count", ["1"])[0])
+                except ValueError:
+                    return 400, {"error": "count must be a whole number"}
+                specs = self.site.publish(max(0, count))
+                return 200, {"published": [spec.url for spec in specs]}
+            if parts.path == "/_control/edit":
+                url = query.get("url", [""])[0]
+                spec = self.site.article_by_url(url)
+                if spec is None:
+                    return 404, {"error": f"no article at {url!r}"}
+                edited = self.site.edit(spec.host, spec.article_id)
+                return 200, {"edited": edited.url, "revision": self.site.revision(spec.host, spec.article_id)}
+        return 404, {"error": "unknown control path"}
 
     def log_request_line(self, method: str, target: str, status: int) -> None:
         """Append ``METHOD /{host}{path}?query STATUS`` to the request log, if there is one."""

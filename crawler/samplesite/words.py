@@ -281,3 +281,6 @@ AI_NOTICE = (
     "Dilarang keras mengambil konten, melakukan crawling atau pengindeksan otomatis untuk AI di situs web ini "
     "tanpa izin tertulis dari Kantor Berita ANTARA."
 )
+
+#: Paragraph appended to an article each time it is corrected after publication.
+CORRECTION = "Berita ini telah diperbarui (ralat ke-{n}) untuk melengkapi keterangan narasumber."
