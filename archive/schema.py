@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 ARTICLE_COLUMNS: dict[str, type] = {
     "url": str,
@@ -29,6 +29,35 @@ ARTICLE_COLUMNS: dict[str, type] = {
     "first_seen_at": str,
     "last_seen_at": str,
     "last_run_id": int,
+    "version": int,
+    "content_changed_at": str,
+    "etag": str,
+    "last_modified": str,
+}
+
+RUN_COLUMNS: dict[str, type] = {
+    "id": int,
+    "started_at": str,
+    "finished_at": str,
+    "mode": str,
+    "outcome": str,
+    "finish_reason": str,
+    "arguments": str,
+    "regions": str,
+    "requests": int,
+    "pages_fetched": int,
+    "list_pages": int,
+    "feed_requests": int,
+    "revisits": int,
+    "not_modified": int,
+    "articles_new": int,
+    "articles_updated": int,
+    "articles_unchanged": int,
+    "errors": int,
+    "errors_by_kind": str,
+    "requests_per_new_article": float,
+    "elapsed_seconds": float,
+    "crawler_version": str,
 }
 
 
@@ -41,25 +70,7 @@ def create(db: sqlite_utils.Database) -> None:
         )
         db.table("regions").create_index(["host"], unique=True)
     if "crawl_runs" not in db.table_names():
-        db.table("crawl_runs").create(
-            {
-                "id": int,
-                "started_at": str,
-                "finished_at": str,
-                "outcome": str,
-                "finish_reason": str,
-                "arguments": str,
-                "regions": str,
-                "pages_fetched": int,
-                "articles_new": int,
-                "articles_updated": int,
-                "articles_unchanged": int,
-                "errors": int,
-                "elapsed_seconds": float,
-                "crawler_version": str,
-            },
-            pk="id",
-        )
+        db.table("crawl_runs").create(RUN_COLUMNS, pk="id")
     if "articles" not in db.table_names():
         db.table("articles").create(
             ARTICLE_COLUMNS,
@@ -118,6 +129,57 @@ def create(db: sqlite_utils.Database) -> None:
         db.table("crawl_errors").create_index(["run_id"])
         db.table("crawl_errors").create_index(["reason"])
         db.table("crawl_errors").create_index(["url"])
+    if "article_versions" not in db.table_names():
+        db.table("article_versions").create(
+            {
+                "article_url": str,
+                "version": int,
+                "fetched_at": str,
+                "superseded_at": str,
+                "content_hash": str,
+                "title": str,
+                "body": str,
+            },
+            pk=("article_url", "version"),
+            foreign_keys=[("article_url", "articles", "url")],
+        )
+    if "crawl_run_regions" not in db.table_names():
+        db.table("crawl_run_regions").create(
+            {
+                "run_id": int,
+                "region": str,
+                "list_pages": int,
+                "feed_requests": int,
+                "articles_new": int,
+                "articles_updated": int,
+                "articles_unchanged": int,
+                "errors": int,
+            },
+            pk=("run_id", "region"),
+            foreign_keys=[("run_id", "crawl_runs", "id"), ("region", "regions", "slug")],
+        )
+    if "frontier" not in db.table_names():
+        db.table("frontier").create(
+            {"url": str, "site": str, "article_id": int, "hops": int, "referer": str, "run_id": int, "added_at": str},
+            pk="url",
+        )
+        db.table("frontier").create_index(["site", "article_id"], unique=True)
+    if "backfill_state" not in db.table_names():
+        db.table("backfill_state").create(
+            {"region": str, "next_page": int, "until": str, "last_page": int, "done": int, "updated_at": str},
+            pk="region",
+            foreign_keys=[("region", "regions", "slug")],
+        )
     if "archive_meta" not in db.table_names():
         db.table("archive_meta").create({"key": str, "value": str}, pk="key")
-        db.table("archive_meta").insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
+    _add_missing_columns(db, "articles", ARTICLE_COLUMNS)
+    _add_missing_columns(db, "crawl_runs", RUN_COLUMNS)
+    db.table("archive_meta").upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+
+
+def _add_missing_columns(db: sqlite_utils.Database, table: str, columns: dict[str, type]) -> None:
+    """Bring a table made by an older version up to date (new columns are added empty)."""
+    existing = set(db.table(table).columns_dict)
+    for name, kind in columns.items():
+        if name not in existing:
+            db.table(table).add_column(name, kind)

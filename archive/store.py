@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,11 +35,19 @@ def utc_now() -> str:
 class Archive:
     """A SQLite archive file. Every write method commits its own transaction."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
         if self.path.parent and not self.path.parent.exists():
             raise ArchiveError(f"folder {self.path.parent} does not exist")
+        if readonly and not self.path.exists():
+            raise ArchiveError(f"archive {self.path} does not exist")
         try:
+            if readonly:
+                conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+                self.db = sqlite_utils.Database(conn)
+                self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return
             conn = sqlite3.connect(str(self.path), timeout=30)
             self.db = sqlite_utils.Database(conn)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -66,7 +74,7 @@ class Archive:
             self.db.table("regions").upsert_all([dict(r) for r in rows], pk="slug")
 
     # -- runs ------------------------------------------------------------------------------
-    def start_run(self, arguments: Mapping[str, Any], regions: Sequence[str], version: str) -> int:
+    def start_run(self, arguments: Mapping[str, Any], regions: Sequence[str], version: str, mode: str = "full") -> int:
         """Record the start of a crawl and return its run id."""
         with self.db.conn:
             table = self.db.table("crawl_runs")
@@ -74,6 +82,7 @@ class Archive:
                 {
                     "started_at": utc_now(),
                     "outcome": "running",
+                    "mode": mode,
                     "arguments": json.dumps(dict(arguments), ensure_ascii=False, sort_keys=True),
                     "regions": json.dumps(list(regions)),
                     "pages_fetched": 0,
@@ -86,20 +95,25 @@ class Archive:
             )
             return int(table.last_pk)  # type: ignore[arg-type]
 
-    def finish_run(self, run_id: int, outcome: str, finish_reason: str, counts: Mapping[str, Any]) -> None:
-        """Store a run's end, its outcome (finished, interrupted, failed) and its counts."""
-        allowed = {
-            "pages_fetched",
-            "articles_new",
-            "articles_updated",
-            "articles_unchanged",
-            "errors",
-            "elapsed_seconds",
-        }
+    def finish_run(
+        self,
+        run_id: int,
+        outcome: str,
+        finish_reason: str,
+        counts: Mapping[str, Any],
+        regions: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
+        """Store a run's end, its outcome (finished, interrupted, failed), its counts and per-region counts."""
+        allowed = set(schema.RUN_COLUMNS) - {"id", "started_at", "arguments", "regions", "crawler_version"}
         values = {k: v for k, v in counts.items() if k in allowed}
+        if isinstance(values.get("errors_by_kind"), dict):
+            values["errors_by_kind"] = json.dumps(values["errors_by_kind"], sort_keys=True)
         values.update({"finished_at": utc_now(), "outcome": outcome, "finish_reason": finish_reason})
         with self.db.conn:
             self.db.table("crawl_runs").update(run_id, values)
+            rows = [{**r, "run_id": run_id} for r in regions]
+            if rows:
+                self.db.table("crawl_run_regions").upsert_all(rows, pk=("run_id", "region"))
 
     def run(self, run_id: int) -> dict[str, Any]:
         return dict(self.db.table("crawl_runs").get(run_id))
@@ -115,7 +129,10 @@ class Archive:
         referer: str | None = None,
     ) -> None:
         """Store one page that could not be archived, with a specific reason."""
+        site, article_id = _site_and_id(url)
         with self.db.conn:
+            if site is not None and article_id is not None:
+                self._frontier_done(site, article_id)
             self.db.table("crawl_errors").insert(
                 {
                     "run_id": run_id,
@@ -129,12 +146,20 @@ class Archive:
             )
 
     # -- articles --------------------------------------------------------------------------
-    def upsert_article(self, record: Mapping[str, Any], run_id: int | None = None) -> UpsertResult:
+    def upsert_article(
+        self,
+        record: Mapping[str, Any],
+        run_id: int | None = None,
+        follow: Sequence[tuple[str, int]] = (),
+    ) -> UpsertResult:
         """Insert or update one article (keyed by site + article_id) with its tags and links.
 
         ``record`` has the fields of ``crawler.items.Article`` (``tags`` a list of names,
-        ``links`` a list of mappings with url, anchor_text, kind). ``first_seen_at`` is kept
-        on updates, ``last_seen_at`` moves; the outcome says whether the content changed.
+        ``links`` a list of mappings with url, anchor_text, kind), plus optional ``etag`` and
+        ``last_modified``. ``first_seen_at`` is kept, ``last_seen_at`` moves. A changed title
+        or body keeps the previous text in ``article_versions`` and bumps ``version``.
+        ``follow`` lists (url, hops) of links still to fetch: they enter the persisted
+        frontier in the same transaction, so a crash never loses them.
         """
         now = utc_now()
         row: dict[str, Any] = {k: record.get(k) for k in schema.ARTICLE_COLUMNS if k in record}
@@ -145,25 +170,93 @@ class Archive:
         links = list(record.get("links") or [])
         try:
             with self.db.conn:
-                existing = self._find(row["site"], row["article_id"])
+                existing = self.db.execute(
+                    "SELECT url, content_hash, version, content_changed_at, first_seen_at, title, body"
+                    " FROM articles WHERE site = ? AND article_id = ?",
+                    [row["site"], row["article_id"]],
+                ).fetchone()
                 if existing is None:
-                    row["first_seen_at"] = now
+                    row.update(first_seen_at=now, version=1, content_changed_at=now)
                     self.db.table("articles").insert(row)
                     outcome: Outcome = "new"
                 else:
-                    old_url, old_hash = existing
+                    old_url, old_hash, version, changed_at, first_seen, old_title, old_body = existing
                     if old_url != row["url"]:
-                        self._forget_children(old_url)
-                        self.db.execute("UPDATE articles SET url = ? WHERE url = ?", [row["url"], old_url])
+                        self._move(old_url, row["url"])
                     row.pop("first_seen_at", None)
-                    self.db.table("articles").update(row["url"], row)
                     outcome = "unchanged" if old_hash == row.get("content_hash") else "updated"
+                    if outcome == "updated":
+                        self.db.table("article_versions").insert(
+                            {
+                                "article_url": row["url"],
+                                "version": version or 1,
+                                "fetched_at": changed_at or first_seen,
+                                "superseded_at": now,
+                                "content_hash": old_hash,
+                                "title": old_title,
+                                "body": old_body,
+                            },
+                            replace=True,
+                        )
+                        row.update(version=(version or 1) + 1, content_changed_at=now)
+                    self.db.table("articles").update(row["url"], row)
                 self._write_tags(row["url"], tags)
                 self._write_links(row["url"], links)
                 self._retarget_links(row["site"], row["article_id"], row["url"])
+                self._frontier_done(row["site"], row["article_id"])
+                self._frontier_add(row["url"], follow, run_id, now)
         except sqlite3.OperationalError as exc:
             raise ArchiveError(f"cannot write {row.get('url')} to {self.path}: {exc}") from exc
         return UpsertResult(row["url"], outcome)
+
+    def touch(self, site: str, article_id: int, run_id: int | None = None) -> bool:
+        """Record that an article was seen again unchanged (e.g. HTTP 304): only ``last_seen_at`` moves."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "UPDATE articles SET last_seen_at = ?, last_run_id = ? WHERE site = ? AND article_id = ?",
+                [utc_now(), run_id, site, article_id],
+            )
+        return cursor.rowcount > 0
+
+    def _move(self, old_url: str, new_url: str) -> None:
+        """Rename an article (its page now declares another slug), children included."""
+        self._forget_children(old_url)
+        versions = list(self.db.table("article_versions").rows_where("article_url = ?", [old_url]))
+        self.db.execute("DELETE FROM article_versions WHERE article_url = ?", [old_url])
+        self.db.execute("UPDATE articles SET url = ? WHERE url = ?", [new_url, old_url])
+        if versions:
+            self.db.table("article_versions").insert_all([{**v, "article_url": new_url} for v in versions])
+
+    # -- frontier: links found but not fetched yet, kept across crashes ---------------------
+    def _frontier_add(
+        self, referer: str | None, follow: Sequence[tuple[str, int]], run_id: int | None, now: str
+    ) -> None:
+        rows = []
+        for url, hops in follow:
+            site, article_id = _site_and_id(url)
+            if site is None or article_id is None or self._find(site, article_id) is not None:
+                continue
+            rows.append(
+                {
+                    "url": url,
+                    "site": site,
+                    "article_id": article_id,
+                    "hops": hops,
+                    "referer": referer,
+                    "run_id": run_id,
+                    "added_at": now,
+                }
+            )
+        if rows:
+            self.db.table("frontier").insert_all(rows, ignore=True)
+
+    def _frontier_done(self, site: str, article_id: int) -> None:
+        self.db.execute("DELETE FROM frontier WHERE site = ? AND article_id = ?", [site, article_id])
+
+    def pending(self) -> list[tuple[str, int, str | None]]:
+        """Links found by earlier runs and not fetched yet: (url, hops, referer), fewest hops first."""
+        rows = self.db.execute("SELECT url, hops, referer FROM frontier ORDER BY hops, added_at").fetchall()
+        return [(u, h, r) for u, h, r in rows]
 
     def _find(self, site: str, article_id: int) -> tuple[str, str] | None:
         found = self.db.execute(
@@ -222,6 +315,68 @@ class Archive:
             " WHERE target_site = ? AND target_article_id = ? AND target_url != ?",
             [url, site, article_id, url],
         )
+
+    # -- revisits and backfill ---------------------------------------------------------------
+    def due_for_revisit(
+        self, regions: Sequence[str], now: datetime, checkpoints: Sequence[timedelta]
+    ) -> list[dict[str, Any]]:
+        """Articles of ``regions`` that passed an age checkpoint (e.g. 1 h, 1 d, 7 d after
+        publication) since they were last fetched: url, site, article_id, etag, last_modified."""
+        if not checkpoints or not regions:
+            return []
+        oldest = now - max(checkpoints) - timedelta(days=1)
+        marks = ", ".join("?" for _ in regions)
+        rows = self.db.execute(
+            "SELECT url, site, article_id, published_at, last_seen_at, etag, last_modified FROM articles"
+            f" WHERE region IN ({marks}) AND julianday(published_at) >= julianday(?)",
+            [*regions, oldest.isoformat()],
+        ).fetchall()
+        due = []
+        for url, site, article_id, published_at, last_seen_at, etag, last_modified in rows:
+            try:
+                published = datetime.fromisoformat(published_at)
+                seen = datetime.fromisoformat(last_seen_at)
+            except (TypeError, ValueError):
+                continue
+            if any(seen < published + age <= now for age in checkpoints):
+                due.append(
+                    {"url": url, "site": site, "article_id": article_id, "etag": etag, "last_modified": last_modified}
+                )
+        return due
+
+    def backfill_state(self, region: str) -> dict[str, Any] | None:
+        found = list(self.db.table("backfill_state").rows_where("region = ?", [region]))
+        return found[0] if found else None
+
+    def save_backfill_state(
+        self,
+        region: str,
+        next_page: int,
+        until: str | None,
+        last_page: int | None,
+        done: bool,
+        follow: Sequence[tuple[str, int]] = (),
+        run_id: int | None = None,
+    ) -> None:
+        """Remember where a backfill of ``region`` stands, and the articles it requested (frontier)."""
+        now = utc_now()
+        with self.db.conn:
+            self.db.table("backfill_state").upsert(
+                {
+                    "region": region,
+                    "next_page": next_page,
+                    "until": until,
+                    "last_page": last_page,
+                    "done": int(done),
+                    "updated_at": now,
+                },
+                pk="region",
+            )
+            self._frontier_add(None, follow, run_id, now)
+
+    def clear_backfill_state(self, region: str) -> None:
+        with self.db.conn:
+            self.db.execute("DELETE FROM backfill_state WHERE region = ?", [region])
 
     # -- reading ---------------------------------------------------------------------------
     def count(self, table: str) -> int:

@@ -87,3 +87,38 @@ class CrawlError:
     status: int | None = None  #: HTTP status when there was a response
     detail: str = ""  #: one human-readable sentence saying what went wrong
     referer: str | None = None  #: the page that linked to ``url``
+
+
+@dataclass
+class ArticlePage:
+    """An article as fetched: the record plus what the crawl needs to remember about the fetch."""
+
+    article: Article
+    #: HTTP validators of the response, sent back on revisits (If-None-Match / If-Modified-Since)
+    etag: str | None = None
+    last_modified: str | None = None
+    #: Baca juga targets still to fetch, as (canonical url, hops from a list page); kept in the
+    #: archive's frontier until fetched, so an interrupted crawl resumes them
+    follow: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class NotModified:
+    """A revisited article the server says has not changed (HTTP 304)."""
+
+    url: str
+    site: str
+    article_id: int
+
+
+@dataclass
+class BackfillProgress:
+    """How far a backfill got on one region, so the next run resumes after it."""
+
+    region: str
+    next_page: int
+    until: str | None
+    last_page: int | None
+    done: bool = False
+    #: articles requested from the page, kept in the frontier until fetched
+    follow: list[tuple[str, int]] = field(default_factory=list)

@@ -1,19 +1,22 @@
-"""Item pipeline: thin glue that writes articles and crawl errors into the archive."""
+"""Item pipeline: thin glue that writes articles, revisits, progress and crawl errors into the archive."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
 from archive import Archive, ArchiveError
 from crawler import __version__
-from crawler.items import Article, CrawlError
-from crawler.regions import REGIONS
+from crawler.extraction.urls import host_of
+from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, NotModified
+from crawler.regions import REGIONS, region_for_host
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -26,10 +29,10 @@ _OUTCOMES = {"finished": "finished", "shutdown": "interrupted", "archive_error":
 
 
 class ArchivePipeline:
-    """Store :class:`Article` items (upsert) and :class:`CrawlError` items in the ``ARCHIVE_DB`` file.
+    """Store what the spider yields in the ``ARCHIVE_DB`` file, one transaction per item.
 
     One ``crawl_runs`` row per crawl: opened when the spider opens, closed with the finish
-    reason and counts when it closes.
+    reason, the counts and per-region counts (``crawl_run_regions``) when it closes.
     """
 
     def __init__(self, crawler: Crawler, path: str) -> None:
@@ -38,6 +41,8 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.started = time.monotonic()
+        self.by_region: dict[str, Counter[str]] = {}
+        self.errors_by_kind: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -54,51 +59,102 @@ class ArchivePipeline:
         spider = self.crawler.spider
         arguments = dict(getattr(spider, "run_arguments", {}) or {})
         regions = [r.slug for r in getattr(spider, "regions", [])]
-        self.run_id = self.archive.start_run(arguments, regions, __version__)
+        self.run_id = self.archive.start_run(arguments, regions, __version__, arguments.get("mode", "full"))
         self.crawler.stats.set_value("archive/run_id", self.run_id)
         self.crawler.stats.set_value("archive/path", self.path)
         self.started = time.monotonic()
 
     def process_item(self, item: Any) -> Any:
-        assert self.archive is not None
-        stats = self.crawler.stats
         try:
-            if isinstance(item, CrawlError):
-                self.archive.record_error(self.run_id, item.url, item.reason, item.status, item.detail, item.referer)
-                stats.inc_value("archive/errors")
-            elif isinstance(item, Article):
-                result = self.archive.upsert_article(ItemAdapter(item).asdict(), self.run_id)
-                stats.inc_value(f"archive/articles_{result.outcome}")
+            self._store(item)
         except ArchiveError as exc:
             logger.error("archive write failed, stopping the crawl: %s", exc)
-            stats.set_value("archive/fatal", str(exc))
+            self.crawler.stats.set_value("archive/fatal", str(exc))
             self._stop("archive_error")
         return item
+
+    def _store(self, item: Any) -> None:
+        archive = self.archive
+        assert archive is not None
+        stats = self.crawler.stats
+        if isinstance(item, CrawlError):
+            archive.record_error(self.run_id, item.url, item.reason, item.status, item.detail, item.referer)
+            stats.inc_value("archive/errors")
+            self.errors_by_kind[item.reason] += 1
+            self._count(host_of(item.url), "errors")
+        elif isinstance(item, (ArticlePage, Article)):
+            page = item if isinstance(item, ArticlePage) else ArticlePage(item)
+            record = ItemAdapter(page.article).asdict()
+            record.update(etag=page.etag, last_modified=page.last_modified)
+            result = archive.upsert_article(record, self.run_id, follow=page.follow)
+            stats.inc_value(f"archive/articles_{result.outcome}")
+            self._count(page.article.site, f"articles_{result.outcome}")
+        elif isinstance(item, NotModified):
+            archive.touch(item.site, item.article_id, self.run_id)
+            stats.inc_value("archive/not_modified")
+            stats.inc_value("archive/articles_unchanged")
+            self._count(item.site, "articles_unchanged")
+        elif isinstance(item, BackfillProgress):
+            archive.save_backfill_state(
+                item.region, item.next_page, item.until, item.last_page, item.done, item.follow, self.run_id
+            )
+
+    def _count(self, host: str, what: str) -> None:
+        region = region_for_host(host)
+        if region is not None:
+            self.by_region.setdefault(region.slug, Counter())[what] += 1
 
     def _stop(self, reason: str) -> None:
         engine = self.crawler.engine
         if engine is not None:
-            from scrapy.utils.defer import deferred_from_coro
-
             deferred_from_coro(engine.close_spider_async(reason=reason))
 
     def counts(self) -> dict[str, Any]:
         get = self.crawler.stats.get_value
+        stats = self.crawler.stats.get_stats()
+        new = get("archive/articles_new", 0)
+        requests = get("downloader/request_count", 0)
         return {
+            "requests": requests,
             "pages_fetched": get("downloader/response_count", 0),
-            "articles_new": get("archive/articles_new", 0),
+            "list_pages": sum(v for k, v in stats.items() if k.startswith("antara/list_pages/")),
+            "feed_requests": sum(v for k, v in stats.items() if k.startswith("antara/feed_requests/")),
+            "revisits": get("antara/revisits", 0),
+            "not_modified": get("archive/not_modified", 0),
+            "articles_new": new,
             "articles_updated": get("archive/articles_updated", 0),
             "articles_unchanged": get("archive/articles_unchanged", 0),
             "errors": get("archive/errors", 0),
+            "errors_by_kind": dict(self.errors_by_kind),
+            "requests_per_new_article": round(requests / new, 3) if new else None,
             "elapsed_seconds": round(time.monotonic() - self.started, 3),
         }
+
+    def region_counts(self) -> list[dict[str, Any]]:
+        stats = self.crawler.stats.get_stats()
+        slugs = set(self.by_region) | {r.slug for r in getattr(self.crawler.spider, "regions", [])}
+        rows = []
+        for slug in sorted(slugs):
+            counted = self.by_region.get(slug, Counter())
+            rows.append(
+                {
+                    "region": slug,
+                    "list_pages": stats.get(f"antara/list_pages/{slug}", 0),
+                    "feed_requests": stats.get(f"antara/feed_requests/{slug}", 0),
+                    "articles_new": counted["articles_new"],
+                    "articles_updated": counted["articles_updated"],
+                    "articles_unchanged": counted["articles_unchanged"],
+                    "errors": counted["errors"],
+                }
+            )
+        return rows
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archive is None or self.run_id is None:
             return
         outcome = _OUTCOMES.get(reason, "finished" if reason.startswith("closespider") else "failed")
         try:
-            self.archive.finish_run(self.run_id, outcome, reason, self.counts())
+            self.archive.finish_run(self.run_id, outcome, reason, self.counts(), self.region_counts())
         except ArchiveError as exc:
             logger.error("could not record the end of run %s: %s", self.run_id, exc)
         finally:

@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from archive import Archive, ArchiveError
 from crawler.errors import describe_failure
-from crawler.extraction import ExtractionError, extract_article, extract_listing
+from crawler.extraction import ExtractionError, extract_article, extract_feed, extract_listing
 from crawler.extraction.urls import list_page_url, parse_article_url
-from crawler.items import Article, CrawlError, ListEntry
+from crawler.items import ArticlePage, BackfillProgress, CrawlError, ListEntry, NotModified
 from crawler.options import CrawlOptions, Since
 from crawler.regions import Region
 
 LIST_PRIORITY = 100
 ARTICLE_PRIORITY = 50
+Key = tuple[str, int]
 
 
 class AntaraSpider(scrapy.Spider):
-    """Crawl ``/terkini`` pages 1..max_pages of each region and follow Baca juga links.
+    """Crawl the latest news of chosen ANTARA sites and follow Baca juga links.
 
-    Arguments (``-a`` on ``scrapy crawl``, options on ``antara crawl``): ``regions``
-    (comma-separated slugs), ``all_regions``, ``max_pages`` (3), ``since`` (a date or
-    ISO time), ``follow_depth`` (2).
+    Modes (``mode``): ``full`` walks ``/terkini`` pages 1..max_pages and fetches every article
+    listed; ``incremental`` looks at the RSS feed first, walks list pages only until a page
+    holds nothing new, never refetches an archived article, and revisits recent articles at
+    the ``revisit`` ages with conditional requests; ``backfill`` walks far back through
+    ``/terkini/N`` (``pages``, ``until``), resumably. Every mode first fetches links an
+    interrupted run left in the archive's frontier.
+
+    Arguments (``-a`` on ``scrapy crawl``): ``regions``, ``all_regions``, ``mode``,
+    ``max_pages``, ``since``, ``follow_depth``, ``until``, ``pages``, ``revisit``, ``feeds``.
     """
 
     name = "antara"
@@ -35,55 +43,132 @@ class AntaraSpider(scrapy.Spider):
     def __init__(
         self,
         regions: str | list[str] | None = None,
-        max_pages: Any = 3,
+        max_pages: Any = None,
         since: str | None = None,
         follow_depth: Any = 2,
         all_regions: Any = False,
+        mode: str = "full",
+        until: str | None = None,
+        pages: str | None = None,
+        revisit: str | None = None,
+        feeds: Any = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         all_flag = str(all_regions).lower() in ("1", "true", "yes")
-        self.options = CrawlOptions.parse(regions, max_pages, follow_depth, since, all_flag)
+        self.options = CrawlOptions.parse(
+            regions, max_pages, follow_depth, since, all_flag, mode, until, pages, revisit, feeds
+        )
         self.regions: list[Region] = self.options.regions
         self.run_arguments = self.options.as_arguments()
-        #: fewest hops known from a list page to each article, by (host, article id)
-        self._hops: dict[tuple[str, int], int] = {}
+        #: fewest hops known from a list page to each article requested in this run
+        self._hops: dict[Key, int] = {}
         #: Baca juga targets of parsed articles that a shorter path could still reach again
-        self._targets: dict[tuple[str, int], tuple[str, ...]] = {}
+        self._targets: dict[Key, tuple[str, ...]] = {}
+        #: articles seen on each region's list pages in this run (items move down as news arrives)
+        self._listed: dict[str, set[Key]] = {}
+        #: archived articles fetched again in this run because of their age
+        self._revisiting: set[Key] = set()
+        self._archive: Archive | None = None
 
+    # -- what the archive already holds --------------------------------------------------------
+    @property
+    def archive(self) -> Archive | None:
+        """Read-only view of ``ARCHIVE_DB`` (None when there is no archive yet)."""
+        if self._archive is None:
+            path = self.settings.get("ARCHIVE_DB") if hasattr(self, "settings") else None
+            if path:
+                try:
+                    self._archive = Archive(path, readonly=True)
+                except ArchiveError:
+                    return None
+        return self._archive
+
+    def archived(self, key: Key) -> bool:
+        archive = self.archive
+        return archive is not None and archive.has_article(*key)
+
+    def known_before(self, key: Key) -> bool:
+        """Archived by an earlier run (not by this one)."""
+        return (key not in self._hops or key in self._revisiting) and self.archived(key)
+
+    def now(self) -> datetime:
+        fixed = self.settings.get("ANTARA_NOW")
+        return datetime.fromisoformat(fixed) if fixed else datetime.now(timezone.utc)
+
+    # -- start ---------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
+        archive = self.archive
+        if archive is not None:
+            for url, hops, _referer in archive.pending():  # links an interrupted run found
+                for request in self.follow(url, hops):
+                    yield request
+            if self.options.mode == "incremental" and self.options.revisit:
+                due = archive.due_for_revisit([r.slug for r in self.regions], self.now(), self.options.revisit)
+                for row in due:
+                    yield self.revisit_request(row)
         for region in self.regions:
-            yield self.list_request(region, 1)
+            if self.options.mode == "incremental" and self.options.feeds:
+                yield self.feed_request(region)
+            elif self.options.mode == "backfill":
+                yield self.list_request(region, self.backfill_start(region))
+            else:
+                yield self.list_request(region, 1)
 
+    def backfill_start(self, region: Region) -> int:
+        first = self.options.pages[0]
+        state = self.archive.backfill_state(region.slug) if self.archive is not None else None
+        until = self.options.until.text if self.options.until else None
+        if state and not state["done"] and state["until"] == until and first == 1 and state["next_page"] > first:
+            self.logger.info("backfill of %s resumes at page %s", region.slug, state["next_page"])
+            return int(state["next_page"])
+        return first
+
+    # -- requests ------------------------------------------------------------------------------
     def list_request(self, region: Region, page: int) -> scrapy.Request:
         return scrapy.Request(
             list_page_url(region, page),
             callback=self.parse_list,
             errback=self.on_error,
             cb_kwargs={"region": region, "page": page},
-            priority=LIST_PRIORITY - page,
+            priority=LIST_PRIORITY - min(page, 50),
         )
 
-    def parse_list(self, response: Response, region: Region, page: int) -> Iterator[Any]:
-        if not isinstance(response, TextResponse):
-            yield CrawlError(response.url, "not_html", response.status, "the list page is not HTML")
-            return
-        entries = extract_listing(response.text, response.url, now=datetime.now(region.tz))
-        if not entries:
-            yield CrawlError(response.url, "empty_list", response.status, "the list page holds no article links")
-            return
-        since = self.options.since
-        fresh = [e for e in entries if since is None or since.admits(e.published_at)]
-        for entry in fresh:
-            yield from self.follow(entry.url, 0, priority=ARTICLE_PRIORITY - page)
-        if page < self.options.max_pages and not _reached_since(entries, since):
-            yield self.list_request(region, page + 1)
+    def feed_request(self, region: Region) -> scrapy.Request:
+        return scrapy.Request(
+            f"https://{region.host}/rss/terkini.xml",
+            callback=self.parse_feed,
+            errback=self.on_feed_error,
+            cb_kwargs={"region": region},
+            priority=LIST_PRIORITY + 1,
+        )
+
+    def revisit_request(self, row: dict[str, Any]) -> scrapy.Request:
+        key = (row["site"], row["article_id"])
+        self._hops[key] = 0
+        self._revisiting.add(key)
+        headers = {}
+        if row.get("etag"):
+            headers["If-None-Match"] = row["etag"]
+        if row.get("last_modified"):
+            headers["If-Modified-Since"] = row["last_modified"]
+        self.crawler.stats.inc_value("antara/revisits")
+        return scrapy.Request(
+            row["url"],
+            headers=headers,
+            callback=self.parse_article,
+            errback=self.on_error,
+            cb_kwargs={"key": key},
+            meta={"handle_httpstatus_list": [304]},
+            priority=ARTICLE_PRIORITY,
+        )
 
     def follow(self, url: str, hops: int, priority: int | None = None) -> Iterator[scrapy.Request]:
-        """Request the article at ``url`` reached after ``hops`` Baca juga links, once.
+        """Request the article at ``url``, reached after ``hops`` Baca juga links, at most once.
 
         An article first met through a long chain and later through a shorter one is not
         fetched again, but its own links are followed again with the hops they now have left.
+        Outside ``full`` mode an article archived by an earlier run is not fetched again.
         """
         ref = parse_article_url(url)
         if ref is None:
@@ -92,10 +177,12 @@ class AntaraSpider(scrapy.Spider):
         known = self._hops.get(key)
         if known is not None and known <= hops:
             return
+        if known is None and self.options.mode != "full" and self.archived(key):
+            return
         self._hops[key] = hops
         if known is None:
             yield scrapy.Request(
-                url,
+                ref.url,
                 callback=self.parse_article,
                 errback=self.on_error,
                 cb_kwargs={"key": key},
@@ -105,31 +192,105 @@ class AntaraSpider(scrapy.Spider):
             for target in self._targets.pop(key, ()):
                 yield from self.follow(target, hops + 1)
 
-    def parse_article(self, response: Response, key: tuple[str, int]) -> Iterator[Any]:
-        depth = self._hops.get(key, 0)
+    # -- callbacks -----------------------------------------------------------------------------
+    def parse_feed(self, response: Response, region: Region) -> Iterator[Any]:
+        self.crawler.stats.inc_value(f"antara/feed_requests/{region.slug}")
+        entries = extract_feed(response.body, response.url)
+        keys = [k for k in map(_key, (e.url for e in entries)) if k is not None]
+        overlaps = any(self.known_before(k) for k in keys)  # before follow() marks them as this run's
+        for entry in entries:
+            yield from self.follow(entry.url, 0, priority=ARTICLE_PRIORITY)
+        if not overlaps:
+            # the feed is empty, broken, or all new: it may not reach back to what we hold
+            yield self.list_request(region, 1)
+
+    def on_feed_error(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        region: Region = request.cb_kwargs["region"]
+        error = describe_failure(failure, request.url, None)
+        error.reason = f"feed_{error.reason}"
+        error.detail = f"RSS feed unavailable, walking list pages instead: {error.detail}"
+        yield error
+        yield self.list_request(region, 1)
+
+    def parse_list(self, response: Response, region: Region, page: int) -> Iterator[Any]:
+        self.crawler.stats.inc_value(f"antara/list_pages/{region.slug}")
+        if not isinstance(response, TextResponse):
+            yield CrawlError(response.url, "not_html", response.status, "the list page is not HTML")
+            return
+        entries = extract_listing(response.text, response.url, now=datetime.now(region.tz))
+        if not entries:
+            yield CrawlError(response.url, "empty_list", response.status, "the list page holds no article links")
+            if self.options.mode == "backfill":
+                yield self.backfill_progress(region, page, [], done=True)
+            return
+        since = self.options.since
+        fresh = [e for e in entries if since is None or since.admits(e.published_at)]
+        listed = self._listed.setdefault(region.slug, set())
+        nothing_new = all((k := _key(e.url)) is None or k in listed or self.known_before(k) for e in entries)
+        listed.update(k for k in map(_key, (e.url for e in entries)) if k is not None)
+        requested: list[tuple[str, int]] = []
+        for entry in fresh:
+            for request in self.follow(entry.url, 0, priority=ARTICLE_PRIORITY - min(page, 50)):
+                requested.append((request.url, 0))
+                yield request
+        if self.options.mode == "backfill":
+            last = self.options.pages[1]
+            done = _reached_since(entries, self.options.until) or (last is not None and page >= last)
+            done = done or page - self.options.pages[0] + 1 >= self.options.max_pages
+            yield self.backfill_progress(region, page + 1, requested, done=done)
+            if not done:
+                yield self.list_request(region, page + 1)
+            return
+        if page >= self.options.max_pages or _reached_since(entries, since):
+            return
+        if self.options.mode == "incremental" and nothing_new:
+            return
+        yield self.list_request(region, page + 1)
+
+    def backfill_progress(
+        self, region: Region, next_page: int, requested: list[tuple[str, int]], done: bool
+    ) -> BackfillProgress:
+        until = self.options.until.text if self.options.until else None
+        return BackfillProgress(region.slug, next_page, until, self.options.pages[1], done, requested)
+
+    def parse_article(self, response: Response, key: Key) -> Iterator[Any]:
         referer = _referer(response.request)
+        if response.status == 304:
+            yield NotModified(response.url, key[0], key[1])
+            return
         if not isinstance(response, TextResponse):
             yield CrawlError(response.url, "not_html", response.status, "the article URL did not answer HTML", referer)
             return
         try:
-            article: Article = extract_article(response.text, response.url)
+            article = extract_article(response.text, response.url)
         except ExtractionError as exc:
             yield CrawlError(response.url, exc.reason, response.status, exc.detail, referer)
             return
-        yield article
-        if depth >= self.options.follow_depth:
-            if depth > 0:
-                self._targets[key] = tuple(link.url for link in article.links)
-            return
-        if depth > 0:
+        hops = self._hops.get(key, 0)
+        if hops > 0:
             self._targets[key] = tuple(link.url for link in article.links)
-        for link in article.links:
-            yield from self.follow(link.url, depth + 1)
+        requests: list[scrapy.Request] = []
+        if hops < self.options.follow_depth:
+            for link in article.links:
+                requests.extend(self.follow(link.url, hops + 1))
+        yield ArticlePage(
+            article,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            follow=[(r.url, self._hops[k]) for r in requests if (k := _key(r.url)) is not None],
+        )
+        yield from requests
 
     def on_error(self, failure: Failure) -> Iterator[CrawlError]:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         yield describe_failure(failure, url, _referer(request))
+
+
+def _key(url: str) -> Key | None:
+    ref = parse_article_url(url)
+    return (ref.host, ref.article_id) if ref else None
 
 
 def _reached_since(entries: list[ListEntry], since: Since | None) -> bool:
@@ -142,6 +303,11 @@ def _reached_since(entries: list[ListEntry], since: Since | None) -> bool:
         return False
     dated = [e for e in entries if e.published_at]
     return bool(dated) and not since.admits(dated[-1].published_at)
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def _referer(request: scrapy.Request | None) -> str | None:
