@@ -17,6 +17,21 @@ from archive import schema
 Outcome = Literal["new", "updated", "unchanged"]
 
 
+#: crawl_errors reasons that a later fetch of the same URL would most likely meet again
+PERMANENT_REASONS = (
+    "http_404",
+    "http_410",
+    "no_article",
+    "missing_title",
+    "missing_body",
+    "missing_date",
+    "bad_date",
+    "robots_disallowed",
+    "offsite_blocked",
+    "not_html",
+)
+
+
 class ArchiveError(Exception):
     """The archive file cannot be opened or written (bad path, not SQLite, locked, disk full)."""
 
@@ -381,6 +396,14 @@ class Archive:
     # -- reading ---------------------------------------------------------------------------
     def count(self, table: str) -> int:
         return self.db[table].count
+
+    def failed_for_good(self, url: str) -> bool:
+        """True when ``url`` failed in an earlier run for a reason retrying will not fix (404, no article...)."""
+        marks = ", ".join("?" for _ in PERMANENT_REASONS)
+        found = self.db.execute(
+            f"SELECT 1 FROM crawl_errors WHERE url = ? AND reason IN ({marks}) LIMIT 1", [url, *PERMANENT_REASONS]
+        ).fetchone()
+        return found is not None
 
     def has_article(self, site: str, article_id: int) -> bool:
         return self._find(site, article_id) is not None

@@ -57,40 +57,134 @@ def _check_mirror(mirror: str) -> str:
     return mirror.rstrip("/")
 
 
+def _region_options(func: Any) -> Any:
+    func = click.option("--all-regions", is_flag=True, help="Every site in the registry (35 hosts).")(func)
+    return click.option(
+        "--region", "regions", multiple=True, metavar="SLUG[,SLUG]", help="Region slug(s); repeatable, comma-separated."
+    )(func)
+
+
+def _run_options(func: Any) -> Any:
+    """Options every crawling command shares: where to write, where to fetch, how fast, how chatty."""
+    options = [
+        click.option(
+            "--db",
+            default="archive.db",
+            show_default=True,
+            type=click.Path(dir_okay=False),
+            help="Archive SQLite file.",
+        ),
+        click.option("--follow-depth", default="2", show_default=True, help="Hops of 'Baca juga' links to follow."),
+        click.option(
+            "--mirror", default=None, metavar="URL", help="Fetch https://HOST/PATH from URL/HOST/PATH instead."
+        ),
+        click.option(
+            "--delay",
+            type=click.FloatRange(min=0),
+            default=None,
+            help="Seconds between requests to one host [1.0]; 0 turns throttling off.",
+        ),
+        click.option("--concurrency", type=click.IntRange(min=1), default=None, help="Parallel requests per host [1]."),
+        click.option("-s", "--set", "extra", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting."),
+        click.option(
+            "--log-level",
+            default="WARNING",
+            show_default=True,
+            type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary."),
+        click.option(
+            "--demo", is_flag=True, help="Crawl the bundled sample site on loopback instead of the live sites."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @cli.command()
-@click.option(
-    "--region", "regions", multiple=True, metavar="SLUG[,SLUG]", help="Region slug(s); repeatable, comma-separated."
-)
-@click.option("--all-regions", is_flag=True, help="Crawl every site in the registry (35 hosts).")
-@click.option(
-    "--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="Archive SQLite file."
-)
-@click.option("--max-pages", default="3", show_default=True, help="Latest-news pages per region.")
+@_region_options
+@click.option("--max-pages", default=None, help="Latest-news pages per region [3; 20 with --incremental].")
 @click.option("--since", default=None, metavar="DATE", help="Skip articles older than this (YYYY-MM-DD or ISO time).")
-@click.option("--follow-depth", default="2", show_default=True, help="Hops of 'Baca juga' links to follow.")
-@click.option("--mirror", default=None, metavar="URL", help="Fetch https://HOST/PATH from URL/HOST/PATH instead.")
+@click.option("--incremental", is_flag=True, help="Fetch only what is new, plus revisits; the mode for schedules.")
 @click.option(
-    "--delay",
-    type=click.FloatRange(min=0),
+    "--revisit",
     default=None,
-    help="Seconds between requests to one host [1.0]; 0 turns throttling off.",
+    metavar="AGES",
+    help="With --incremental: refetch articles at these ages [1h,1d,7d]; 'off' for none.",
 )
-@click.option("--concurrency", type=click.IntRange(min=1), default=None, help="Parallel requests per host [1].")
-@click.option("-s", "--set", "extra", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
-@click.option(
-    "--log-level",
-    default="WARNING",
-    show_default=True,
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
-@click.option("--demo", is_flag=True, help="Crawl the bundled sample site on loopback instead of the live sites.")
+@click.option("--no-feeds", is_flag=True, help="With --incremental: skip the RSS feeds, walk list pages only.")
+@_run_options
 def crawl(
     regions: tuple[str, ...],
     all_regions: bool,
-    db: str,
-    max_pages: str,
+    max_pages: str | None,
     since: str | None,
+    incremental: bool,
+    revisit: str | None,
+    no_feeds: bool,
+    **run: Any,
+) -> None:
+    """Crawl the latest news of REGIONs into the archive, following "Baca juga" links.
+
+    \b
+    Examples:
+      antara crawl --region kalteng,kalsel --db archive.db
+      antara crawl --all-regions --since 2026-11-01
+      antara crawl --all-regions --incremental          # what a schedule runs
+      antara crawl --region kalteng --mirror http://127.0.0.1:8080 --delay 0
+      antara crawl --region kalteng --demo
+    """
+    if not incremental and (revisit is not None or no_feeds):
+        raise click.UsageError("--revisit and --no-feeds only apply with --incremental")
+    mode = "incremental" if incremental else "full"
+    try:
+        options = CrawlOptions.parse(
+            list(regions), max_pages, run["follow_depth"], since, all_regions, mode, revisit=revisit, feeds=not no_feeds
+        )
+    except OptionError as exc:
+        raise click.UsageError(str(exc)) from None
+    _execute(options, **run)
+
+
+@cli.command()
+@_region_options
+@click.option("--until", default=None, metavar="DATE", help="Go back until articles are older than this.")
+@click.option("--pages", default=None, metavar="FIRST-LAST", help="List pages to walk, e.g. 50-400.")
+@click.option("--max-pages", default=None, help="At most this many list pages per region in this run.")
+@_run_options
+def backfill(
+    regions: tuple[str, ...],
+    all_regions: bool,
+    until: str | None,
+    pages: str | None,
+    max_pages: str | None,
+    **run: Any,
+) -> None:
+    """Fill the archive with older news: walk /terkini/N far back, newest first, resumably.
+
+    An interrupted backfill started again with the same --until continues after the last
+    list page it finished; articles already archived are not fetched again.
+
+    \b
+    Examples:
+      antara backfill --region kalteng --until 2025-01-01
+      antara backfill --region kalteng,kalsel --pages 1-200 --follow-depth 0
+    """
+    if run["follow_depth"] == "2":
+        run["follow_depth"] = "0"  # backfill walks lists; Baca juga chains only on request
+    try:
+        options = CrawlOptions.parse(
+            list(regions), max_pages, run["follow_depth"], None, all_regions, "backfill", until=until, pages=pages
+        )
+    except OptionError as exc:
+        raise click.UsageError(str(exc)) from None
+    _execute(options, **run)
+
+
+def _execute(
+    options: CrawlOptions,
+    db: str,
     follow_depth: str,
     mirror: str | None,
     delay: float | None,
@@ -100,19 +194,6 @@ def crawl(
     quiet: bool,
     demo: bool,
 ) -> None:
-    """Crawl the latest news of REGIONs into the archive, following "Baca juga" links.
-
-    \b
-    Examples:
-      antara crawl --region kalteng,kalsel --db archive.db
-      antara crawl --all-regions --since 2026-11-01
-      antara crawl --region kalteng --mirror http://127.0.0.1:8080 --delay 0
-      antara crawl --region kalteng --demo
-    """
-    try:
-        options = CrawlOptions.parse(list(regions), max_pages, follow_depth, since, all_regions)
-    except OptionError as exc:
-        raise click.UsageError(str(exc)) from None
     settings_override = _settings_pairs(extra)
     if mirror and demo:
         raise click.UsageError("--demo serves its own mirror; drop --mirror")
@@ -181,3 +262,12 @@ def sample_site(port: int, host: str, articles: int, seed: int, log_path: str | 
 def main() -> None:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     cli(prog_name="antara")
+
+
+# -- subcommands defined in their own modules ---------------------------------------------------
+from crawler.commands.export import export  # noqa: E402
+
+cli.add_command(export)
+from crawler.commands.serve import serve  # noqa: E402
+
+cli.add_command(serve)

@@ -166,6 +166,21 @@ class CrawlOptions:
             feeds=str(feeds).lower() not in ("0", "false", "no", "off"),
         )
 
+    def spider_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for the ``antara`` spider that rebuild these options."""
+        first, last = self.pages
+        return {
+            "regions": ",".join(r.slug for r in self.regions),
+            "mode": self.mode,
+            "max_pages": self.max_pages,
+            "follow_depth": self.follow_depth,
+            "since": self.since.text if self.since else None,
+            "until": self.until.text if self.until else None,
+            "pages": f"{first}-{last if last is not None else ''}",
+            "revisit": ",".join(f"{int(a.total_seconds() // 60)}m" for a in self.revisit) or "off",
+            "feeds": self.feeds,
+        }
+
     def as_arguments(self) -> dict[str, Any]:
         """The options as stored in ``crawl_runs.arguments``."""
         args: dict[str, Any] = {

@@ -12,6 +12,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
 from archive import Archive, ArchiveError
+from crawler.lock import LockHeld, hold_lock
 from crawler.options import CrawlOptions
 
 
@@ -61,12 +62,14 @@ _QUIET_TRACEBACKS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.scra
 def summary(stats: dict[str, Any], db: str) -> str:
     get = stats.get
     elapsed = get("elapsed_time_seconds", 0.0) or 0.0
+    requests, new = get("downloader/request_count", 0), get("archive/articles_new", 0)
+    per_new = f", {requests / new:.2f} requests per new article" if new else ""
     return (
         f"Crawl {get('finish_reason', 'ended')} in {elapsed:.1f}s: "
         f"{get('downloader/response_count', 0)} pages fetched, "
         f"{get('archive/articles_new', 0)} articles new, {get('archive/articles_updated', 0)} updated, "
         f"{get('archive/articles_unchanged', 0)} unchanged, {get('archive/errors', 0)} errors "
-        f"-> {db} (run {get('archive/run_id', '?')})"
+        f"-> {db} (run {get('archive/run_id', '?')}; {requests} requests{per_new})"
     )
 
 
@@ -82,8 +85,14 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
 
     regions = ", ".join(r.slug for r in options.regions)
     mirror = settings.get("ANTARA_MIRROR")
+    try:
+        lock = hold_lock(db)
+    except LockHeld as exc:
+        print(f"antara: error: {exc}", file=sys.stderr)
+        return 75
     print(
-        f"Crawling {regions} (max {options.max_pages} pages, follow depth {options.follow_depth}"
+        f"{options.mode.capitalize()} crawl of {regions}"
+        f" (max {options.max_pages} pages, follow depth {options.follow_depth}"
         f"{', since ' + options.since.text if options.since else ''}) into {db}"
         f"{' via mirror ' + mirror if mirror else ''}",
         file=sys.stderr,
@@ -93,14 +102,11 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
             logging.getLogger(name).addFilter(_NoTraceback())
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(AntaraSpider)
-    process.crawl(
-        crawler,
-        regions=[r.slug for r in options.regions],
-        max_pages=options.max_pages,
-        follow_depth=options.follow_depth,
-        since=options.since.text if options.since else None,
-    )
-    process.start()
+    process.crawl(crawler, **options.spider_arguments())
+    try:
+        process.start()
+    finally:
+        lock.close()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     print(summary(stats, db))
     fatal = stats.get("archive/fatal")

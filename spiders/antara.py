@@ -88,6 +88,10 @@ class AntaraSpider(scrapy.Spider):
         archive = self.archive
         return archive is not None and archive.has_article(*key)
 
+    def failed_for_good(self, url: str) -> bool:
+        archive = self.archive
+        return archive is not None and archive.failed_for_good(url)
+
     def known_before(self, key: Key) -> bool:
         """Archived by an earlier run (not by this one)."""
         return (key not in self._hops or key in self._revisiting) and self.archived(key)
@@ -177,7 +181,7 @@ class AntaraSpider(scrapy.Spider):
         known = self._hops.get(key)
         if known is not None and known <= hops:
             return
-        if known is None and self.options.mode != "full" and self.archived(key):
+        if known is None and self.options.mode != "full" and (self.archived(key) or self.failed_for_good(ref.url)):
             return
         self._hops[key] = hops
         if known is None:
