@@ -84,6 +84,14 @@ def text_of(element: Element) -> str:
     return "".join(element.itertext())
 
 
+_TEXT_AND_BREAKS = etree.XPath(".//text() | .//br")
+
+
+def _line_text(element: Element) -> str:
+    """Text of ``element`` with each ``<br>`` read as a space (headlines, captions), not folded."""
+    return "".join(part if isinstance(part, str) else " " for part in _TEXT_AND_BREAKS(element))
+
+
 def _css(selector: str) -> CSSSelector:
     return CSSSelector(selector)
 
@@ -114,6 +122,10 @@ _JSONLD = etree.XPath("//script[contains(translate(@type, 'LDJSON', 'ldjson'), '
 _SITE_SUFFIX = re.compile(r"\s+[-|\u2013\u2014]\s+ANTARA\b.*$", re.IGNORECASE)
 _SITE_NAME_ONLY = re.compile(r"ANTARA(?:\s+News\b.*)?", re.IGNORECASE)
 _NOTICE = re.compile(r"^\W*dilarang\s+keras\s+mengambil\s+konten", re.IGNORECASE)
+_NOTICE_TEXT = (
+    "dilarang keras mengambil konten, melakukan crawling atau pengindeksan otomatis untuk ai "
+    "di situs web ini tanpa izin tertulis dari kantor berita antara."
+)
 # Paragraph openings that may be read-also lines, credits, copyright or the notice (a superset).
 _BOILERPLATE = re.compile(
     r"\W*(?:baca|dilarang)\b|(?:pewarta|penulis|reporter|wartawan|editor|redaktur|fotografer|"
@@ -149,7 +161,8 @@ class _BodyWalker:
 
     Paragraphs end at block elements and at every ``<br>``: bare text split by ``<br />``
     gives one paragraph per non-empty chunk, so ``<br><br>`` and ``<br>`` separate alike.
-    Inside ``div.quote_old`` nothing splits: the whole quote is one paragraph.
+    Inside ``div.quote_old`` a ``<br>`` is a line break within the quote's paragraph; block
+    elements (``<p>``) inside it still end paragraphs.
     """
 
     def __init__(self) -> None:
@@ -179,7 +192,7 @@ class _BodyWalker:
                 if kind != _INLINE:
                     if kind == _QUOTE:
                         self._quote -= 1
-                    self._break()
+                    self._break(hard=True)
             else:
                 element = item
                 tag = element.tag
@@ -199,7 +212,7 @@ class _BodyWalker:
                     elif tag == "a" and "href" in attributes:
                         self._chunk_anchors.append((attributes["href"], fold(text_of(element))))
                     if kind == _BLOCK:
-                        self._break()
+                        self._break(hard=True)
                 if kind != _SKIP:
                     text = element.text
                     if text and (parts or not text.isspace()):
@@ -214,8 +227,9 @@ class _BodyWalker:
         self._flush()
         return self
 
-    def _break(self) -> None:
-        if self._quote:
+    def _break(self, hard: bool = False) -> None:
+        """End the paragraph; a soft break (``<br>``) inside a quote is only a space."""
+        if self._quote and not hard:
             self._parts.append(" ")
         elif self._parts or self._chunk_anchors:
             self._flush()
@@ -235,7 +249,7 @@ class _BodyWalker:
                 self.credits.append(text)
                 return _SKIP
         if "quote_old" in tokens:
-            self._break()
+            self._break(hard=True)
             self._quote += 1
             return _QUOTE
         if tag == "a" and element.get("href"):
@@ -251,13 +265,19 @@ class _BodyWalker:
         if not text:
             return
         if not _BOILERPLATE.match(text):  # one test for the common case, a plain paragraph
-            self.paragraphs.append(text)
+            if not _is_notice_part(text):
+                self.paragraphs.append(text)
         elif is_baca_juga(text):
             self.anchors.extend(anchors)
         elif is_credit_line(text) and len(text) <= 300:
             self.credits.append(text)
         elif not _NOTICE.match(text):
             self.paragraphs.append(text)
+
+
+def _is_notice_part(text: str) -> bool:
+    """True for a piece of the "Dilarang keras ..." notice that a ``<br>`` cut off from its start."""
+    return len(text) >= 20 and len(text) <= len(_NOTICE_TEXT) and text.lower().rstrip(". ") in _NOTICE_TEXT
 
 
 def _is_ad(tokens: list[str], element_id: str) -> bool:
@@ -412,7 +432,7 @@ def _title(page: _Page) -> str:
     heading = _first(selector, page.scope)
     if heading is None:
         heading = _first(selector, page.doc)
-    text = fold(text_of(heading)) if heading is not None else ""
+    text = fold(_line_text(heading)) if heading is not None else ""
     if text:
         return text
     for candidate in (page.meta("og:title"), page.meta("twitter:title"), page.title_tag):
@@ -441,12 +461,12 @@ def _date_candidates(page: _Page) -> Iterator[tuple[str, bool]]:
     hold more than the date): the printed date, then the machine-readable ones."""
     if page.template == "old":
         for span in _OLD_DATE(page.header) or _OLD_DATE(page.scope):
-            yield fold(text_of(span)), True
+            yield _spaced_text(span), True
             for time in span.iter("time"):
                 yield fold(time.get("datetime")), False
     else:
         info = _first(_NEW_INFO, page.scope)
-        yield (fold(text_of(info)) if info is not None else ""), True
+        yield (_spaced_text(info) if info is not None else ""), True
     yield fold(page.meta("datepublished")), False
     yield fold(page.meta("article:published_time")), False
     value = _jsonld_value(page, "datePublished")
@@ -608,7 +628,7 @@ def _image_caption(page: _Page) -> str | None:
     caption = _first(_NEW_CAPTION, page.scope) if page.template == "new" else None
     if caption is None:
         caption = _first(_CAPTION, page.header)
-    return (fold(text_of(caption)) or None) if caption is not None else None
+    return (fold(_line_text(caption)) or None) if caption is not None else None
 
 
 def _summary(page: _Page, first_paragraph: str) -> str:
