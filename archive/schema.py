@@ -58,6 +58,7 @@ RUN_COLUMNS: dict[str, type] = {
     "requests_per_new_article": float,
     "elapsed_seconds": float,
     "crawler_version": str,
+    "resumed": int,
 }
 
 

@@ -130,6 +130,38 @@ class Archive:
             if rows:
                 self.db.table("crawl_run_regions").upsert_all(rows, pk=("run_id", "region"))
 
+    def close_interrupted_runs(self) -> list[dict[str, Any]]:
+        """Runs that ended before their work was done and were not resumed yet: killed ones (still
+        marked ``running``) and interrupted ones. They are marked interrupted and resumed.
+
+        Call this only while holding the archive's crawl lock, so no live run is among them.
+        """
+        rows = list(
+            self.db.table("crawl_runs").rows_where(
+                "outcome = 'running' OR (outcome = 'interrupted' AND coalesce(resumed, 0) = 0)", order_by="id"
+            )
+        )
+        with self.db.conn:
+            for row in rows:
+                values: dict[str, Any] = {"outcome": "interrupted", "resumed": 1}
+                if row["outcome"] == "running":
+                    values["finish_reason"] = "process ended without closing the run"
+                self.db.table("crawl_runs").update(row["id"], values)
+        return rows
+
+    def fetched_by(self, site: str, article_id: int, url: str, run_ids: Iterable[int]) -> bool:
+        """True when one of ``run_ids`` fetched the article: archived it last, or recorded its failure."""
+        ids = list(run_ids)
+        if not ids:
+            return False
+        marks = ", ".join("?" for _ in ids)
+        found = self.db.execute(
+            f"SELECT 1 FROM articles WHERE site = ? AND article_id = ? AND last_run_id IN ({marks})"
+            f" UNION ALL SELECT 1 FROM crawl_errors WHERE url = ? AND run_id IN ({marks}) LIMIT 1",
+            [site, article_id, *ids, url, *ids],
+        ).fetchone()
+        return found is not None
+
     def run(self, run_id: int) -> dict[str, Any]:
         return dict(self.db.table("crawl_runs").get(run_id))
 
@@ -166,6 +198,7 @@ class Archive:
         record: Mapping[str, Any],
         run_id: int | None = None,
         follow: Sequence[tuple[str, int]] = (),
+        now: str | None = None,
     ) -> UpsertResult:
         """Insert or update one article (keyed by site + article_id) with its tags and links.
 
@@ -174,9 +207,10 @@ class Archive:
         ``last_modified``. ``first_seen_at`` is kept, ``last_seen_at`` moves. A changed title
         or body keeps the previous text in ``article_versions`` and bumps ``version``.
         ``follow`` lists (url, hops) of links still to fetch: they enter the persisted
-        frontier in the same transaction, so a crash never loses them.
+        frontier in the same transaction, so a crash never loses them. ``now`` overrides the
+        clock (ISO 8601), for replays and tests.
         """
-        now = utc_now()
+        now = now or utc_now()
         row: dict[str, Any] = {k: record.get(k) for k in schema.ARTICLE_COLUMNS if k in record}
         tags = _unique(str(t) for t in record.get("tags") or [])
         row["tags"] = json.dumps(tags, ensure_ascii=False)
@@ -224,12 +258,12 @@ class Archive:
             raise ArchiveError(f"cannot write {row.get('url')} to {self.path}: {exc}") from exc
         return UpsertResult(row["url"], outcome)
 
-    def touch(self, site: str, article_id: int, run_id: int | None = None) -> bool:
+    def touch(self, site: str, article_id: int, run_id: int | None = None, now: str | None = None) -> bool:
         """Record that an article was seen again unchanged (e.g. HTTP 304): only ``last_seen_at`` moves."""
         with self.db.conn:
             cursor = self.db.execute(
                 "UPDATE articles SET last_seen_at = ?, last_run_id = ? WHERE site = ? AND article_id = ?",
-                [utc_now(), run_id, site, article_id],
+                [now or utc_now(), run_id, site, article_id],
             )
         return cursor.rowcount > 0
 
@@ -267,6 +301,11 @@ class Archive:
 
     def _frontier_done(self, site: str, article_id: int) -> None:
         self.db.execute("DELETE FROM frontier WHERE site = ? AND article_id = ?", [site, article_id])
+
+    def remember(self, follow: Sequence[tuple[str, int]], referer: str | None, run_id: int | None) -> None:
+        """Put (url, hops) of requested articles in the frontier until they are archived or fail."""
+        with self.db.conn:
+            self._frontier_add(referer, follow, run_id, utc_now())
 
     def pending(self) -> list[tuple[str, int, str | None]]:
         """Links found by earlier runs and not fetched yet: (url, hops, referer), fewest hops first."""
@@ -339,12 +378,12 @@ class Archive:
         publication) since they were last fetched: url, site, article_id, etag, last_modified."""
         if not checkpoints or not regions:
             return []
-        oldest = now - max(checkpoints) - timedelta(days=1)
+        horizon_days = max(checkpoints).total_seconds() / 86400
         marks = ", ".join("?" for _ in regions)
         rows = self.db.execute(
             "SELECT url, site, article_id, published_at, last_seen_at, etag, last_modified FROM articles"
-            f" WHERE region IN ({marks}) AND julianday(published_at) >= julianday(?)",
-            [*regions, oldest.isoformat()],
+            f" WHERE region IN ({marks}) AND julianday(published_at) + ? > julianday(last_seen_at)",
+            [*regions, horizon_days],
         ).fetchall()
         due = []
         for url, site, article_id, published_at, last_seen_at, etag, last_modified in rows:
@@ -404,6 +443,15 @@ class Archive:
             f"SELECT 1 FROM crawl_errors WHERE url = ? AND reason IN ({marks}) LIMIT 1", [url, *PERMANENT_REASONS]
         ).fetchone()
         return found is not None
+
+    def link_targets(self, site: str, article_id: int, kind: str = "baca_juga") -> list[str]:
+        """Target URLs of the stored links of an article, in page order."""
+        rows = self.db.execute(
+            "SELECT l.target_url FROM links l JOIN articles a ON a.url = l.source_url"
+            " WHERE a.site = ? AND a.article_id = ? AND l.kind = ? ORDER BY l.position",
+            [site, article_id, kind],
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def has_article(self, site: str, article_id: int) -> bool:
         return self._find(site, article_id) is not None

@@ -122,3 +122,11 @@ class BackfillProgress:
     done: bool = False
     #: articles requested from the page, kept in the frontier until fetched
     follow: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class Discovered:
+    """Articles a list page led the crawl to request, kept in the frontier until fetched."""
+
+    referer: str
+    follow: list[tuple[str, int]] = field(default_factory=list)

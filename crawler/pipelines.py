@@ -15,7 +15,7 @@ from scrapy.utils.defer import deferred_from_coro
 from archive import Archive, ArchiveError
 from crawler import __version__
 from crawler.extraction.urls import host_of
-from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, NotModified
+from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, NotModified
 from crawler.regions import REGIONS, region_for_host
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ class ArchivePipeline:
         self.started = time.monotonic()
         self.by_region: dict[str, Counter[str]] = {}
         self.errors_by_kind: Counter[str] = Counter()
+        #: ``ANTARA_NOW``: the crawl's clock for first/last seen times (tests and replays); None is now
+        self.clock: str | None = crawler.settings.get("ANTARA_NOW") or None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -86,14 +88,16 @@ class ArchivePipeline:
             page = item if isinstance(item, ArticlePage) else ArticlePage(item)
             record = ItemAdapter(page.article).asdict()
             record.update(etag=page.etag, last_modified=page.last_modified)
-            result = archive.upsert_article(record, self.run_id, follow=page.follow)
+            result = archive.upsert_article(record, self.run_id, follow=page.follow, now=self.clock)
             stats.inc_value(f"archive/articles_{result.outcome}")
             self._count(page.article.site, f"articles_{result.outcome}")
         elif isinstance(item, NotModified):
-            archive.touch(item.site, item.article_id, self.run_id)
+            archive.touch(item.site, item.article_id, self.run_id, now=self.clock)
             stats.inc_value("archive/not_modified")
             stats.inc_value("archive/articles_unchanged")
             self._count(item.site, "articles_unchanged")
+        elif isinstance(item, Discovered):
+            archive.remember(item.follow, item.referer, self.run_id)
         elif isinstance(item, BackfillProgress):
             archive.save_backfill_state(
                 item.region, item.next_page, item.until, item.last_page, item.done, item.follow, self.run_id

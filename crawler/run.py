@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -73,6 +74,19 @@ def summary(stats: dict[str, Any], db: str) -> str:
     )
 
 
+def _resume_interrupted(db: str) -> list[dict[str, Any]]:
+    """Runs a killed crawl left marked running; the caller holds the lock, so none is alive."""
+    with Archive(db) as archive:
+        return archive.close_interrupted_runs()
+
+
+def _max_pages(run: dict[str, Any]) -> int:
+    try:
+        return int(json.loads(run.get("arguments") or "{}").get("max_pages") or 0)
+    except (ValueError, TypeError, AttributeError):
+        return 0
+
+
 def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()) -> int:
     """Crawl, print a summary line, and return the exit code (0 finished, 1 failed, 130 interrupted)."""
     try:
@@ -100,9 +114,19 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
     if tuning.log_level != "DEBUG":
         for name in _QUIET_TRACEBACKS:
             logging.getLogger(name).addFilter(_NoTraceback())
+    resume = _resume_interrupted(db)
+    spider_args = options.spider_arguments()
+    if resume:
+        spider_args["resume_runs"] = ",".join(str(r["id"]) for r in resume)
+        spider_args["max_pages"] = max([options.max_pages, *(_max_pages(r) for r in resume)])
+        print(
+            f"Resuming interrupted run(s) {spider_args['resume_runs']}: their list pages are walked again,"
+            " what they archived is not fetched again, and the links they found are followed",
+            file=sys.stderr,
+        )
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(AntaraSpider)
-    process.crawl(crawler, **options.spider_arguments())
+    process.crawl(crawler, **spider_args)
     try:
         process.start()
     finally:

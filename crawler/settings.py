@@ -17,6 +17,8 @@ ANTARA_MIRROR = ""
 ANTARA_CONTACT_URL = "https://github.com/antara-archive/antara-archive"
 #: Seconds between progress lines printed by ``antara crawl`` (0 disables them).
 ANTARA_PROGRESS_INTERVAL = 5.0
+#: Pretend the time is this ISO 8601 instant when deciding revisits and stamping rows (tests, replays).
+ANTARA_NOW = ""
 
 # -- politeness ----------------------------------------------------------------------------
 USER_AGENT = f"antara-archive/{__version__} (+{ANTARA_CONTACT_URL})"

@@ -14,7 +14,7 @@ from archive import Archive, ArchiveError
 from crawler.errors import describe_failure
 from crawler.extraction import ExtractionError, extract_article, extract_feed, extract_listing
 from crawler.extraction.urls import list_page_url, parse_article_url
-from crawler.items import ArticlePage, BackfillProgress, CrawlError, ListEntry, NotModified
+from crawler.items import ArticlePage, BackfillProgress, CrawlError, Discovered, ListEntry, NotModified
 from crawler.options import CrawlOptions, Since
 from crawler.regions import Region
 
@@ -52,6 +52,7 @@ class AntaraSpider(scrapy.Spider):
         pages: str | None = None,
         revisit: str | None = None,
         feeds: Any = True,
+        resume_runs: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -67,9 +68,16 @@ class AntaraSpider(scrapy.Spider):
         self._targets: dict[Key, tuple[str, ...]] = {}
         #: articles seen on each region's list pages in this run (items move down as news arrives)
         self._listed: dict[str, set[Key]] = {}
+        #: articles this run requested (not those it left alone)
+        self._requested: set[Key] = set()
         #: archived articles fetched again in this run because of their age
         self._revisiting: set[Key] = set()
         self._archive: Archive | None = None
+        #: backfill: the list page this run started at, per region
+        self._backfill_first: dict[str, int] = {}
+        #: interrupted runs this one completes: their list walks are redone in full, and what
+        #: they fetched is not fetched again
+        self.resume_runs: list[int] = [int(x) for x in str(resume_runs or "").split(",") if x.strip().isdigit()]
 
     # -- what the archive already holds --------------------------------------------------------
     @property
@@ -88,13 +96,23 @@ class AntaraSpider(scrapy.Spider):
         archive = self.archive
         return archive is not None and archive.has_article(*key)
 
+    def already_done(self, key: Key, url: str) -> bool:
+        """Whether this run should leave the article alone: archived before (outside ``full`` mode),
+        fetched by the interrupted run being resumed, or failed for good earlier."""
+        archive = self.archive
+        if archive is None:
+            return False
+        if self.resume_runs and archive.fetched_by(key[0], key[1], url, self.resume_runs):
+            return True
+        return self.options.mode != "full" and (archive.has_article(*key) or archive.failed_for_good(url))
+
     def failed_for_good(self, url: str) -> bool:
         archive = self.archive
         return archive is not None and archive.failed_for_good(url)
 
     def known_before(self, key: Key) -> bool:
         """Archived by an earlier run (not by this one)."""
-        return (key not in self._hops or key in self._revisiting) and self.archived(key)
+        return (key not in self._requested or key in self._revisiting) and self.archived(key)
 
     def now(self) -> datetime:
         fixed = self.settings.get("ANTARA_NOW")
@@ -112,10 +130,11 @@ class AntaraSpider(scrapy.Spider):
                 for row in due:
                     yield self.revisit_request(row)
         for region in self.regions:
-            if self.options.mode == "incremental" and self.options.feeds:
+            if self.options.mode == "incremental" and self.options.feeds and not self.resume_runs:
                 yield self.feed_request(region)
             elif self.options.mode == "backfill":
-                yield self.list_request(region, self.backfill_start(region))
+                self._backfill_first[region.slug] = self.backfill_start(region)
+                yield self.list_request(region, self._backfill_first[region.slug])
             else:
                 yield self.list_request(region, 1)
 
@@ -150,6 +169,7 @@ class AntaraSpider(scrapy.Spider):
     def revisit_request(self, row: dict[str, Any]) -> scrapy.Request:
         key = (row["site"], row["article_id"])
         self._hops[key] = 0
+        self._requested.add(key)
         self._revisiting.add(key)
         headers = {}
         if row.get("etag"):
@@ -172,7 +192,9 @@ class AntaraSpider(scrapy.Spider):
 
         An article first met through a long chain and later through a shorter one is not
         fetched again, but its own links are followed again with the hops they now have left.
-        Outside ``full`` mode an article archived by an earlier run is not fetched again.
+        An article this run leaves alone (archived before, outside ``full`` mode; fetched by the
+        interrupted run being resumed) is not fetched either: its links stored in the archive
+        are followed instead, so what lies behind it is still reached.
         """
         ref = parse_article_url(url)
         if ref is None:
@@ -181,10 +203,9 @@ class AntaraSpider(scrapy.Spider):
         known = self._hops.get(key)
         if known is not None and known <= hops:
             return
-        if known is None and self.options.mode != "full" and (self.archived(key) or self.failed_for_good(ref.url)):
-            return
         self._hops[key] = hops
-        if known is None:
+        if known is None and not self.already_done(key, ref.url):
+            self._requested.add(key)
             yield scrapy.Request(
                 ref.url,
                 callback=self.parse_article,
@@ -192,9 +213,14 @@ class AntaraSpider(scrapy.Spider):
                 cb_kwargs={"key": key},
                 priority=-hops if priority is None else priority,
             )
-        elif hops < self.options.follow_depth:
-            for target in self._targets.pop(key, ()):
-                yield from self.follow(target, hops + 1)
+            return
+        if hops >= self.options.follow_depth:
+            return
+        targets = self._targets.get(key)
+        if targets is None and key not in self._requested and self.archive is not None:
+            targets = self._targets[key] = tuple(self.archive.link_targets(*key))
+        for target in targets or ():
+            yield from self.follow(target, hops + 1)
 
     # -- callbacks -----------------------------------------------------------------------------
     def parse_feed(self, response: Response, region: Region) -> Iterator[Any]:
@@ -234,21 +260,25 @@ class AntaraSpider(scrapy.Spider):
         nothing_new = all((k := _key(e.url)) is None or k in listed or self.known_before(k) for e in entries)
         listed.update(k for k in map(_key, (e.url for e in entries)) if k is not None)
         requested: list[tuple[str, int]] = []
+        requests: list[scrapy.Request] = []
         for entry in fresh:
             for request in self.follow(entry.url, 0, priority=ARTICLE_PRIORITY - min(page, 50)):
                 requested.append((request.url, 0))
-                yield request
+                requests.append(request)
+        if requested and self.options.mode != "backfill":
+            yield Discovered(response.url, requested)  # in the frontier before any is fetched
+        yield from requests
         if self.options.mode == "backfill":
             last = self.options.pages[1]
-            done = _reached_since(entries, self.options.until) or (last is not None and page >= last)
-            done = done or page - self.options.pages[0] + 1 >= self.options.max_pages
-            yield self.backfill_progress(region, page + 1, requested, done=done)
-            if not done:
+            complete = _reached_since(entries, self.options.until) or (last is not None and page >= last)
+            budget_spent = page - self._backfill_first.get(region.slug, page) + 1 >= self.options.max_pages
+            yield self.backfill_progress(region, page + 1, requested, done=complete)
+            if not complete and not budget_spent:
                 yield self.list_request(region, page + 1)
             return
         if page >= self.options.max_pages or _reached_since(entries, since):
             return
-        if self.options.mode == "incremental" and nothing_new:
+        if self.options.mode == "incremental" and nothing_new and not self.resume_runs:
             return
         yield self.list_request(region, page + 1)
 
@@ -272,8 +302,7 @@ class AntaraSpider(scrapy.Spider):
             yield CrawlError(response.url, exc.reason, response.status, exc.detail, referer)
             return
         hops = self._hops.get(key, 0)
-        if hops > 0:
-            self._targets[key] = tuple(link.url for link in article.links)
+        self._targets[key] = tuple(link.url for link in article.links)
         requests: list[scrapy.Request] = []
         if hops < self.options.follow_depth:
             for link in article.links:

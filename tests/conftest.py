@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -33,15 +34,25 @@ class RunningSite:
         return len(self.requests())
 
 
-@pytest.fixture(scope="session")
-def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSite]:
-    site = SampleSite(articles=SAMPLE_ARTICLES, seed=SAMPLE_SEED)
-    log_path = tmp_path_factory.mktemp("site") / "requests.log"
+@contextlib.contextmanager
+def serve_site(site: SampleSite, folder: Path) -> Iterator[RunningSite]:
+    """Serve ``site`` on a free loopback port in a thread, logging requests under ``folder``."""
+    log_path = folder / "requests.log"
     server = make_server(site, host="127.0.0.1", port=0, log_path=str(log_path))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield RunningSite(site, f"http://127.0.0.1:{server.port}", log_path)
-    server.shutdown()
+    try:
+        yield RunningSite(site, f"http://127.0.0.1:{server.port}", log_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSite]:
+    """The shared, unchanging sample site (tests that publish or edit articles make their own)."""
+    with serve_site(SampleSite(articles=SAMPLE_ARTICLES, seed=SAMPLE_SEED), tmp_path_factory.mktemp("site")) as site:
+        yield site
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
