@@ -117,7 +117,7 @@ class ArchivePipeline:
         get = self.crawler.stats.get_value
         stats = self.crawler.stats.get_stats()
         new = get("archive/articles_new", 0)
-        requests = get("downloader/request_count", 0)
+        requests = get("downloader/request_count", 0) - get("httpcache/hit", 0)  # robots.txt from cache is no request
         return {
             "requests": requests,
             "pages_fetched": get("downloader/response_count", 0),

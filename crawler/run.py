@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -32,7 +33,12 @@ def build_settings(db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()
     delay, concurrency = tuning.delay, tuning.concurrency
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
-    chosen: dict[str, Any] = {"ARCHIVE_DB": db, "LOG_LEVEL": tuning.log_level, "ANTARA_PROGRESS": tuning.progress}
+    chosen: dict[str, Any] = {
+        "ARCHIVE_DB": db,
+        "HTTPCACHE_DIR": str(Path(f"{db}.robots-cache").resolve()),
+        "LOG_LEVEL": tuning.log_level,
+        "ANTARA_PROGRESS": tuning.progress,
+    }
     if delay is not None:
         chosen["DOWNLOAD_DELAY"] = delay
         chosen["AUTOTHROTTLE_START_DELAY"] = delay
@@ -63,7 +69,7 @@ _QUIET_TRACEBACKS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.scra
 def summary(stats: dict[str, Any], db: str) -> str:
     get = stats.get
     elapsed = get("elapsed_time_seconds", 0.0) or 0.0
-    requests, new = get("downloader/request_count", 0), get("archive/articles_new", 0)
+    requests, new = get("downloader/request_count", 0) - get("httpcache/hit", 0), get("archive/articles_new", 0)
     per_new = f", {requests / new:.2f} requests per new article" if new else ""
     return (
         f"Crawl {get('finish_reason', 'ended')} in {elapsed:.1f}s: "

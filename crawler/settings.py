@@ -59,6 +59,12 @@ EXTENSIONS = {
 #: Print progress lines to stderr (``antara crawl`` turns this on).
 ANTARA_PROGRESS = False
 
+# robots.txt is kept for a day (RFC 9309's limit) so hourly runs don't refetch it; nothing else is cached.
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "crawler.robotscache.RobotsTxtOnlyPolicy"
+HTTPCACHE_EXPIRATION_SECS = 24 * 3600
+HTTPCACHE_DIR = "robots-cache"  # antara crawl puts it next to the archive: {db}.robots-cache
+
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -83,6 +83,14 @@ class SampleSiteServer(ThreadingHTTPServer):
     def base_url(self) -> str:
         return f"http://{self._host}:{self.port}"
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up mid-answer (a crawler killed on purpose) is not worth a traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
     def control(self, target: str) -> tuple[int, dict[str, object]]:
         """Apply a control request; returns the HTTP status and a JSON answer."""
         parts = urlsplit(target)

@@ -1,0 +1,91 @@
+"""``antara schedule`` prints cron and systemd units whose command really crawls."""
+
+from __future__ import annotations
+
+import configparser
+import shlex
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, RunningSite, run_cli
+
+
+def units(output: str) -> dict[str, str]:
+    """Split the printed text into its parts by the '# /etc/systemd/system/NAME' headers."""
+    parts: dict[str, str] = {}
+    current = "cron"
+    for line in output.splitlines():
+        if line.startswith("# /etc/systemd/system/"):
+            current = line.rsplit("/", 1)[1]
+            continue
+        parts[current] = parts.get(current, "") + line + "\n"
+    return parts
+
+
+def test_units_are_complete_and_the_command_runs(sample_site: RunningSite, tmp_path: Path) -> None:
+    db = tmp_path / "sched.db"
+    result = run_cli("schedule", "--region", "kalteng", "--db", str(db), "--every", "hourly", timeout=60)
+    assert result.returncode == 0, result.stderr
+    parts = units(result.stdout)
+    cron = [line for line in parts["cron"].splitlines() if line and not line.startswith("#")]
+    assert len(cron) == 1
+    fields = cron[0].split()
+    assert fields[0].isdigit() and fields[1:5] == ["*", "*", "*", "*"]
+    assert f"crawl --incremental --region kalteng --db {db}" in cron[0]
+    service = configparser.ConfigParser(interpolation=None)
+    service.read_string(parts["antara-crawl.service"])
+    timer = configparser.ConfigParser(interpolation=None)
+    timer.read_string(parts["antara-crawl.timer"])
+    assert service["Service"]["Type"] == "oneshot" and service["Service"]["SuccessExitStatus"] == "75"
+    assert timer["Timer"]["Persistent"] == "true" and timer["Timer"]["OnCalendar"].startswith("*-*-* *:")
+    assert timer["Install"]["WantedBy"] == "timers.target"
+    # the scheduled command itself crawls (pointed at the sample site)
+    command = shlex.split(service["Service"]["ExecStart"]) + ["--mirror", sample_site.url, "--delay", "0"]
+    ran = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT mode, outcome FROM crawl_runs").fetchall() == [("incremental", "finished")]
+        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] > 0
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("every", "cron", "calendar"),
+    [
+        ("daily", " 5 * * *", "*-*-* 05:"),
+        ("15m", "-59/15 * * * *", "/15:00"),
+        ("*/20 6-22 * * 1-5", "*/20 6-22 * * 1-5", None),
+    ],
+)
+def test_every(every: str, cron: str, calendar: str | None, tmp_path: Path) -> None:
+    fmt = "all" if calendar else "cron"
+    result = run_cli("schedule", "--all-regions", "--db", str(tmp_path / "a.db"), "--every", every, "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    assert cron in result.stdout and "--all-regions" in result.stdout
+    if calendar:
+        assert "OnCalendar=" in result.stdout and calendar in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--every", "fortnightly"], "is not hourly, daily"),
+        (["--every", "7m"], "minutes must divide 60"),
+        (["--every", "*/20 * * * *", "--format", "systemd"], "use --format cron"),
+        (["--region", "narnia"], "unknown region 'narnia'"),
+        (["--name", "bad name"], "not a usable unit name"),
+    ],
+)
+def test_bad_arguments(args: list[str], needle: str, tmp_path: Path) -> None:
+    base = ["schedule", "--db", str(tmp_path / "a.db")]
+    if "--region" not in args:
+        base += ["--region", "kalteng"]
+    result = run_cli(*base, *args, timeout=60)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0], result.stderr
