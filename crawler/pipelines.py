@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy import signals
@@ -16,6 +16,7 @@ from archive import Archive, ArchiveError
 from crawler import __version__
 from crawler.extraction.urls import host_of
 from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, NotModified
+from crawler.lock import LockHeld, hold_lock
 from crawler.regions import REGIONS, region_for_host
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class ArchivePipeline:
         self.started = time.monotonic()
         self.by_region: dict[str, Counter[str]] = {}
         self.errors_by_kind: Counter[str] = Counter()
+        self.lock: IO[str] | None = None
         #: ``ANTARA_NOW``: the crawl's clock for first/last seen times (tests and replays); None is now
         self.clock: str | None = crawler.settings.get("ANTARA_NOW") or None
 
@@ -56,6 +58,15 @@ class ArchivePipeline:
         return pipeline
 
     def open_spider(self) -> None:
+        if not self.crawler.settings.getbool("ANTARA_LOCK_HELD"):  # antara crawl takes it before starting
+            try:
+                self.lock = hold_lock(self.path)
+            except LockHeld as exc:
+                logger.error("%s", exc)
+                self.crawler.stats.set_value("archive/fatal", str(exc))
+                # close once the spider is fully open (closing from here would upset CoreStats)
+                self.crawler.signals.connect(self._refuse, signal=signals.spider_opened)
+                return
         self.archive = Archive(self.path)
         self.archive.sync_regions(r.as_row() for r in REGIONS)
         spider = self.crawler.spider
@@ -67,6 +78,8 @@ class ArchivePipeline:
         self.started = time.monotonic()
 
     def process_item(self, item: Any) -> Any:
+        if self.archive is None:  # the archive is locked by another crawl: this one is closing
+            return item
         try:
             self._store(item)
         except ArchiveError as exc:
@@ -107,6 +120,9 @@ class ArchivePipeline:
         region = region_for_host(host)
         if region is not None:
             self.by_region.setdefault(region.slug, Counter())[what] += 1
+
+    def _refuse(self, spider: Spider) -> None:
+        self._stop("archive_locked")
 
     def _stop(self, reason: str) -> None:
         engine = self.crawler.engine
@@ -156,6 +172,14 @@ class ArchivePipeline:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archive is None or self.run_id is None:
             return
+        try:
+            self._close_run(reason)
+        finally:
+            if self.lock is not None:
+                self.lock.close()
+
+    def _close_run(self, reason: str) -> None:
+        assert self.archive is not None and self.run_id is not None
         outcome = _OUTCOMES.get(reason, "finished" if reason.startswith("closespider") else "failed")
         try:
             self.archive.finish_run(self.run_id, outcome, reason, self.counts(), self.region_counts())

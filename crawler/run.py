@@ -38,6 +38,7 @@ def build_settings(db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()
         "HTTPCACHE_DIR": str(Path(f"{db}.robots-cache").resolve()),
         "LOG_LEVEL": tuning.log_level,
         "ANTARA_PROGRESS": tuning.progress,
+        "ANTARA_LOCK_HELD": True,  # run_crawl holds the archive lock itself
     }
     if delay is not None:
         chosen["DOWNLOAD_DELAY"] = delay

@@ -17,6 +17,8 @@ ANTARA_MIRROR = ""
 ANTARA_CONTACT_URL = "https://github.com/antara-archive/antara-archive"
 #: Seconds between progress lines printed by ``antara crawl`` (0 disables them).
 ANTARA_PROGRESS_INTERVAL = 5.0
+#: Set by ``antara crawl``, which takes the archive lock itself; otherwise the pipeline takes it.
+ANTARA_LOCK_HELD = False
 #: Pretend the time is this ISO 8601 instant when deciding revisits and stamping rows (tests, replays).
 ANTARA_NOW = ""
 
@@ -39,6 +41,7 @@ DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening port: a crawl is controlled by signals and the lock only
 
 # -- components ----------------------------------------------------------------------------
 DOWNLOAD_HANDLERS = {

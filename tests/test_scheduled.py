@@ -239,3 +239,36 @@ def test_backfill_resumes_after_the_last_finished_page(tmp_path: Path) -> None:
         stored = {r["article_id"] for r in query(db, "SELECT article_id FROM articles")}
         assert stored == expected
         assert query(db, "SELECT done FROM backfill_state")[0]["done"] == 1
+
+
+def test_scrapy_crawl_and_scrapyd_jobs_respect_the_lock_too(changing_site: RunningSite, tmp_path: Path) -> None:
+    db = tmp_path / "locked.db"
+    lock = hold_lock(db)
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "scrapy",
+                "crawl",
+                "antara",
+                "-a",
+                "regions=kalteng",
+                "-s",
+                f"ARCHIVE_DB={db}",
+                "-s",
+                f"ANTARA_MIRROR={changing_site.url}",
+                "-s",
+                "DOWNLOAD_DELAY=0",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        lock.close()
+    assert "another crawl is already writing" in result.stderr
+    assert "'finish_reason': 'archive_locked'" in result.stderr
+    assert not db.exists() or not query(db, "SELECT name FROM sqlite_master WHERE name = 'crawl_runs'")
