@@ -74,6 +74,13 @@ class Archive:
             raise ArchiveError(f"cannot use {self.path} as an archive: {exc}") from exc
 
     def close(self) -> None:
+        """Close; a writer first folds the write-ahead log into the file, so readers opening it
+        immutable (``antara serve``) see everything."""
+        if not self.readonly:
+            try:
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError:
+                pass  # a reader still has the file open; SQLite checkpoints later by itself
         self.db.close()
 
     def __enter__(self) -> Archive:

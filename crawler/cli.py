@@ -265,6 +265,9 @@ def main() -> None:
 
 
 # -- subcommands defined in their own modules ---------------------------------------------------
+from crawler.commands.serve import serve  # noqa: E402
+
+cli.add_command(serve)
 from crawler.commands.schedule import schedule  # noqa: E402
 
 cli.add_command(schedule)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -28,6 +29,14 @@ class Tuning:
     progress: bool = True
 
 
+def robots_cache_dir(db: str, mirror: str | None) -> str:
+    """Where robots.txt answers are kept: beside the archive, apart for each mirror."""
+    folder = Path(f"{db}.robots-cache").resolve()
+    if mirror:
+        folder = folder / f"mirror-{hashlib.sha1(mirror.encode()).hexdigest()[:12]}"
+    return str(folder)
+
+
 def build_settings(db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()) -> Any:
     """The project's settings with the command line's choices applied on top."""
     delay, concurrency = tuning.delay, tuning.concurrency
@@ -35,7 +44,7 @@ def build_settings(db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()
     settings = get_project_settings()
     chosen: dict[str, Any] = {
         "ARCHIVE_DB": db,
-        "HTTPCACHE_DIR": str(Path(f"{db}.robots-cache").resolve()),
+        "HTTPCACHE_DIR": robots_cache_dir(db, overrides.get("ANTARA_MIRROR")),
         "LOG_LEVEL": tuning.log_level,
         "ANTARA_PROGRESS": tuning.progress,
         "ANTARA_LOCK_HELD": True,  # run_crawl holds the archive lock itself
@@ -136,6 +145,7 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
     process.crawl(crawler, **spider_args)
     try:
         process.start()
+        Archive(db).close()  # every connection is closed now: fold the write-ahead log into the file
     finally:
         lock.close()
     stats = crawler.stats.get_stats() if crawler.stats else {}

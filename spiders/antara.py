@@ -118,6 +118,11 @@ class AntaraSpider(scrapy.Spider):
         fixed = self.settings.get("ANTARA_NOW")
         return datetime.fromisoformat(fixed) if fixed else datetime.now(timezone.utc)
 
+    def closed(self, reason: str) -> None:
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
+
     # -- start ---------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         archive = self.archive

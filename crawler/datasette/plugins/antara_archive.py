@@ -1,0 +1,141 @@
+"""Datasette plugin of antara-archive: readable article cells, highlighted snippets, a local-day facet.
+
+Loaded by ``antara serve`` from this folder (``plugins_dir``). It acts only on the database
+named in the ``antara-archive`` plugin configuration of the metadata, so it does nothing
+in another Datasette that happens to share the process.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import markupsafe
+from datasette import hookimpl
+from datasette.database import QueryInterrupted
+from datasette.facets import Facet
+from datasette.utils import escape_fts, escape_sqlite, path_with_added_args, path_with_removed_args, tilde_encode
+
+PLUGIN = "antara-archive"
+
+
+def _ours(datasette: Any, database: str | None) -> bool:
+    config = datasette.plugin_config(PLUGIN)
+    return bool(config) and database == config.get("database")
+
+
+def paragraphs_html(body: str) -> markupsafe.Markup:
+    """The body's blank-line separated paragraphs as escaped ``<p>`` elements."""
+    paragraphs = [p.strip() for p in body.split("\n\n") if p.strip()]
+    inner = markupsafe.Markup("").join(markupsafe.Markup("<p>{}</p>").format(p) for p in paragraphs)
+    return markupsafe.Markup('<div class="antara-body">{}</div>').format(inner)
+
+
+def snippet_html(snippet: str) -> markupsafe.Markup:
+    """An FTS5 snippet with its ``<mark>`` delimiters kept as tags and everything else escaped."""
+    escaped = str(markupsafe.escape(snippet))
+    return markupsafe.Markup(escaped.replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>"))
+
+
+def fts_query(text: str | None) -> str:
+    """User words as an FTS5 query matching every word literally (as Datasette's ``?_search=`` does)."""
+    return escape_fts(text or "") or '""'
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    conn.create_function("antara_fts_query", 1, fts_query, deterministic=True)
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    if not isinstance(value, str) or not _ours(datasette, database):
+        return None
+    if table == "articles" and column == "body":
+        return paragraphs_html(value)
+    if table == "articles" and column == "url":
+        return markupsafe.Markup('<a class="antara-original" href="{0}" rel="noreferrer">{0} ↗</a>').format(value)
+    if table is None and column == "snippet":
+        return snippet_html(value)
+    if table is None and column == "title" and value and _has_archived_url(row):
+        path = datasette.urls.row(database, "articles", tilde_encode(row["url"]))
+        return markupsafe.Markup('<a href="{}">{}</a>').format(path, value)
+    return None
+
+
+def _has_archived_url(row: Any) -> bool:
+    keys = row.keys() if hasattr(row, "keys") else ()
+    return "url" in keys and isinstance(row["url"], str) and row["url"].startswith("https://")
+
+
+class LocalDateFacet(Facet):  # type: ignore[misc]
+    """Counts per calendar day as printed in the value (its first 10 characters).
+
+    Datasette's ``date`` facet uses SQLite's ``date()``, which converts ``+07:00`` times to
+    UTC and so files an article published at 06:00 WIB under the day before. This facet
+    keeps the site's local day and selects with the built-in ``__startswith`` filter.
+    """
+
+    type = "local_date"
+
+    async def suggest(self) -> list[dict[str, Any]]:
+        return []
+
+    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+        results: list[dict[str, Any]] = []
+        timed_out: list[str] = []
+        args = dict(self.get_querystring_pairs())
+        size = self.get_facet_size()
+        for source_and_config in self.get_configs():
+            config = source_and_config["config"]
+            column = config.get("column") or config["simple"]
+            col = escape_sqlite(column)
+            sql = (
+                f"select substr({col}, 1, 10) as value, count(*) as count from ({self.sql})"
+                f" where {col} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+                f" group by value order by value desc limit {size + 1}"
+            )
+            try:
+                rows = await self.ds.execute(
+                    self.database,
+                    sql,
+                    self.params,
+                    truncate=False,
+                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+                )
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
+            key = f"{column}__startswith"
+            values = []
+            for row in rows.rows[:size]:
+                selected = args.get(key) == row["value"]
+                if selected:
+                    toggle = path_with_removed_args(self.request, {key: row["value"]})
+                else:
+                    toggle = path_with_added_args(self.request, {key: row["value"]})
+                values.append(
+                    {
+                        "value": row["value"],
+                        "label": row["value"],
+                        "count": row["count"],
+                        "toggle_url": self.ds.absolute_url(self.request, toggle),
+                        "selected": selected,
+                    }
+                )
+            results.append(
+                {
+                    "name": column,
+                    "type": self.type,
+                    "results": values,
+                    "hideable": source_and_config["source"] != "metadata",
+                    "toggle_url": path_with_removed_args(self.request, {f"_facet_{self.type}": column}),
+                    "truncated": len(rows) > size,
+                }
+            )
+        return results, timed_out
+
+
+@hookimpl
+def register_facet_classes() -> list[type]:
+    return [LocalDateFacet]
