@@ -48,7 +48,8 @@ def utc_now() -> str:
 
 
 class Archive:
-    """A SQLite archive file. Every write method commits its own transaction."""
+    """A SQLite archive file. Every write method is one transaction (``Database.atomic()``):
+    all of it is stored or none of it, whatever kills the process in between."""
 
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
@@ -68,7 +69,7 @@ class Archive:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            with self.db.conn:
+            with self.db.atomic():
                 schema.create(self.db)
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"cannot use {self.path} as an archive: {exc}") from exc
@@ -92,13 +93,13 @@ class Archive:
     # -- regions ---------------------------------------------------------------------------
     def sync_regions(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Insert or refresh the region registry rows (slug, host, name, time_zone, utc_offset)."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.table("regions").upsert_all([dict(r) for r in rows], pk="slug")
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, arguments: Mapping[str, Any], regions: Sequence[str], version: str, mode: str = "full") -> int:
         """Record the start of a crawl and return its run id."""
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db.table("crawl_runs")
             table.insert(
                 {
@@ -131,7 +132,7 @@ class Archive:
         if isinstance(values.get("errors_by_kind"), dict):
             values["errors_by_kind"] = json.dumps(values["errors_by_kind"], sort_keys=True)
         values.update({"finished_at": utc_now(), "outcome": outcome, "finish_reason": finish_reason})
-        with self.db.conn:
+        with self.db.atomic():
             self.db.table("crawl_runs").update(run_id, values)
             rows = [{**r, "run_id": run_id} for r in regions]
             if rows:
@@ -148,7 +149,7 @@ class Archive:
                 "outcome = 'running' OR (outcome = 'interrupted' AND coalesce(resumed, 0) = 0)", order_by="id"
             )
         )
-        with self.db.conn:
+        with self.db.atomic():
             for row in rows:
                 values: dict[str, Any] = {"outcome": "interrupted", "resumed": 1}
                 if row["outcome"] == "running":
@@ -184,7 +185,7 @@ class Archive:
     ) -> None:
         """Store one page that could not be archived, with a specific reason."""
         site, article_id = _site_and_id(url)
-        with self.db.conn:
+        with self.db.atomic():
             if site is not None and article_id is not None:
                 self._frontier_done(site, article_id)
             self.db.table("crawl_errors").insert(
@@ -225,7 +226,7 @@ class Archive:
         row["last_run_id"] = run_id
         links = list(record.get("links") or [])
         try:
-            with self.db.conn:
+            with self.db.atomic():
                 existing = self.db.execute(
                     "SELECT url, content_hash, version, content_changed_at, first_seen_at, title, body"
                     " FROM articles WHERE site = ? AND article_id = ?",
@@ -267,7 +268,7 @@ class Archive:
 
     def touch(self, site: str, article_id: int, run_id: int | None = None, now: str | None = None) -> bool:
         """Record that an article was seen again unchanged (e.g. HTTP 304): only ``last_seen_at`` moves."""
-        with self.db.conn:
+        with self.db.atomic():
             cursor = self.db.execute(
                 "UPDATE articles SET last_seen_at = ?, last_run_id = ? WHERE site = ? AND article_id = ?",
                 [now or utc_now(), run_id, site, article_id],
@@ -311,7 +312,7 @@ class Archive:
 
     def remember(self, follow: Sequence[tuple[str, int]], referer: str | None, run_id: int | None) -> None:
         """Put (url, hops) of requested articles in the frontier until they are archived or fail."""
-        with self.db.conn:
+        with self.db.atomic():
             self._frontier_add(referer, follow, run_id, utc_now())
 
     def pending(self) -> list[tuple[str, int, str | None]]:
@@ -421,7 +422,7 @@ class Archive:
     ) -> None:
         """Remember where a backfill of ``region`` stands, and the articles it requested (frontier)."""
         now = utc_now()
-        with self.db.conn:
+        with self.db.atomic():
             self.db.table("backfill_state").upsert(
                 {
                     "region": region,
@@ -436,7 +437,7 @@ class Archive:
             self._frontier_add(None, follow, run_id, now)
 
     def clear_backfill_state(self, region: str) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("DELETE FROM backfill_state WHERE region = ?", [region])
 
     # -- reading ---------------------------------------------------------------------------

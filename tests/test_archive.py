@@ -126,3 +126,21 @@ def test_schema_is_idempotent_and_bad_files_are_refused(tmp_path: Path) -> None:
         Archive(junk)
     with pytest.raises(ArchiveError, match="does not exist"):
         Archive(tmp_path / "nope" / "a.db")
+
+
+def test_an_upsert_is_one_transaction(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure after the article row is written leaves nothing behind (a crash there would too)."""
+
+    def boom(*args: Any) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(archive, "_frontier_add", boom)
+    with pytest.raises(ArchiveError):
+        archive.upsert_article(record(), follow=[("https://kalteng.antaranews.com/berita/612001/x", 1)])
+    for table in ("articles", "tags", "article_tags", "links", "frontier"):
+        assert archive.count(table) == 0, table
+    monkeypatch.undo()
+    archive.upsert_article(record(), follow=[("https://kalteng.antaranews.com/berita/612001/x", 1)])
+    assert archive.count("frontier") == 1
+    archive.upsert_article(record(url="https://kalteng.antaranews.com/berita/612001/x", article_id=612001, links=[]))
+    assert archive.count("frontier") == 0
