@@ -265,6 +265,9 @@ def main() -> None:
 
 
 # -- subcommands defined in their own modules ---------------------------------------------------
+from crawler.commands.export import export  # noqa: E402
+
+cli.add_command(export)
 from crawler.commands.serve import serve  # noqa: E402
 
 cli.add_command(serve)
