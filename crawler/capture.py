@@ -99,9 +99,10 @@ def request_head(request: Request) -> bytes:
     """The request line and headers Scrapy hands to Twisted, with the real host and path (never a mirror's)."""
     parts = urlsplit(request.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    lines = [f"{request.method} {target} HTTP/1.1".encode("latin-1"), b"Host: " + parts.netloc.encode("idna")]
+    lines = [f"{request.method} {target} HTTP/1.1".encode("latin-1")]
     for name, values in request.headers.items():
         lines.extend(name + b": " + value for value in values)
+    lines.append(b"Host: " + parts.netloc.encode("idna"))  # Twisted's Agent adds it last
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 

@@ -114,6 +114,9 @@ def show_capture(url: str, db: str, warc_dir: str | None, list_all: bool, header
         out.flush()
         return
     record = capture.record
+    codings = [v for k in ("Transfer-Encoding", "Content-Encoding") if (v := _header(capture.payload_headers, k))]
+    if codings and not headers_only:
+        note += f"; body shown decoded ({', '.join(codings)})"
     click.echo(
         f"# {record.record_type} {record.record_id} {record.url}\n"
         f"# {record.file} offset {record.offset} length {record.length}, WARC-Date {record.date},"
@@ -124,6 +127,10 @@ def show_capture(url: str, db: str, warc_dir: str | None, list_all: bool, header
     if not headers_only:
         out.write(capture.body())
     out.flush()
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name.lower()), None)
 
 
 def _warc_dir_checked(db: str, given: str | None, archive: Archive) -> Path:
