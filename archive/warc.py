@@ -150,7 +150,7 @@ class WarcWriter:
         folder: str | Path,
         max_size: int = DEFAULT_MAX_SIZE,
         info: Mapping[str, Any] | None = None,
-        prefix="antara",
+        prefix: str = "antara",
     ) -> None:
         self.folder = Path(folder)
         self.max_size = max_size

@@ -21,7 +21,7 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 from archive import Archive
-from archive.warc import Capture, WarcError, iter_captures, read_capture, seen_at
+from archive.warc import Capture, iter_captures, read_capture, seen_at
 from crawler import __version__
 from crawler.extraction.urls import parse_article_url
 from crawler.items import Article, CrawlError, WarcRef
@@ -173,6 +173,3 @@ def _row(article: Article, capture: Capture) -> dict[str, Any]:
         **provenance(WarcRef(record.file, record.offset, record.length, record.record_id, record.date)),
     )
     return row
-
-
-__all__ = ["Outcome", "WarcError", "reextract", "response_from_capture"]
