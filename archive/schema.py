@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 ARTICLE_COLUMNS: dict[str, type] = {
     "url": str,
@@ -33,6 +33,43 @@ ARTICLE_COLUMNS: dict[str, type] = {
     "content_changed_at": str,
     "etag": str,
     "last_modified": str,
+    # provenance: the WARC record of the response the row was extracted from (see docs/warc.md)
+    "warc_file": str,
+    "warc_offset": int,
+    "warc_length": int,
+    "warc_record_id": str,
+    "extractor_version": str,
+}
+
+VERSION_COLUMNS: dict[str, type] = {
+    "article_url": str,
+    "version": int,
+    "fetched_at": str,
+    "superseded_at": str,
+    "content_hash": str,
+    "title": str,
+    "body": str,
+    "warc_file": str,
+    "warc_offset": int,
+    "warc_length": int,
+    "warc_record_id": str,
+    "extractor_version": str,
+}
+
+CAPTURE_COLUMNS: dict[str, type] = {
+    "id": int,
+    "url": str,
+    "record_type": str,
+    "fetched_at": str,
+    "status": int,
+    "payload_digest": str,
+    "mime": str,
+    "warc_file": str,
+    "warc_offset": int,
+    "warc_length": int,
+    "warc_record_id": str,
+    "refers_to": str,
+    "run_id": int,
 }
 
 RUN_COLUMNS: dict[str, type] = {
@@ -59,6 +96,9 @@ RUN_COLUMNS: dict[str, type] = {
     "elapsed_seconds": float,
     "crawler_version": str,
     "resumed": int,
+    "warc_records": int,
+    "warc_revisits": int,
+    "warc_bytes": int,
 }
 
 
@@ -132,15 +172,7 @@ def create(db: sqlite_utils.Database) -> None:
         db.table("crawl_errors").create_index(["url"])
     if "article_versions" not in db.table_names():
         db.table("article_versions").create(
-            {
-                "article_url": str,
-                "version": int,
-                "fetched_at": str,
-                "superseded_at": str,
-                "content_hash": str,
-                "title": str,
-                "body": str,
-            },
+            VERSION_COLUMNS,
             pk=("article_url", "version"),
             foreign_keys=[("article_url", "articles", "url")],
         )
@@ -171,10 +203,23 @@ def create(db: sqlite_utils.Database) -> None:
             pk="region",
             foreign_keys=[("region", "regions", "slug")],
         )
+    if "captures" not in db.table_names():
+        db.table("captures").create(
+            CAPTURE_COLUMNS,
+            pk="id",
+            not_null={"record_type", "fetched_at", "warc_file", "warc_offset", "warc_length", "warc_record_id"},
+            foreign_keys=[("run_id", "crawl_runs", "id")],
+        )
+        captures = db.table("captures")
+        captures.create_index(["url", "fetched_at"])
+        captures.create_index(["url", "payload_digest"])
+        captures.create_index(["warc_record_id"], unique=True)
+        captures.create_index(["run_id"])
     if "archive_meta" not in db.table_names():
         db.table("archive_meta").create({"key": str, "value": str}, pk="key")
     _add_missing_columns(db, "articles", ARTICLE_COLUMNS)
     _add_missing_columns(db, "crawl_runs", RUN_COLUMNS)
+    _add_missing_columns(db, "article_versions", VERSION_COLUMNS)
     db.table("archive_meta").upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
 

@@ -14,7 +14,23 @@ import sqlite_utils
 
 from archive import schema
 
-Outcome = Literal["new", "updated", "unchanged"]
+Outcome = Literal["new", "updated", "unchanged", "refreshed"]
+
+#: columns of an existing article row that an upsert reads (the text it may keep as a version)
+_PREVIOUS = (
+    "url",
+    "content_hash",
+    "version",
+    "content_changed_at",
+    "first_seen_at",
+    "title",
+    "body",
+    "warc_file",
+    "warc_offset",
+    "warc_length",
+    "warc_record_id",
+    "extractor_version",
+)
 
 
 #: crawl_errors reasons that a later fetch of the same URL would most likely meet again
@@ -51,7 +67,13 @@ class Archive:
     """A SQLite archive file. Every write method is one transaction (``Database.atomic()``):
     all of it is stored or none of it, whatever kills the process in between."""
 
-    def __init__(self, path: str | Path, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, readonly: bool = False, create: bool = True) -> None:
+        """Open (and, unless ``readonly`` or not ``create``, create or bring up to date) an archive.
+
+        A second writer connection beside a live one (the WARC capture beside the pipeline)
+        passes ``create=False``: a schema change on one connection makes the next statement
+        of the other fail with "no such table" (seen with SQLite 3.40).
+        """
         self.path = Path(path)
         self.readonly = readonly
         if self.path.parent and not self.path.parent.exists():
@@ -69,8 +91,9 @@ class Archive:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            with self.db.atomic():
-                schema.create(self.db)
+            if create:
+                with self.db.atomic():
+                    schema.create(self.db)
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"cannot use {self.path} as an archive: {exc}") from exc
 
@@ -207,6 +230,7 @@ class Archive:
         run_id: int | None = None,
         follow: Sequence[tuple[str, int]] = (),
         now: str | None = None,
+        refresh: bool = False,
     ) -> UpsertResult:
         """Insert or update one article (keyed by site + article_id) with its tags and links.
 
@@ -217,6 +241,10 @@ class Archive:
         ``follow`` lists (url, hops) of links still to fetch: they enter the persisted
         frontier in the same transaction, so a crash never loses them. ``now`` overrides the
         clock (ISO 8601), for replays and tests.
+
+        ``refresh`` re-derives an existing row from the same capture (``antara reextract``
+        with a newer extractor): every field is replaced, but it is no new observation, so
+        ``version``, ``article_versions``, ``content_changed_at`` and ``last_seen_at`` stay.
         """
         now = now or utc_now()
         row: dict[str, Any] = {k: record.get(k) for k in schema.ARTICLE_COLUMNS if k in record}
@@ -227,35 +255,36 @@ class Archive:
         links = list(record.get("links") or [])
         try:
             with self.db.atomic():
-                existing = self.db.execute(
-                    "SELECT url, content_hash, version, content_changed_at, first_seen_at, title, body"
-                    " FROM articles WHERE site = ? AND article_id = ?",
+                found = self.db.execute(
+                    f"SELECT {', '.join(_PREVIOUS)} FROM articles WHERE site = ? AND article_id = ?",
                     [row["site"], row["article_id"]],
                 ).fetchone()
-                if existing is None:
+                if found is None:
                     row.update(first_seen_at=now, version=1, content_changed_at=now)
                     self.db.table("articles").insert(row)
                     outcome: Outcome = "new"
                 else:
-                    old_url, old_hash, version, changed_at, first_seen, old_title, old_body = existing
-                    if old_url != row["url"]:
-                        self._move(old_url, row["url"])
+                    old = dict(zip(_PREVIOUS, found, strict=True))
+                    if old["url"] != row["url"]:
+                        self._move(old["url"], row["url"])
                     row.pop("first_seen_at", None)
-                    outcome = "unchanged" if old_hash == row.get("content_hash") else "updated"
-                    if outcome == "updated":
+                    outcome = "unchanged" if old["content_hash"] == row.get("content_hash") else "updated"
+                    if refresh:
+                        for kept in ("last_seen_at", "last_run_id", "version", "content_changed_at"):
+                            row.pop(kept, None)
+                        outcome = "unchanged" if outcome == "unchanged" else "refreshed"
+                    elif outcome == "updated":
                         self.db.table("article_versions").insert(
                             {
                                 "article_url": row["url"],
-                                "version": version or 1,
-                                "fetched_at": changed_at or first_seen,
+                                "version": old["version"] or 1,
+                                "fetched_at": old["content_changed_at"] or old["first_seen_at"],
                                 "superseded_at": now,
-                                "content_hash": old_hash,
-                                "title": old_title,
-                                "body": old_body,
+                                **{k: old[k] for k in _PREVIOUS if k in schema.VERSION_COLUMNS},
                             },
                             replace=True,
                         )
-                        row.update(version=(version or 1) + 1, content_changed_at=now)
+                        row.update(version=(old["version"] or 1) + 1, content_changed_at=now)
                     self.db.table("articles").update(row["url"], row)
                 self._write_tags(row["url"], tags)
                 self._write_links(row["url"], links)
@@ -377,6 +406,81 @@ class Archive:
             " WHERE target_site = ? AND target_article_id = ? AND target_url != ?",
             [url, site, article_id, url],
         )
+
+    # -- captures: the WARC records of every response (see archive.warc) -------------------------
+    def record_captures(self, rows: Iterable[Mapping[str, Any]], run_id: int | None = None) -> None:
+        """Index WARC records (``archive.warc.Record.as_row()``); a record already indexed is left alone."""
+        with self.db.atomic():
+            self.db.table("captures").insert_all([{**r, "run_id": run_id} for r in rows], ignore=True)
+
+    def earlier_response(self, url: str, payload_digest: str) -> dict[str, Any] | None:
+        """The first ``response`` record of ``url`` with this payload digest (what a revisit refers to)."""
+        found = self.db.execute(
+            "SELECT warc_record_id, url, fetched_at FROM captures"
+            " WHERE url = ? AND payload_digest = ? AND record_type = 'response' ORDER BY id LIMIT 1",
+            [url, payload_digest],
+        ).fetchone()
+        return {"record_id": found[0], "url": found[1], "date": found[2]} if found else None
+
+    def capture(self, record_id: str) -> dict[str, Any] | None:
+        """The captures row of one WARC record."""
+        found = list(self.db.table("captures").rows_where("warc_record_id = ?", [record_id], limit=1))
+        return found[0] if found else None
+
+    def captures_of(self, url: str) -> list[dict[str, Any]]:
+        """Responses and revisits of ``url``, oldest first."""
+        return list(
+            self.db.table("captures").rows_where(
+                "url = ? AND record_type IN ('response', 'revisit')", [url], order_by="fetched_at, id"
+            )
+        )
+
+    def article_state(self, site: str, article_id: int) -> dict[str, Any] | None:
+        """What re-extraction needs to know of an archived article: its URL, the record its row
+        came from, when it was last seen, and the records its earlier versions came from."""
+        found = self.db.execute(
+            "SELECT url, warc_record_id, last_seen_at FROM articles WHERE site = ? AND article_id = ?",
+            [site, article_id],
+        ).fetchone()
+        if found is None:
+            return None
+        versions = self.db.execute(
+            "SELECT version, warc_record_id FROM article_versions WHERE article_url = ?", [found[0]]
+        ).fetchall()
+        return {
+            "url": found[0],
+            "warc_record_id": found[1],
+            "last_seen_at": found[2],
+            "versions": {record: version for version, record in versions if record},
+        }
+
+    def refresh_version(self, url: str, version: int, record: Mapping[str, Any]) -> None:
+        """Replace the text of an earlier version, re-extracted from the capture it came from."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE article_versions SET title = ?, body = ?, content_hash = ?, extractor_version = ?"
+                " WHERE article_url = ? AND version = ?",
+                [
+                    record.get("title"),
+                    record.get("body"),
+                    record.get("content_hash"),
+                    record.get("extractor_version"),
+                    url,
+                    version,
+                ],
+            )
+
+    def meta(self, key: str) -> str | None:
+        found = self.db.execute("SELECT value FROM archive_meta WHERE key = ?", [key]).fetchone()
+        return found[0] if found else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.db.atomic():  # plain SQL: sqlite-utils' upsert probes with a scratch table (a schema change)
+            self.db.execute(
+                "INSERT INTO archive_meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
 
     # -- revisits and backfill ---------------------------------------------------------------
     def due_for_revisit(

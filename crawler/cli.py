@@ -92,6 +92,10 @@ def _run_options(func: Any) -> Any:
             show_default=True,
             type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
         ),
+        click.option("--no-warc", is_flag=True, help="Write no WARC files (no captures, no provenance columns)."),
+        click.option(
+            "--warc-dir", default=None, type=click.Path(file_okay=False), help="Folder of the WARC files [DB.warc]."
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary."),
         click.option(
             "--demo", is_flag=True, help="Crawl the bundled sample site on loopback instead of the live sites."
@@ -191,10 +195,18 @@ def _execute(
     concurrency: int | None,
     extra: tuple[str, ...],
     log_level: str,
+    no_warc: bool,
+    warc_dir: str | None,
     quiet: bool,
     demo: bool,
 ) -> None:
-    settings_override = _settings_pairs(extra)
+    settings_override: dict[str, Any] = dict(_settings_pairs(extra))
+    if no_warc and warc_dir:
+        raise click.UsageError("--no-warc and --warc-dir contradict each other")
+    if no_warc:
+        settings_override["ANTARA_WARC"] = False
+    if warc_dir:
+        settings_override["ANTARA_WARC_DIR"] = os.path.abspath(warc_dir)
     if mirror and demo:
         raise click.UsageError("--demo serves its own mirror; drop --mirror")
     if mirror:
@@ -274,3 +286,8 @@ cli.add_command(serve)
 from crawler.commands.schedule import schedule  # noqa: E402
 
 cli.add_command(schedule)
+from crawler.commands.warc import cdx, reextract, show_capture  # noqa: E402
+
+cli.add_command(show_capture)
+cli.add_command(reextract)
+cli.add_command(cdx)

@@ -89,6 +89,17 @@ class CrawlError:
     referer: str | None = None  #: the page that linked to ``url``
 
 
+@dataclass(frozen=True)
+class WarcRef:
+    """Where a response was captured: one record of the archive's WARC files (see docs/warc.md)."""
+
+    file: str  #: WARC file name, in the archive's WARC folder (``{db}.warc/`` unless set otherwise)
+    offset: int  #: byte offset of the record's gzip member in that file
+    length: int  #: bytes of the gzip member
+    record_id: str  #: WARC-Record-ID, ``<urn:uuid:...>``; a ``response``, or a ``revisit`` of an identical payload
+    date: str  #: WARC-Date: when the response was received, UTC
+
+
 @dataclass
 class ArticlePage:
     """An article as fetched: the record plus what the crawl needs to remember about the fetch."""
@@ -100,6 +111,8 @@ class ArticlePage:
     #: Baca juga targets still to fetch, as (canonical url, hops from a list page); kept in the
     #: archive's frontier until fetched, so an interrupted crawl resumes them
     follow: list[tuple[str, int]] = field(default_factory=list)
+    #: the WARC record of the response the article was extracted from; None when capture is off
+    capture: WarcRef | None = None
 
 
 @dataclass
@@ -109,6 +122,8 @@ class NotModified:
     url: str
     site: str
     article_id: int
+    #: the WARC record of the 304 response; None when capture is off
+    capture: WarcRef | None = None
 
 
 @dataclass

@@ -34,8 +34,18 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
         self.mirror: str = crawler.settings.get("ANTARA_MIRROR") or ""
 
     async def download_request(self, request: Request) -> Response:
+        sent = self.outgoing(request)
+        response = await super().download_request(sent)
+        return self.incoming(request, sent, response)
+
+    def outgoing(self, request: Request) -> Request:
+        """The request to send: its mirror copy for an ANTARA host when a mirror is set, else itself."""
         if not self.mirror or not is_antara_host(request.url):
-            return await super().download_request(request)
-        mirrored = request.replace(url=mirror_url(self.mirror, request.url))
-        response = await super().download_request(mirrored)
+            return request
+        return request.replace(url=mirror_url(self.mirror, request.url))
+
+    def incoming(self, request: Request, sent: Request, response: Response) -> Response:
+        """The response as everything above sees it: at the real URL, whatever was sent."""
+        if sent is request:
+            return response
         return response.replace(url=request.url, request=request)

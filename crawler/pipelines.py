@@ -13,9 +13,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from archive import Archive, ArchiveError
+from archive.warc import seen_at
 from crawler import __version__
+from crawler.extraction import EXTRACTOR_VERSION
 from crawler.extraction.urls import host_of
-from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, NotModified
+from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, NotModified, WarcRef
 from crawler.lock import LockHeld, hold_lock
 from crawler.regions import REGIONS, region_for_host
 
@@ -27,6 +29,19 @@ logger = logging.getLogger(__name__)
 
 #: Scrapy finish reasons and the run outcome stored for them.
 _OUTCOMES = {"finished": "finished", "shutdown": "interrupted", "archive_error": "failed"}
+
+
+def provenance(capture: WarcRef | None) -> dict[str, Any]:
+    """The ``articles`` columns that name the WARC record a row was extracted from, and the extractor."""
+    columns: dict[str, Any] = {"extractor_version": EXTRACTOR_VERSION}
+    if capture is not None:
+        columns.update(
+            warc_file=capture.file,
+            warc_offset=capture.offset,
+            warc_length=capture.length,
+            warc_record_id=capture.record_id,
+        )
+    return columns
 
 
 class ArchivePipeline:
@@ -100,12 +115,14 @@ class ArchivePipeline:
         elif isinstance(item, (ArticlePage, Article)):
             page = item if isinstance(item, ArticlePage) else ArticlePage(item)
             record = ItemAdapter(page.article).asdict()
-            record.update(etag=page.etag, last_modified=page.last_modified)
-            result = archive.upsert_article(record, self.run_id, follow=page.follow, now=self.clock)
+            record.update(etag=page.etag, last_modified=page.last_modified, **provenance(page.capture))
+            now = self.clock or (seen_at(page.capture.date) if page.capture else None)
+            result = archive.upsert_article(record, self.run_id, follow=page.follow, now=now)
             stats.inc_value(f"archive/articles_{result.outcome}")
             self._count(page.article.site, f"articles_{result.outcome}")
         elif isinstance(item, NotModified):
-            archive.touch(item.site, item.article_id, self.run_id, now=self.clock)
+            now = self.clock or (seen_at(item.capture.date) if item.capture else None)
+            archive.touch(item.site, item.article_id, self.run_id, now=now)
             stats.inc_value("archive/not_modified")
             stats.inc_value("archive/articles_unchanged")
             self._count(item.site, "articles_unchanged")
@@ -148,6 +165,9 @@ class ArchivePipeline:
             "errors_by_kind": dict(self.errors_by_kind),
             "requests_per_new_article": round(requests / new, 3) if new else None,
             "elapsed_seconds": round(time.monotonic() - self.started, 3),
+            "warc_records": get("warc/records", 0),
+            "warc_revisits": get("warc/revisits", 0),
+            "warc_bytes": get("warc/bytes", 0),
         }
 
     def region_counts(self) -> list[dict[str, Any]]:

@@ -21,6 +21,12 @@ ANTARA_PROGRESS_INTERVAL = 5.0
 ANTARA_LOCK_HELD = False
 #: Pretend the time is this ISO 8601 instant when deciding revisits and stamping rows (tests, replays).
 ANTARA_NOW = ""
+#: Write every HTTP exchange into WARC files and index them in the ``captures`` table (docs/warc.md).
+ANTARA_WARC = True
+#: Folder of the WARC files; empty means ``{ARCHIVE_DB}.warc`` beside the archive.
+ANTARA_WARC_DIR = ""
+#: A WARC file is closed, and the next one begun, once it holds this many bytes (gzip).
+ANTARA_WARC_MAX_SIZE = 1_000_000_000
 
 # -- politeness ----------------------------------------------------------------------------
 USER_AGENT = f"antara-archive/{__version__} (+{ANTARA_CONTACT_URL})"
@@ -44,9 +50,9 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening port: a crawl is controlled by signals and the lock only
 
 # -- components ----------------------------------------------------------------------------
-DOWNLOAD_HANDLERS = {
-    "http": "crawler.mirror.MirrorDownloadHandler",
-    "https": "crawler.mirror.MirrorDownloadHandler",
+DOWNLOAD_HANDLERS = {  # mirror rewriting and WARC capture, below every middleware
+    "http": "crawler.capture.CaptureDownloadHandler",
+    "https": "crawler.capture.CaptureDownloadHandler",
 }
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleFingerprinter"
 DOWNLOADER_MIDDLEWARES = {

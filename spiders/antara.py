@@ -12,10 +12,11 @@ from twisted.python.failure import Failure
 
 from archive import Archive, ArchiveError
 from crawler.errors import describe_failure
-from crawler.extraction import ExtractionError, extract_article, extract_feed, extract_listing
+from crawler.extraction import extract_feed, extract_listing
 from crawler.extraction.urls import list_page_url, parse_article_url
 from crawler.items import ArticlePage, BackfillProgress, CrawlError, Discovered, ListEntry, NotModified
 from crawler.options import CrawlOptions, Since
+from crawler.pages import article_from_response, capture_of
 from crawler.regions import Region
 
 LIST_PRIORITY = 100
@@ -294,17 +295,12 @@ class AntaraSpider(scrapy.Spider):
         return BackfillProgress(region.slug, next_page, until, self.options.pages[1], done, requested)
 
     def parse_article(self, response: Response, key: Key) -> Iterator[Any]:
-        referer = _referer(response.request)
         if response.status == 304:
-            yield NotModified(response.url, key[0], key[1])
+            yield NotModified(response.url, key[0], key[1], capture=capture_of(response))
             return
-        if not isinstance(response, TextResponse):
-            yield CrawlError(response.url, "not_html", response.status, "the article URL did not answer HTML", referer)
-            return
-        try:
-            article = extract_article(response.text, response.url)
-        except ExtractionError as exc:
-            yield CrawlError(response.url, exc.reason, response.status, exc.detail, referer)
+        article = article_from_response(response, _referer(response.request))
+        if isinstance(article, CrawlError):
+            yield article
             return
         hops = self._hops.get(key, 0)
         self._targets[key] = tuple(link.url for link in article.links)
@@ -317,6 +313,7 @@ class AntaraSpider(scrapy.Spider):
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             follow=[(r.url, self._hops[k]) for r in requests if (k := _key(r.url)) is not None],
+            capture=capture_of(response),
         )
         yield from requests
 

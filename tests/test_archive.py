@@ -144,3 +144,25 @@ def test_an_upsert_is_one_transaction(archive: Archive, monkeypatch: pytest.Monk
     assert archive.count("frontier") == 1
     archive.upsert_article(record(url="https://kalteng.antaranews.com/berita/612001/x", article_id=612001, links=[]))
     assert archive.count("frontier") == 0
+
+
+def test_an_archive_from_before_warc_capture_is_brought_up_to_date(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    with Archive(db) as archive:
+        archive.sync_regions(r.as_row() for r in REGIONS)
+        archive.upsert_article(record(), None)
+    conn = sqlite3.connect(db)
+    with conn:  # what a schema-2 archive looked like
+        conn.execute("DROP TABLE captures")
+        for table in ("articles", "article_versions"):
+            for column in ("warc_file", "warc_offset", "warc_length", "warc_record_id", "extractor_version"):
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.execute("UPDATE archive_meta SET value = '2' WHERE key = 'schema_version'")
+    conn.close()
+    with Archive(db) as archive:
+        assert "captures" in archive.db.table_names()
+        assert {"warc_record_id", "extractor_version"} <= set(archive.db.table("articles").columns_dict)
+        assert {"warc_file", "warc_offset"} <= set(archive.db.table("article_versions").columns_dict)
+        assert archive.meta("schema_version") == "3"
+        kept = archive.db.execute("SELECT title, warc_record_id FROM articles").fetchall()
+    assert kept == [(record()["title"], None)]

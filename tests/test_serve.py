@@ -244,6 +244,19 @@ def test_crawl_runs_recent_and_errors_by_reason(archive: Path) -> None:
     assert all(r["example_url"] and r["example_detail"] for r in by_reason)
 
 
+def test_a_pages_captures_are_listed(archive: Path) -> None:
+    article = rows(
+        archive,
+        "SELECT a.url, a.warc_record_id FROM articles a"
+        " JOIN captures c ON c.warc_record_id = a.warc_record_id AND c.url = a.url ORDER BY a.url LIMIT 1",
+    )[0]
+    listed = canned(archive, "captures_of_page", url=article["url"])
+    assert [r["warc_record_id"] for r in listed] == [article["warc_record_id"]]
+    assert listed[0]["record_type"] == "response" and listed[0]["status"] == 200 and listed[0]["warc_file"]
+    (table,) = get(archive, "/archive/captures?record_type=warcinfo")
+    assert table.status_code == 200 and "warcinfo" in table.text
+
+
 # -- pages --------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import threading
@@ -11,6 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from crawler.samplesite.model import SampleSite
 from crawler.samplesite.routes import Router
+
+#: Like a CDN in front of the live sites, pages are gzipped for clients that accept it, and the
+#: national host's are sent chunked, so captures hold the bytes in the codings a server uses.
+CHUNKED_HOST = "www.antaranews.com"
+CHUNK = 4096
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -46,14 +52,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.server.log_request_line(self.command, self.path, 304)
             return
+        body = page.body
+        gzipped = page.status == 200 and "gzip" in (self.headers.get("Accept-Encoding") or "")
+        if gzipped:
+            body = gzip.compress(body, mtime=0)  # no timestamp: the same page is the same bytes
+        chunked = self.path.startswith(f"/{CHUNKED_HOST}/")
         self.send_response(page.status)
         self.send_header("Content-Type", page.content_type)
-        self.send_header("Content-Length", str(len(page.body)))
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Transfer-Encoding" if chunked else "Content-Length", "chunked" if chunked else str(len(body)))
         if etag is not None:
             self.send_header("ETag", etag)
         self.end_headers()
-        if with_body:
-            self.wfile.write(page.body)
+        if with_body and chunked:
+            for start in range(0, len(body), CHUNK):
+                piece = body[start : start + CHUNK]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+        elif with_body:
+            self.wfile.write(body)
         self.server.log_request_line(self.command, self.path, page.status)
 
     def log_message(self, format: str, *args: object) -> None:

@@ -1,0 +1,253 @@
+"""Download handler that writes every HTTP exchange into the archive's WARC files, bytes as received.
+
+Scrapy hands middlewares a response whose headers were parsed (names re-capitalised, repeated
+ones grouped, the reason phrase dropped) and, above ``HttpCompressionMiddleware``, whose body
+was decompressed. So the capture happens below all of them, inside the HTTP/1.1 client: the
+connection's protocol keeps a copy of every byte the server sent for the current request
+(status line, headers and payload, still chunked or compressed if it came so), and this
+handler writes that copy, under the real URL, once the response is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.core.downloader.handlers.http11 import (
+    _LenientHTTP11ClientFactory,
+    _LenientHTTP11ClientProtocol,
+    _ScrapyAgent,
+)
+from scrapy.exceptions import ResponseDataLossError
+from scrapy.utils._download_handlers import get_dataloss_msg, wrap_twisted_exceptions
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+
+from archive import Archive, ArchiveError
+from archive.warc import DEFAULT_MAX_SIZE, Original, WarcWriter, warc_date
+from crawler import __version__
+from crawler.items import WarcRef
+from crawler.mirror import MirrorDownloadHandler
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from twisted.internet.defer import Deferred
+
+logger = logging.getLogger(__name__)
+
+#: ``request.meta`` key under which the handler leaves the :class:`WarcRef` of the response
+CAPTURE_META = "antara_capture"
+
+#: settings named in each WARC file's warcinfo record
+_INFO_SETTINGS = (
+    "USER_AGENT",
+    "ROBOTSTXT_OBEY",
+    "DOWNLOAD_DELAY",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "AUTOTHROTTLE_ENABLED",
+    "DOWNLOAD_TIMEOUT",
+    "RETRY_TIMES",
+    "ANTARA_MIRROR",
+    "ANTARA_WARC_MAX_SIZE",
+)
+
+
+class _TeeProtocol(_LenientHTTP11ClientProtocol):
+    """Scrapy's HTTP/1.1 client protocol, also keeping every byte received for the current request."""
+
+    _received: bytearray | None = None
+
+    def request(self, request: Any) -> Deferred[Any]:
+        received = self._received = bytearray()
+
+        def keep(response: Any) -> Any:
+            response._antara_received = received  # fills up as the body arrives
+            return response
+
+        return super().request(request).addCallback(keep)
+
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802 (Twisted's name)
+        if self._received is not None:
+            self._received += data
+        super().dataReceived(data)
+
+
+class _TeeFactory(_LenientHTTP11ClientFactory):
+    def buildProtocol(self, addr: Any) -> _TeeProtocol:  # noqa: N802 (Twisted's name)
+        return _TeeProtocol(self._quiescentCallback)  # type: ignore[no-untyped-call]
+
+
+class _TeeAgent(_ScrapyAgent):
+    """Scrapy's per-request agent; ``received`` holds the response's bytes once it is complete."""
+
+    received: bytes | None = None
+
+    def _cb_bodydone(self, result: Any, url: str) -> Response:
+        kept = getattr(result["txresponse"], "_antara_received", None)
+        self.received = bytes(kept) if kept is not None else None
+        return super()._cb_bodydone(result, url)
+
+
+def request_head(request: Request) -> bytes:
+    """The request line and headers Scrapy hands to Twisted, with the real host and path (never a mirror's)."""
+    parts = urlsplit(request.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    lines = [f"{request.method} {target} HTTP/1.1".encode("latin-1")]
+    for name, values in request.headers.items():
+        lines.extend(name + b": " + value for value in values)
+    lines.append(b"Host: " + parts.netloc.encode("idna"))  # Twisted's Agent adds it last
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+class WarcCapture:
+    """Writes exchanges into WARC files (``ANTARA_WARC_DIR``, by default ``{ARCHIVE_DB}.warc``)
+    and indexes every record in the archive's ``captures`` table."""
+
+    def __init__(self, crawler: Crawler, db: str, folder: str, max_size: int) -> None:
+        self.crawler = crawler
+        self.db = db
+        self.folder = folder
+        self.max_size = max_size
+        self.writer: WarcWriter | None = None
+        self.archive: Archive | None = None
+        self.failed = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCapture | None:
+        """None when capture is off (``ANTARA_WARC`` false) or there is no archive to index it in."""
+        settings = crawler.settings
+        db = settings.get("ARCHIVE_DB")
+        if not settings.getbool("ANTARA_WARC") or not db:
+            return None
+        folder = settings.get("ANTARA_WARC_DIR") or f"{db}.warc"
+        return cls(crawler, db, folder, settings.getint("ANTARA_WARC_MAX_SIZE") or DEFAULT_MAX_SIZE)
+
+    def record(self, request: Request, response: Response, received: bytes, started: str, mirrored: bool) -> None:
+        """Write the exchange (sent at ``started``, a WARC-Date) and leave its :class:`WarcRef` in ``request.meta``."""
+        stats = self.crawler.stats
+        assert stats is not None
+        run_id = stats.get_value("archive/run_id")
+        if run_id is None or self.failed:  # the archive was not opened (another crawl holds it)
+            return
+        truncated = "disconnect" if {"partial", "dataloss"} & set(response.flags) else None
+        ip = str(response.ip_address) if response.ip_address is not None and not mirrored else None
+        try:
+            writer, archive = self._open(run_id)
+            records = writer.write_exchange(
+                response.url, request_head(request), received, self._original, ip, truncated, started
+            )
+            archive.record_captures([r.as_row() for r in records], run_id)
+        except (OSError, ArchiveError) as exc:
+            self._fail(f"cannot write WARC records for {response.url}: {exc}")
+            return
+        main = next(r for r in records if r.record_type in ("response", "revisit"))
+        request.meta[CAPTURE_META] = WarcRef(main.file, main.offset, main.length, main.record_id, main.date)
+        stats.inc_value("warc/records", len(records))
+        stats.inc_value("warc/bytes", sum(r.length for r in records))
+        if main.record_type == "revisit":
+            stats.inc_value("warc/revisits")
+
+    def _original(self, url: str, digest: str) -> Original | None:
+        assert self.archive is not None
+        found = self.archive.earlier_response(url, digest)
+        return Original(found["record_id"], found["url"], found["date"]) if found else None
+
+    def _open(self, run_id: int) -> tuple[WarcWriter, Archive]:
+        if self.writer is None or self.archive is None:
+            self.archive = Archive(self.db, create=False)  # the pipeline made the tables; no schema change here
+            self.archive.set_meta("warc_dir", os.path.abspath(self.folder))
+            self.writer = WarcWriter(self.folder, self.max_size, self._info(run_id))
+        return self.writer, self.archive
+
+    def _info(self, run_id: int) -> dict[str, Any]:
+        """The warcinfo fields: who wrote the file, how, and for which run."""
+        settings = self.crawler.settings
+        spider = self.crawler.spider
+        return {
+            "software": f"antara-archive/{__version__} (Scrapy {scrapy.__version__}, warcio {version('warcio')})",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "hostname": socket.gethostname(),
+            "operator": settings.get("ANTARA_CONTACT_URL"),
+            "http-header-user-agent": settings.get("USER_AGENT"),
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "isPartOf": os.path.basename(self.db),
+            "description": f"ANTARA news crawl, run {run_id} of {os.path.basename(self.db)}",
+            "antara-run-id": run_id,
+            "antara-arguments": json.dumps(getattr(spider, "run_arguments", {}), sort_keys=True),
+            "antara-settings": json.dumps(
+                {**{k: settings.get(k) for k in _INFO_SETTINGS}, "ANTARA_WARC_MAX_SIZE": self.max_size},
+                sort_keys=True,
+                default=str,
+            ),
+        }
+
+    def _fail(self, message: str) -> None:
+        """A capture that cannot be written stops the crawl, like an archive that cannot be written."""
+        self.failed = True
+        logger.error("%s; stopping the crawl", message)
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("archive/fatal", message)
+        engine = self.crawler.engine
+        if engine is not None:
+            deferred_from_coro(engine.close_spider_async(reason="archive_error"))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        if self.archive is not None:
+            self.archive.close()
+        self.writer = self.archive = None
+
+
+class CaptureDownloadHandler(MirrorDownloadHandler):
+    """The project's HTTP(S) handler: mirror rewriting (see :mod:`crawler.mirror`) plus WARC capture.
+
+    With capture off (``ANTARA_WARC`` false, or no ``ARCHIVE_DB``) it is the mirror handler alone.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.capture = WarcCapture.from_crawler(crawler)
+        if self.capture is not None:
+            self._pool._factory = _TeeFactory
+
+    async def download_request(self, request: Request) -> Response:
+        if self.capture is None:
+            return await super().download_request(request)
+        sent = self.outgoing(request)
+        started = warc_date()
+        # what HTTP11DownloadHandler.download_request does (Scrapy 2.19), with the agent that keeps the bytes
+        agent = _TeeAgent(
+            contextFactory=self._contextFactory,
+            bindAddress=self._bind_address,
+            pool=self._pool,
+            maxsize=self._default_maxsize,
+            warnsize=self._default_warnsize,
+            fail_on_dataloss=self._fail_on_dataloss,
+            crawler=self._crawler,
+            tls_verbose_logging=self._tls_verbose_logging,
+        )
+        try:
+            with wrap_twisted_exceptions():
+                response = await maybe_deferred_to_future(agent.download_request(sent))
+        except ResponseDataLossError:
+            if not self._fail_on_dataloss_warned:
+                logger.warning(get_dataloss_msg(request.url))
+                self._fail_on_dataloss_warned = True
+            raise
+        response = self.incoming(request, sent, response)
+        if agent.received is not None:
+            self.capture.record(request, response, agent.received, started, mirrored=sent is not request)
+        return response
+
+    async def close(self) -> None:
+        await super().close()
+        if self.capture is not None:
+            self.capture.close()

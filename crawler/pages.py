@@ -1,0 +1,25 @@
+"""A fetched article response -> Article or CrawlError: the one path crawls and ``antara reextract`` share."""
+
+from __future__ import annotations
+
+from scrapy.http import Response, TextResponse
+
+from crawler.capture import CAPTURE_META
+from crawler.extraction import ExtractionError, extract_article
+from crawler.items import Article, CrawlError, WarcRef
+
+
+def article_from_response(response: Response, referer: str | None = None) -> Article | CrawlError:
+    """The article in a 2xx response at an article URL, or why there is none."""
+    if not isinstance(response, TextResponse):
+        return CrawlError(response.url, "not_html", response.status, "the article URL did not answer HTML", referer)
+    try:
+        return extract_article(response.text, response.url)
+    except ExtractionError as exc:
+        return CrawlError(response.url, exc.reason, response.status, exc.detail, referer)
+
+
+def capture_of(response: Response) -> WarcRef | None:
+    """The WARC record the capture handler wrote for ``response`` (None when capture is off)."""
+    found = response.meta.get(CAPTURE_META)
+    return found if isinstance(found, WarcRef) else None
