@@ -14,6 +14,7 @@ import argparse
 import multiprocessing
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,13 @@ def chunks(count: int) -> Iterator[list[dict[str, Any]]]:
     """Records of the first ``count`` articles, CHUNK at a time, made in a helper process."""
     spans = [(count, k, min(k + CHUNK, count)) for k in range(0, count, CHUNK)]
     with multiprocessing.get_context("fork").Pool(1) as pool:
-        yield from pool.imap(_records, spans)
+        ahead: deque[Any] = deque()
+        for span in spans:  # at most 4 chunks in flight: the helper outruns the writer
+            ahead.append(pool.apply_async(_records, (span,)))
+            if len(ahead) >= 4:
+                yield ahead.popleft().get()
+        while ahead:
+            yield ahead.popleft().get()
 
 
 def build(path: Path, count: int) -> float:
