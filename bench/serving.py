@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sqlite3
 import statistics
 import time
@@ -63,16 +64,24 @@ async def measure(db: Path, repeat: int) -> dict[str, list[float]]:
     for name, path in pages(db).items():
         first = await ds.client.get(path)
         if first.status_code != 200:
-            raise SystemExit(f"{path} answered {first.status_code}: {first.text[:300]}")
-        if "timed out" in first.text.lower() or "facet-timed-out" in first.text:
-            print(f"  note: {name}: Datasette reports a timeout in the page")
+            print(f"  note: {name}: HTTP {first.status_code} ({_title(first.text)})")
+        elif "timed out" in first.text.lower():
+            print(f"  note: {name}: a facet timed out ({ds.setting('facet_time_limit_ms')} ms limit)")
         runs = []
+        failed = 0
         for _ in range(repeat):
             t = time.perf_counter()
-            await ds.client.get(path)
+            failed += (await ds.client.get(path)).status_code != 200
             runs.append((time.perf_counter() - t) * 1000)
+        if failed:
+            print(f"  note: {name}: {failed} of {repeat} requests failed (SQL time limit)")
         timings[name] = runs
     return timings
+
+
+def _title(html: str) -> str:
+    found = re.search(r"<title>(.*?)</title>", html, re.S)
+    return found.group(1).strip() if found else html[:80]
 
 
 def p95(values: list[float]) -> float:
