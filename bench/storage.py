@@ -12,13 +12,17 @@ the baseline measured in the same run:
 - baseline: sqlite-utils ``insert_all`` of the same article rows (tags as JSON) and link rows into bare
   tables, then ``enable_fts`` + ``populate_fts`` afterwards: the floor a bulk load can reach.
 
-Also prints the archive's bytes per article (after a checkpoint).
+Also prints the archive's bytes per article (after a checkpoint). ``--before DIR`` also times
+``upsert_article`` of another checkout's ``archive/store.py`` in the same run (before/after a change):
+``git archive main archive | tar -x -C /tmp/before && ... bench/storage.py --before /tmp/before``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,8 +38,8 @@ from crawler.samplesite import SampleSite
 from crawler.samplesite.records import article_record
 
 
-def fresh(path: Path) -> tuple[Archive, int]:
-    archive = Archive(path)
+def fresh(path: Path, kind: Any = Archive) -> tuple[Any, int]:
+    archive = kind(path)
     archive.sync_regions(r.as_row() for r in REGIONS)
     return archive, archive.start_run({"bench": "storage"}, [], "bench")
 
@@ -48,6 +52,26 @@ def one_by_one(path: Path, records: list[dict[str, Any]]) -> float:
     seconds = time.perf_counter() - started
     archive.close()
     return seconds
+
+
+def older(store: Path) -> Callable[[Path, list[dict[str, Any]]], float]:
+    """``one_by_one`` with the Archive class of another checkout's archive/store.py."""
+    spec = importlib.util.spec_from_file_location("archive_store_before", store)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+
+    def run(path: Path, records: list[dict[str, Any]]) -> float:
+        archive, run_id = fresh(path, module.Archive)
+        started = time.perf_counter()
+        for record in records:
+            archive.upsert_article(record, run_id)
+        seconds = time.perf_counter() - started
+        archive.close()
+        return seconds
+
+    return run
 
 
 def batched(path: Path, records: list[dict[str, Any]]) -> float:
@@ -93,6 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--before", type=Path, default=None, help="a checkout whose archive/store.py to compare")
     args = parser.parse_args()
     site = SampleSite(articles=args.articles, seed=1)
     records = [article_record(site.article_at(k)) for k in range(args.articles)]
@@ -100,6 +125,8 @@ def main() -> None:
         "sqlite-utils insert_all, FTS after (baseline)": insert_all,
         "Archive.upsert_article (pipeline path)": one_by_one,
     }
+    if args.before:
+        ways[f"upsert_article of {args.before}"] = older(args.before / "archive" / "store.py")
     if hasattr(Archive, "upsert_many"):  # absent before it was added: the bench also runs on old checkouts
         ways["Archive.upsert_many (batched)"] = batched
     results = {name: median_rate(fn, records, args.repeat) for name, fn in ways.items()}
