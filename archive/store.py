@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import sqlite_utils
+from sqlite_utils.db import jsonify_if_needed
 
 from archive import schema
 
@@ -48,6 +51,10 @@ PERMANENT_REASONS = (
 )
 
 
+#: article columns stored as given (``tags`` is normalised and written as JSON separately)
+_PLAIN_COLUMNS = tuple(k for k in schema.ARTICLE_COLUMNS if k != "tags")
+
+
 class ArchiveError(Exception):
     """The archive file cannot be opened or written (bad path, not SQLite, locked, disk full)."""
 
@@ -76,6 +83,8 @@ class Archive:
         """
         self.path = Path(path)
         self.readonly = readonly
+        #: tag name -> id, filled as tags are written
+        self._tag_ids: dict[str, int] = {}
         if self.path.parent and not self.path.parent.exists():
             raise ArchiveError(f"folder {self.path.parent} does not exist")
         if readonly and not self.path.exists():
@@ -247,52 +256,109 @@ class Archive:
         ``version``, ``article_versions``, ``content_changed_at`` and ``last_seen_at`` stay.
         """
         now = now or utc_now()
-        row: dict[str, Any] = {k: record.get(k) for k in schema.ARTICLE_COLUMNS if k in record}
+        try:
+            with self._writing():
+                return self._upsert(record, run_id, follow, now, refresh)
+        except sqlite3.OperationalError as exc:
+            raise ArchiveError(f"cannot write {record.get('url')} to {self.path}: {exc}") from exc
+
+    def upsert_many(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        run_id: int | None = None,
+        now: str | None = None,
+        batch: int = 2000,
+    ) -> list[UpsertResult]:
+        """``upsert_article`` for many records (no frontier links), ``batch`` records per transaction.
+
+        The same rows as calling ``upsert_article`` on each record in turn, in a fraction of the
+        time: for building big archives (bench, imports). A failing batch is rolled back whole;
+        the batches before it stay stored.
+        """
+        now = now or utc_now()
+        results: list[UpsertResult] = []
+        chunk: list[Mapping[str, Any]] = []
+        for record in records:
+            chunk.append(record)
+            if len(chunk) >= batch:
+                results.extend(self._upsert_chunk(chunk, run_id, now))
+                chunk = []
+        if chunk:
+            results.extend(self._upsert_chunk(chunk, run_id, now))
+        return results
+
+    def _upsert_chunk(self, records: list[Mapping[str, Any]], run_id: int | None, now: str) -> list[UpsertResult]:
+        url = None
+        try:
+            with self._writing():
+                results = []
+                for record in records:
+                    url = record.get("url")
+                    results.append(self._upsert(record, run_id, (), now))
+                return results
+        except sqlite3.OperationalError as exc:
+            raise ArchiveError(f"cannot write {url} to {self.path}: {exc}") from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction; tag ids learnt inside it are forgotten if it is rolled back."""
+        try:
+            with self.db.atomic():
+                yield
+        except BaseException:
+            self._tag_ids.clear()
+            raise
+
+    def _upsert(
+        self,
+        record: Mapping[str, Any],
+        run_id: int | None,
+        follow: Sequence[tuple[str, int]],
+        now: str,
+        refresh: bool = False,
+    ) -> UpsertResult:
+        """The body of ``upsert_article``, inside the caller's transaction."""
+        row: dict[str, Any] = {k: jsonify_if_needed(record[k]) for k in _PLAIN_COLUMNS if k in record}
         tags = _unique(str(t) for t in record.get("tags") or [])
         row["tags"] = json.dumps(tags, ensure_ascii=False)
         row["last_seen_at"] = now
         row["last_run_id"] = run_id
         links = list(record.get("links") or [])
-        try:
-            with self.db.atomic():
-                found = self.db.execute(
-                    f"SELECT {', '.join(_PREVIOUS)} FROM articles WHERE site = ? AND article_id = ?",
-                    [row["site"], row["article_id"]],
-                ).fetchone()
-                if found is None:
-                    row.update(first_seen_at=now, version=1, content_changed_at=now)
-                    self.db.table("articles").insert(row)
-                    outcome: Outcome = "new"
-                else:
-                    old = dict(zip(_PREVIOUS, found, strict=True))
-                    if old["url"] != row["url"]:
-                        self._move(old["url"], row["url"])
-                    row.pop("first_seen_at", None)
-                    outcome = "unchanged" if old["content_hash"] == row.get("content_hash") else "updated"
-                    if refresh:
-                        for kept in ("last_seen_at", "last_run_id", "version", "content_changed_at"):
-                            row.pop(kept, None)
-                        outcome = "unchanged" if outcome == "unchanged" else "refreshed"
-                    elif outcome == "updated":
-                        self.db.table("article_versions").insert(
-                            {
-                                "article_url": row["url"],
-                                "version": old["version"] or 1,
-                                "fetched_at": old["content_changed_at"] or old["first_seen_at"],
-                                "superseded_at": now,
-                                **{k: old[k] for k in _PREVIOUS if k in schema.VERSION_COLUMNS},
-                            },
-                            replace=True,
-                        )
-                        row.update(version=(old["version"] or 1) + 1, content_changed_at=now)
-                    self.db.table("articles").update(row["url"], row)
-                self._write_tags(row["url"], tags)
-                self._write_links(row["url"], links)
-                self._retarget_links(row["site"], row["article_id"], row["url"])
-                self._frontier_done(row["site"], row["article_id"])
-                self._frontier_add(row["url"], follow, run_id, now)
-        except sqlite3.OperationalError as exc:
-            raise ArchiveError(f"cannot write {row.get('url')} to {self.path}: {exc}") from exc
+        execute = self.db.conn.execute
+        found = execute(
+            f"SELECT {', '.join(_PREVIOUS)} FROM articles WHERE site = ? AND article_id = ?",
+            [row["site"], row["article_id"]],
+        ).fetchone()
+        if found is None:
+            row.update(first_seen_at=now, version=1, content_changed_at=now)
+            execute(_insert_sql("articles", tuple(row)), list(row.values()))
+            outcome: Outcome = "new"
+        else:
+            old = dict(zip(_PREVIOUS, found, strict=True))
+            if old["url"] != row["url"]:
+                self._move(old["url"], row["url"])
+            row.pop("first_seen_at", None)
+            outcome = "unchanged" if old["content_hash"] == row.get("content_hash") else "updated"
+            if refresh:
+                for kept in ("last_seen_at", "last_run_id", "version", "content_changed_at"):
+                    row.pop(kept, None)
+                outcome = "unchanged" if outcome == "unchanged" else "refreshed"
+            elif outcome == "updated":
+                version = {
+                    "article_url": row["url"],
+                    "version": old["version"] or 1,
+                    "fetched_at": old["content_changed_at"] or old["first_seen_at"],
+                    "superseded_at": now,
+                    **{k: old[k] for k in _PREVIOUS if k in schema.VERSION_COLUMNS},
+                }
+                execute(_insert_sql("article_versions", tuple(version), "OR REPLACE"), list(version.values()))
+                row.update(version=(old["version"] or 1) + 1, content_changed_at=now)
+            execute(_update_sql(tuple(row)), [*row.values(), row["url"]])
+        self._write_tags(row["url"], tags)
+        self._write_links(row["url"], links)
+        self._retarget_links(row["site"], row["article_id"], row["url"])
+        self._frontier_done(row["site"], row["article_id"])
+        self._frontier_add(row["url"], follow, run_id, now)
         return UpsertResult(row["url"], outcome)
 
     def touch(self, site: str, article_id: int, run_id: int | None = None, now: str | None = None) -> bool:
@@ -334,7 +400,9 @@ class Archive:
                 }
             )
         if rows:
-            self.db.table("frontier").insert_all(rows, ignore=True)
+            self.db.conn.executemany(
+                _insert_sql("frontier", tuple(rows[0]), "OR IGNORE"), [tuple(r.values()) for r in rows]
+            )
 
     def _frontier_done(self, site: str, article_id: int) -> None:
         self.db.execute("DELETE FROM frontier WHERE site = ? AND article_id = ?", [site, article_id])
@@ -360,13 +428,22 @@ class Archive:
         self.db.execute("DELETE FROM links WHERE source_url = ?", [url])
 
     def _write_tags(self, url: str, tags: list[str]) -> None:
-        self.db.execute("DELETE FROM article_tags WHERE article_url = ?", [url])
-        rows = []
-        for name in tags:
-            tag_id = self.db.table("tags").lookup({"name": name})
-            rows.append({"article_url": url, "tag_id": tag_id})
-        if rows:
-            self.db.table("article_tags").insert_all(rows, ignore=True)
+        execute = self.db.conn.execute
+        execute("DELETE FROM article_tags WHERE article_url = ?", [url])
+        if tags:
+            rows = [(url, self._tag_id(name)) for name in tags]
+            self.db.conn.executemany("INSERT OR IGNORE INTO article_tags (article_url, tag_id) VALUES (?, ?)", rows)
+
+    def _tag_id(self, name: str) -> int:
+        """Id of the tag called ``name``, created if new (ids are kept in memory: tags are never deleted)."""
+        tag_id = self._tag_ids.get(name)
+        if tag_id is None:
+            execute = self.db.conn.execute
+            found = execute("SELECT id FROM tags WHERE name = ?", [name]).fetchone()
+            tag_id = found[0] if found else execute("INSERT INTO tags (name) VALUES (?)", [name]).lastrowid
+            assert tag_id is not None
+            self._tag_ids[name] = tag_id
+        return tag_id
 
     def _write_links(self, url: str, links: list[Mapping[str, Any]]) -> None:
         """Replace the links of ``url``; one row per target article, pointing at its archived URL if known."""
@@ -397,7 +474,8 @@ class Archive:
                 }
             )
         if rows:
-            self.db.table("links").insert_all(rows, ignore=True)
+            sql = _insert_sql("links", tuple(rows[0]), "OR IGNORE")
+            self.db.conn.executemany(sql, [tuple(r.values()) for r in rows])
 
     def _retarget_links(self, site: str, article_id: int, url: str) -> None:
         """Point links written before this article was archived (maybe with another slug) at its URL."""
@@ -569,13 +647,27 @@ class Archive:
         return self._find(site, article_id) is not None
 
 
+@lru_cache(maxsize=64)
+def _insert_sql(table: str, columns: tuple[str, ...], verb: str = "") -> str:
+    names = ", ".join(f"[{c}]" for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT {verb} INTO [{table}] ({names}) VALUES ({marks})"
+
+
+@lru_cache(maxsize=64)
+def _update_sql(columns: tuple[str, ...]) -> str:
+    sets = ", ".join(f"[{c}] = ?" for c in columns)
+    return f"UPDATE articles SET {sets} WHERE url = ?"
+
+
 def _unique(values: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
+    """Stripped, non-empty values in first-seen order, without case-insensitive repeats."""
+    seen: dict[str, str] = {}
     for v in values:
         v = v.strip()
-        if v and v.lower() not in {s.lower() for s in seen}:
-            seen[v] = None
-    return list(seen)
+        if v and v.lower() not in seen:
+            seen[v.lower()] = v
+    return list(seen.values())
 
 
 def _site_and_id(url: str) -> tuple[str | None, int | None]:

@@ -4,7 +4,7 @@ Run from the project root: .venv/bin/python bench/export_memory.py [--articles 1
 [--middle 20000] [--repeat 3] [--workdir DIR]
 
 Builds archives from the sample site's truth (``SampleSite(articles=ARTICLES)`` records written through
-``archive.Archive.upsert_article``, no HTTP, ~2 ms an article): its first BASELINE, MIDDLE and ARTICLES
+``archive.Archive.upsert_many``, no HTTP, ~0.5 ms an article): its first BASELINE, MIDDLE and ARTICLES
 articles. Then runs the real CLI (``python -m crawler export``) once per format, archive and repeat, each
 in its own subprocess, and prints the median peak RSS per size and the ratio ARTICLES/BASELINE.
 
@@ -16,7 +16,6 @@ cannot tell runs apart). With ``--workdir`` the archives are kept there and reus
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import statistics
 import subprocess
@@ -24,41 +23,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from archive import Archive
 from crawler import __version__
 from crawler.regions import REGIONS
-from crawler.samplesite import ArticleSpec, SampleSite
+from crawler.samplesite import SampleSite
+from crawler.samplesite.records import article_record
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS = ("jsonl", "csv", "parquet", "dataset")
-
-
-def record(spec: ArticleSpec) -> dict[str, Any]:
-    """The archive record a correct crawl stores for ``spec`` (fields of ``crawler.items.Article``)."""
-    return {
-        "url": spec.url,
-        "site": spec.host,
-        "region": spec.region,
-        "article_id": spec.article_id,
-        "title": spec.title,
-        "summary": spec.summary,
-        "body": spec.body,
-        "published_at": spec.published_at,
-        "published_at_raw": spec.published_at_raw or spec.published_at,
-        "dateline": spec.dateline,
-        "reporter": spec.reporter,
-        "editor": spec.editor,
-        "category": spec.category,
-        "tags": spec.tags,
-        "image_url": spec.image_url,
-        "image_caption": spec.image_caption,
-        "word_count": len(spec.body.split()),
-        "content_hash": hashlib.sha256(f"{spec.title}\n\n{spec.body}".encode()).hexdigest(),
-        "template": spec.template,
-        "links": [{"url": link.url, "anchor_text": link.title, "kind": "baca_juga"} for link in spec.baca_juga_links],
-    }
 
 
 def build(path: Path, site: SampleSite, count: int) -> float:
@@ -67,10 +40,7 @@ def build(path: Path, site: SampleSite, count: int) -> float:
     with Archive(path) as archive:
         archive.sync_regions(r.as_row() for r in REGIONS)
         run = archive.start_run({"bench": "export_memory", "articles": count}, [r.slug for r in REGIONS], __version__)
-        for k in range(count):
-            archive.upsert_article(record(site.article_at(k)), run)
-            if k % 10_000 == 9_999:
-                print(f"  {k + 1:,} articles written ({time.monotonic() - started:.0f}s)", file=sys.stderr)
+        archive.upsert_many((article_record(site.article_at(k)) for k in range(count)), run)
         archive.finish_run(run, "finished", "finished", {"articles_new": count})
     return time.monotonic() - started
 

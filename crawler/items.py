@@ -67,6 +67,14 @@ class Article:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def as_record(self) -> dict[str, Any]:
+        """``to_dict()`` without its recursive deep copy (strings are immutable): the pipeline's
+        per-article path, where ``asdict`` cost about as much as writing the article."""
+        record = dict(self.__dict__)
+        record["tags"] = list(self.tags)
+        record["links"] = [{"url": link.url, "anchor_text": link.anchor_text, "kind": link.kind} for link in self.links]
+        return record
+
 
 @dataclass
 class ListEntry:

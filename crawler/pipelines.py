@@ -7,7 +7,6 @@ import time
 from collections import Counter
 from typing import IO, TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
@@ -114,7 +113,7 @@ class ArchivePipeline:
             self._count(host_of(item.url), "errors")
         elif isinstance(item, (ArticlePage, Article)):
             page = item if isinstance(item, ArticlePage) else ArticlePage(item)
-            record = ItemAdapter(page.article).asdict()
+            record = page.article.as_record()
             record.update(etag=page.etag, last_modified=page.last_modified, **provenance(page.capture))
             now = self.clock or (seen_at(page.capture.date) if page.capture else None)
             result = archive.upsert_article(record, self.run_id, follow=page.follow, now=now)

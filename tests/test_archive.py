@@ -166,3 +166,47 @@ def test_an_archive_from_before_warc_capture_is_brought_up_to_date(tmp_path: Pat
         assert archive.meta("schema_version") == "3"
         kept = archive.db.execute("SELECT title, warc_record_id FROM articles").fetchall()
     assert kept == [(record()["title"], None)]
+
+
+def _dump(archive: Archive) -> dict[str, list[tuple[Any, ...]]]:
+    tables = ["articles", "article_tags", "tags", "links", "article_versions", "frontier", "articles_fts"]
+    return {t: sorted(archive.db.execute(f"SELECT * FROM [{t}]").fetchall(), key=repr) for t in tables}
+
+
+def test_upsert_many_stores_what_upsert_article_stores(tmp_path: Path) -> None:
+    from crawler.samplesite import SampleSite
+    from crawler.samplesite.records import article_record
+
+    site = SampleSite(articles=300, seed=3)
+    records = [article_record(site.article_at(k)) for k in range(300)]
+    # the same articles again: unchanged, edited (a version is kept), under a new slug (the row moves)
+    records += records[:20]
+    records += [{**r, "title": r["title"] + " (ralat)", "content_hash": "edited"} for r in records[20:40]]
+    records += [{**r, "url": r["url"] + "-baru"} for r in records[40:50]]
+    results = {}
+    for name in ("one_by_one", "many"):
+        with Archive(tmp_path / f"{name}.db") as archive:
+            archive.sync_regions(r.as_row() for r in REGIONS)
+            run = archive.start_run({}, [], "test")
+            if name == "one_by_one":
+                outcomes = [archive.upsert_article(r, run, now="2026-11-28T00:00:00+00:00") for r in records]
+            else:
+                outcomes = archive.upsert_many(records, run, now="2026-11-28T00:00:00+00:00", batch=64)
+            results[name] = (outcomes, _dump(archive))
+    assert [r.outcome for r in results["many"][0]].count("updated") == 20
+    assert results["many"][0] == results["one_by_one"][0]
+    assert results["many"][1] == results["one_by_one"][1]
+    assert len(results["many"][1]["articles"]) == 300
+    assert len(results["many"][1]["article_versions"]) == 20
+
+
+def test_a_failing_batch_is_rolled_back_whole(archive: Archive) -> None:
+    run = archive.start_run({}, [], "test")
+    good = [record(article_id=n, url=f"https://kalteng.antaranews.com/berita/{n}/a", tags=[f"t{n}"]) for n in (1, 2)]
+    bad = record(article_id=3, url="https://kalteng.antaranews.com/berita/3/a", region="atlantis", tags=["new"])
+    with pytest.raises(sqlite3.IntegrityError):
+        archive.upsert_many([*good, bad], run, batch=10)
+    assert archive.count("articles") == 0 and archive.count("tags") == 0
+    archive.upsert_many(good, run)  # tag ids learnt in the rolled-back batch are not reused
+    assert archive.count("article_tags") == 2
+    assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []

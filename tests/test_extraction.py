@@ -40,7 +40,9 @@ def test_article_fixture(page: Path) -> None:
         assert caught.value.reason == spec["error"]
         assert str(caught.value).startswith(f"{spec['error']}: ")
     else:
-        assert extract_article(html, spec["url"]).to_dict() == spec["expected"]
+        article = extract_article(html, spec["url"])
+        assert article.to_dict() == spec["expected"]
+        assert article.as_record() == spec["expected"]  # what the pipeline stores
 
 
 @pytest.mark.parametrize(

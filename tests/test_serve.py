@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -133,7 +133,7 @@ def test_table_search_finds_a_known_article(archive: Path) -> None:
 def test_facets_count_what_the_archive_holds(archive: Path) -> None:
     facets = get_json(archive, "/archive/articles.json?_size=0")["facet_results"]
     assert {"region", "category", "tags", "published_at"} <= set(facets)
-    assert facets["tags"]["type"] == "array" and facets["published_at"]["type"] == "local_date"
+    assert facets["tags"]["type"] == "tags" and facets["published_at"]["type"] == "local_date"
 
     regions = {r["value"]: r["count"] for r in facets["region"]["results"]}
     assert regions == {r[0]: r[1] for r in rows(archive, "SELECT region, count(*) FROM articles GROUP BY region")}
@@ -144,6 +144,18 @@ def test_facets_count_what_the_archive_holds(archive: Path) -> None:
         tag_counts.update(set(json.loads(row["tags"])))
     for result in facets["tags"]["results"]:
         assert result["count"] == tag_counts[result["value"]]
+    # filtered: counted from the matching rows' arrays (unfiltered: from article_tags), same numbers
+    kalteng: Counter[str] = Counter()
+    for row in rows(archive, "SELECT tags FROM articles WHERE region = 'kalteng'"):
+        kalteng.update(set(json.loads(row["tags"])))
+    filtered = get_json(archive, "/archive/articles.json?region=kalteng&_size=0")["facet_results"]["tags"]
+    assert filtered["results"] and {r["value"]: r["count"] for r in filtered["results"]} == dict(
+        sorted(kalteng.items(), key=lambda kv: (-kv[1], kv[0]))[: len(filtered["results"])]
+    )
+    tag = filtered["results"][0]["value"]
+    assert f"tags__arraycontains={quote_plus(tag)}" in filtered["results"][0]["toggle_url"]
+    chosen = get_json(archive, f"/archive/articles.json?tags__arraycontains={quote_plus(tag)}&_size=0")
+    assert chosen["filtered_table_rows_count"] == tag_counts[tag]
     # Local publication day, not SQLite's UTC date(): 06:00 WIB on the 25th counts on the 25th.
     days = Counter(r["published_at"][:10] for r in rows(archive, "SELECT published_at FROM articles"))
     assert {r["value"]: r["count"] for r in facets["published_at"]["results"]} == dict(days)

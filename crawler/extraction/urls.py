@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import url_query_cleaner
@@ -47,6 +48,7 @@ def host_of(url: str) -> str:
     return HOST_ALIASES.get(host, host)
 
 
+@lru_cache(maxsize=8192)
 def is_antara_host(url: str) -> bool:
     """True when ``url`` is http(s) on a known ANTARA news host (not img./cdn./video., not look-alikes)."""
     try:
@@ -61,6 +63,7 @@ def is_antara_host(url: str) -> bool:
     return region_for_host(parts.hostname or "") is not None
 
 
+@lru_cache(maxsize=8192)  # pure, and the same links recur on many pages; ArticleRef is frozen
 def parse_article_url(url: str, base: str | None = None) -> ArticleRef | None:
     """The article an URL points at, or None when it is not an ANTARA article URL.
 

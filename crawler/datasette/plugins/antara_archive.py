@@ -1,4 +1,4 @@
-"""Datasette plugin of antara-archive: readable article cells, highlighted snippets, a local-day facet.
+"""Datasette plugin of antara-archive: readable article cells, highlighted snippets, local-day and tags facets.
 
 Loaded by ``antara serve`` from this folder (``plugins_dir``). It acts only on the database
 named in the ``antara-archive`` plugin configuration of the metadata, so it does nothing
@@ -136,6 +136,94 @@ class LocalDateFacet(Facet):  # type: ignore[misc]
         return results, timed_out
 
 
+class TagsFacet(Facet):  # type: ignore[misc]
+    """Counts per tag of a JSON array column of names, each name once per row (``articles.tags``).
+
+    Datasette's ``array`` facet dedupes array items with ``select distinct j.value, inner.*``,
+    which sorts every matching row whole, bodies included: over a second at 20,000 articles, so
+    it always timed out. Our arrays hold each name once (the archive writes them so), so a plain
+    ``json_each`` count gives the same numbers; on the unfiltered table the counts come from the
+    ``article_tags`` index instead of reading every row. Selects with ``__arraycontains``, as the
+    array facet does.
+    """
+
+    type = "tags"
+
+    async def suggest(self) -> list[dict[str, Any]]:
+        return []
+
+    def _unfiltered(self) -> bool:
+        return (
+            self.table == "articles"
+            and not self.params
+            and self.sql.rsplit(" from ", 1)[-1].strip()
+            in (
+                "articles",
+                "[articles]",
+            )
+        )
+
+    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+        results: list[dict[str, Any]] = []
+        timed_out: list[str] = []
+        pairs = self.get_querystring_pairs()
+        size = self.get_facet_size()
+        for source_and_config in self.get_configs():
+            config = source_and_config["config"]
+            column = config.get("column") or config["simple"]
+            if column == "tags" and self._unfiltered():
+                sql = (
+                    "select t.name as value, count(*) as count from article_tags a join tags t on t.id = a.tag_id"
+                    f" group by a.tag_id order by count desc, value limit {size + 1}"
+                )
+            else:
+                sql = (
+                    f"select j.value as value, count(*) as count from ({self.sql}) as inner_rows,"
+                    f" json_each(inner_rows.{escape_sqlite(column)}) j"
+                    f" group by j.value order by count desc, value limit {size + 1}"
+                )
+            try:
+                rows = await self.ds.execute(
+                    self.database,
+                    sql,
+                    self.params,
+                    truncate=False,
+                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+                )
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
+            key = f"{column}__arraycontains"
+            values = []
+            for row in rows.rows[:size]:
+                value = str(row["value"])
+                selected = (key, value) in pairs
+                if selected:
+                    toggle = path_with_removed_args(self.request, {key: value})
+                else:
+                    toggle = path_with_added_args(self.request, {key: value})
+                values.append(
+                    {
+                        "value": value,
+                        "label": value,
+                        "count": row["count"],
+                        "toggle_url": self.ds.absolute_url(self.request, toggle),
+                        "selected": selected,
+                    }
+                )
+            results.append(
+                {
+                    "name": column,
+                    "type": self.type,
+                    "results": values,
+                    "hideable": source_and_config["source"] != "metadata",
+                    "toggle_url": path_with_removed_args(self.request, {f"_facet_{self.type}": column}),
+                    "truncated": len(rows) > size,
+                }
+            )
+        return results, timed_out
+
+
 @hookimpl
 def register_facet_classes() -> list[type]:
-    return [LocalDateFacet]
+    return [LocalDateFacet, TagsFacet]

@@ -1,0 +1,109 @@
+"""Datasette latency on a big archive: the articles table page with its facets, full-text search, and
+every canned query, as ``antara serve`` configures Datasette.
+
+Run from the project root (build the archive first with bench/build_archive.py):
+.venv/bin/python bench/serving.py --db /tmp/big.db [--repeat 15]
+
+Datasette runs in this process (``build_datasette`` of ``antara serve``, immutable, then
+``ds.client.get``: the whole request path of Datasette and our plugin, without the socket). Each page
+is fetched once to warm up, then REPEAT times; prints p50 and p95 in milliseconds and the ratio of the
+p50 to the baseline: the ``regions`` table page (35 rows), Datasette's own cost per page in the same run.
+Targets: search under 200 ms, the facet page under 1 s. Also prints the archive's bytes per article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sqlite3
+import statistics
+import time
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from crawler.commands.serve import build_datasette
+
+BASELINE = "regions table (baseline)"
+
+
+def pages(db: Path) -> dict[str, str]:
+    """Name -> path of every page measured, with parameters taken from the archive itself."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        url, title = conn.execute("SELECT url, title FROM articles ORDER BY rowid LIMIT 1 OFFSET 1000").fetchone()
+        run = conn.execute("SELECT max(id) FROM crawl_runs").fetchone()[0]
+    word = max(title.split(), key=len).lower()  # a word of a real headline
+    phrase = " ".join(title.split()[:2]).lower()
+    q = "/archive/{}?{}".format
+    return {
+        BASELINE: "/archive/regions",
+        "articles table page, 4 facets": "/archive/articles",
+        f"articles ?_search={word}": q("articles", urlencode({"_search": word})),
+        f"articles ?_search={phrase} (2 words)": q("articles", urlencode({"_search": phrase})),
+        f"articles ?_search={word} _nofacet": q("articles", urlencode({"_search": word, "_nofacet": 1})),
+        "article row page": f"/archive/articles/{quote(url.replace('/', '~2F').replace(':', '~3A'), safe='~')}",
+        "latest_in_region (kalteng)": q("latest_in_region", urlencode({"region": "kalteng"})),
+        "articles_per_region_per_day (all)": q("articles_per_region_per_day", urlencode({"region": "", "since": ""})),
+        "articles_per_region_per_day (kalteng)": q(
+            "articles_per_region_per_day", urlencode({"region": "kalteng", "since": ""})
+        ),
+        f"search_articles q={word}": q("search_articles", urlencode({"q": word})),
+        "baca_juga_graph": q("baca_juga_graph", urlencode({"url": url})),
+        "crawl_runs_recent": "/archive/crawl_runs_recent",
+        f"crawl_errors_by_reason run={run}": q("crawl_errors_by_reason", urlencode({"run": run})),
+    }
+
+
+async def measure(db: Path, repeat: int) -> dict[str, list[float]]:
+    ds = build_datasette(db, immutable=True)
+    started = time.perf_counter()
+    await ds.invoke_startup()
+    await ds.client.get("/archive/regions")
+    print(f"Datasette ready in {time.perf_counter() - started:.1f}s (startup and first page)")
+    timings: dict[str, list[float]] = {}
+    for name, path in pages(db).items():
+        first = await ds.client.get(path)
+        if first.status_code != 200:
+            print(f"  note: {name}: HTTP {first.status_code} ({_title(first.text)})")
+        elif "timed out" in first.text.lower():
+            print(f"  note: {name}: a facet timed out ({ds.setting('facet_time_limit_ms')} ms limit)")
+        runs = []
+        failed = 0
+        for _ in range(repeat):
+            t = time.perf_counter()
+            failed += (await ds.client.get(path)).status_code != 200
+            runs.append((time.perf_counter() - t) * 1000)
+        if failed:
+            print(f"  note: {name}: {failed} of {repeat} requests failed (SQL time limit)")
+        timings[name] = runs
+    return timings
+
+
+def _title(html: str) -> str:
+    found = re.search(r"<title>(.*?)</title>", html, re.S)
+    return found.group(1).strip() if found else html[:80]
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    with sqlite3.connect(f"file:{args.db}?mode=ro", uri=True) as conn:
+        count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    size = args.db.stat().st_size
+    print(f"{args.db}: {count:,} articles, {size / 2**20:,.0f} MiB, {size / count:,.0f} bytes/article")
+    timings = asyncio.run(measure(args.db, args.repeat))
+    base = statistics.median(timings[BASELINE])
+    print(f"{'page':46s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50/base':>9s}   ({args.repeat} requests each)")
+    for name, runs in timings.items():
+        p50 = statistics.median(runs)
+        print(f"{name:46s} {p50:8.0f} {p95(runs):8.0f} {p50 / base:9.1f}")
+
+
+if __name__ == "__main__":
+    main()
