@@ -29,6 +29,8 @@ PERMANENT_REASONS = (
     "robots_disallowed",
     "offsite_blocked",
     "not_html",
+    "redirect_loop",
+    "too_large",
 )
 
 

@@ -55,6 +55,7 @@ def build_settings(db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()
         if delay == 0:
             chosen["AUTOTHROTTLE_ENABLED"] = False
             chosen["DOWNLOAD_DELAY_JITTER"] = 0.0
+            chosen["ANTARA_RETRY_BACKOFF"] = 0.0  # retries at once; a Retry-After is still honoured
     if concurrency is not None:
         chosen["CONCURRENT_REQUESTS_PER_DOMAIN"] = concurrency
         chosen["AUTOTHROTTLE_TARGET_CONCURRENCY"] = float(concurrency)

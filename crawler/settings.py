@@ -37,6 +37,16 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+#: every page that fails for good is a crawl_errors row, so giving up is not worth an ERROR line
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
+#: seconds before the first retry of a page, doubled for each further one (crawler.retry)
+ANTARA_RETRY_BACKOFF = 1.0
+#: the longest backoff wait
+ANTARA_RETRY_BACKOFF_MAX = 30.0
+#: the longest wait a Retry-After header gets; longer asks wait this long
+ANTARA_RETRY_AFTER_MAX = 60.0
+#: a redirect chain longer than this is a loop, recorded as redirect_loop
+REDIRECT_MAX_TIMES = 5
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 COOKIES_ENABLED = False
@@ -52,6 +62,11 @@ REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleFingerprinter"
 DOWNLOADER_MIDDLEWARES = {
     # before RobotsTxtMiddleware (100) and RedirectMiddleware (600), so redirects are checked too
     "crawler.middlewares.AntaraOnlyMiddleware": 50,
+    # Scrapy's own, replaced where they are: retries that wait, redirects that never vanish
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.redirects.AntaraRedirectMiddleware": 600,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,

@@ -230,6 +230,10 @@ class AntaraSpider(scrapy.Spider):
     # -- callbacks -----------------------------------------------------------------------------
     def parse_feed(self, response: Response, region: Region) -> Iterator[Any]:
         self.crawler.stats.inc_value(f"antara/feed_requests/{region.slug}")
+        if not response.body:
+            yield CrawlError(response.url, "feed_empty_page", response.status, _EMPTY + "; walking list pages instead")
+            yield self.list_request(region, 1)
+            return
         entries = extract_feed(response.body, response.url)
         keys = [k for k in map(_key, (e.url for e in entries)) if k is not None]
         overlaps = any(self.known_before(k) for k in keys)  # before follow() marks them as this run's
@@ -242,7 +246,7 @@ class AntaraSpider(scrapy.Spider):
     def on_feed_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         region: Region = request.cb_kwargs["region"]
-        error = describe_failure(failure, request.url, None)
+        error = describe_failure(failure, _first_url(request), None)
         error.reason = f"feed_{error.reason}"
         error.detail = f"RSS feed unavailable, walking list pages instead: {error.detail}"
         yield error
@@ -250,6 +254,9 @@ class AntaraSpider(scrapy.Spider):
 
     def parse_list(self, response: Response, region: Region, page: int) -> Iterator[Any]:
         self.crawler.stats.inc_value(f"antara/list_pages/{region.slug}")
+        if not response.body:
+            yield CrawlError(response.url, "empty_page", response.status, _EMPTY)
+            return
         if not isinstance(response, TextResponse):
             yield CrawlError(response.url, "not_html", response.status, "the list page is not HTML")
             return
@@ -298,6 +305,9 @@ class AntaraSpider(scrapy.Spider):
         if response.status == 304:
             yield NotModified(response.url, key[0], key[1])
             return
+        if not response.body:
+            yield CrawlError(response.url, "empty_page", response.status, _EMPTY, referer)
+            return
         if not isinstance(response, TextResponse):
             yield CrawlError(response.url, "not_html", response.status, "the article URL did not answer HTML", referer)
             return
@@ -322,8 +332,17 @@ class AntaraSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Iterator[CrawlError]:
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
+        url = _first_url(request) if request is not None else "?"
         yield describe_failure(failure, url, _referer(request))
+
+
+_EMPTY = "the server answered 200 with an empty body, after retries"
+
+
+def _first_url(request: scrapy.Request) -> str:
+    """The URL the crawl asked for, before any redirect."""
+    redirects = request.meta.get("redirect_urls") or []
+    return str(redirects[0]) if redirects else request.url
 
 
 def _key(url: str) -> Key | None:
