@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -35,7 +36,25 @@ PERMANENT_REASONS = (
 
 
 class ArchiveError(Exception):
-    """The archive file cannot be opened or written (bad path, not SQLite, locked, disk full)."""
+    """The archive file cannot be opened or written (bad path, not SQLite, locked, disk full).
+
+    ``kind`` says which: ``full`` (the disk, or the ``max_pages`` limit), ``locked`` (another
+    program holds a write lock past the busy timeout), or ``other``.
+    """
+
+    def __init__(self, message: str, kind: str = "other") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _error_kind(exc: sqlite3.Error) -> str:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    if name.startswith("SQLITE_FULL") or "is full" in text:
+        return "full"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return "locked"
+    return "other"
 
 
 @dataclass(frozen=True)
@@ -51,9 +70,17 @@ def utc_now() -> str:
 
 class Archive:
     """A SQLite archive file. Every write method is one transaction (``Database.atomic()``):
-    all of it is stored or none of it, whatever kills the process in between."""
+    all of it is stored or none of it, whatever kills the process in between.
 
-    def __init__(self, path: str | Path, readonly: bool = False) -> None:
+    ``timeout``: seconds a write waits for another program's write lock before failing with
+    :class:`ArchiveError` (``locked``). ``max_pages``: the most database pages this connection
+    lets the file grow to (``PRAGMA max_page_count``); past it a write fails as if the disk
+    were full (``full``). Either failure rolls the whole write back.
+    """
+
+    def __init__(
+        self, path: str | Path, readonly: bool = False, timeout: float = 30.0, max_pages: int | None = None
+    ) -> None:
         self.path = Path(path)
         self.readonly = readonly
         if self.path.parent and not self.path.parent.exists():
@@ -66,15 +93,58 @@ class Archive:
                 self.db = sqlite_utils.Database(conn)
                 self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 return
-            conn = sqlite3.connect(str(self.path), timeout=30)
+            conn = sqlite3.connect(str(self.path), timeout=timeout)
             self.db = sqlite_utils.Database(conn)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            with self.db.atomic():
-                schema.create(self.db)
+            if max_pages:
+                self.db.execute(f"PRAGMA max_page_count = {int(max_pages)}")
         except sqlite3.DatabaseError as exc:
-            raise ArchiveError(f"cannot use {self.path} as an archive: {exc}") from exc
+            raise ArchiveError(f"cannot use {self.path} as an archive: {exc}", _error_kind(exc)) from exc
+        with self._writing("the schema"):
+            schema.create(self.db)
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """One write transaction, taken with ``BEGIN IMMEDIATE`` so it waits for the write lock up
+        front (never failing half-way on a stale read); any SQLite error rolls all of it back and
+        becomes an :class:`ArchiveError` naming ``what`` was being written (a constraint
+        violation stays an ``sqlite3.IntegrityError``, also rolled back)."""
+        conn = self.db.conn
+        try:
+            if conn.in_transaction:  # nested in another write: a savepoint of it
+                with self.db.atomic():
+                    yield
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                with self.db.atomic():  # a savepoint inside: rolled back on any error
+                    yield
+                conn.execute("COMMIT")
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+        except sqlite3.IntegrityError:
+            raise  # a record that breaks a constraint: that record's problem, not the archive's
+        except sqlite3.Error as exc:
+            raise self._failure(exc, what) from exc
+
+    def _failure(self, exc: sqlite3.Error, what: str) -> ArchiveError:
+        kind = _error_kind(exc)
+        if kind == "full":
+            message = (
+                f"cannot write {what} to {self.path}: the disk is full or the archive reached its size limit"
+                f" ({exc}); nothing of it was stored"
+            )
+        elif kind == "locked":
+            message = (
+                f"cannot write {what} to {self.path}: another program holds a write lock on it ({exc});"
+                " nothing of it was stored"
+            )
+        else:
+            message = f"cannot write {what} to {self.path}: {exc}; nothing of it was stored"
+        return ArchiveError(message, kind)
 
     def close(self) -> None:
         """Close; a writer first folds the write-ahead log into the file, so readers opening it
@@ -95,13 +165,13 @@ class Archive:
     # -- regions ---------------------------------------------------------------------------
     def sync_regions(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Insert or refresh the region registry rows (slug, host, name, time_zone, utc_offset)."""
-        with self.db.atomic():
+        with self._writing("the region registry"):
             self.db.table("regions").upsert_all([dict(r) for r in rows], pk="slug")
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, arguments: Mapping[str, Any], regions: Sequence[str], version: str, mode: str = "full") -> int:
         """Record the start of a crawl and return its run id."""
-        with self.db.atomic():
+        with self._writing("the start of a run"):
             table = self.db.table("crawl_runs")
             table.insert(
                 {
@@ -134,7 +204,7 @@ class Archive:
         if isinstance(values.get("errors_by_kind"), dict):
             values["errors_by_kind"] = json.dumps(values["errors_by_kind"], sort_keys=True)
         values.update({"finished_at": utc_now(), "outcome": outcome, "finish_reason": finish_reason})
-        with self.db.atomic():
+        with self._writing(f"the end of run {run_id}"):
             self.db.table("crawl_runs").update(run_id, values)
             rows = [{**r, "run_id": run_id} for r in regions]
             if rows:
@@ -142,19 +212,24 @@ class Archive:
 
     def close_interrupted_runs(self) -> list[dict[str, Any]]:
         """Runs that ended before their work was done and were not resumed yet: killed ones (still
-        marked ``running``) and interrupted ones. They are marked interrupted and resumed.
+        marked ``running``), interrupted ones, and failed ones stopped by an archive that could not
+        be written (``archive_error``: disk full, locked). They are marked resumed; killed ones
+        become ``interrupted``.
 
         Call this only while holding the archive's crawl lock, so no live run is among them.
         """
         rows = list(
             self.db.table("crawl_runs").rows_where(
-                "outcome = 'running' OR (outcome = 'interrupted' AND coalesce(resumed, 0) = 0)", order_by="id"
+                "(outcome = 'running' OR (outcome = 'interrupted' AND coalesce(resumed, 0) = 0)"
+                " OR (outcome = 'failed' AND finish_reason = 'archive_error' AND coalesce(resumed, 0) = 0))",
+                order_by="id",
             )
         )
-        with self.db.atomic():
+        with self._writing("interrupted runs"):
             for row in rows:
-                values: dict[str, Any] = {"outcome": "interrupted", "resumed": 1}
+                values: dict[str, Any] = {"resumed": 1}
                 if row["outcome"] == "running":
+                    values["outcome"] = "interrupted"
                     values["finish_reason"] = "process ended without closing the run"
                 self.db.table("crawl_runs").update(row["id"], values)
         return rows
@@ -187,7 +262,7 @@ class Archive:
     ) -> None:
         """Store one page that could not be archived, with a specific reason."""
         site, article_id = _site_and_id(url)
-        with self.db.atomic():
+        with self._writing(f"the error of {url}"):
             if site is not None and article_id is not None:
                 self._frontier_done(site, article_id)
             self.db.table("crawl_errors").insert(
@@ -227,50 +302,47 @@ class Archive:
         row["last_seen_at"] = now
         row["last_run_id"] = run_id
         links = list(record.get("links") or [])
-        try:
-            with self.db.atomic():
-                existing = self.db.execute(
-                    "SELECT url, content_hash, version, content_changed_at, first_seen_at, title, body"
-                    " FROM articles WHERE site = ? AND article_id = ?",
-                    [row["site"], row["article_id"]],
-                ).fetchone()
-                if existing is None:
-                    row.update(first_seen_at=now, version=1, content_changed_at=now)
-                    self.db.table("articles").insert(row)
-                    outcome: Outcome = "new"
-                else:
-                    old_url, old_hash, version, changed_at, first_seen, old_title, old_body = existing
-                    if old_url != row["url"]:
-                        self._move(old_url, row["url"])
-                    row.pop("first_seen_at", None)
-                    outcome = "unchanged" if old_hash == row.get("content_hash") else "updated"
-                    if outcome == "updated":
-                        self.db.table("article_versions").insert(
-                            {
-                                "article_url": row["url"],
-                                "version": version or 1,
-                                "fetched_at": changed_at or first_seen,
-                                "superseded_at": now,
-                                "content_hash": old_hash,
-                                "title": old_title,
-                                "body": old_body,
-                            },
-                            replace=True,
-                        )
-                        row.update(version=(version or 1) + 1, content_changed_at=now)
-                    self.db.table("articles").update(row["url"], row)
-                self._write_tags(row["url"], tags)
-                self._write_links(row["url"], links)
-                self._retarget_links(row["site"], row["article_id"], row["url"])
-                self._frontier_done(row["site"], row["article_id"])
-                self._frontier_add(row["url"], follow, run_id, now)
-        except sqlite3.OperationalError as exc:
-            raise ArchiveError(f"cannot write {row.get('url')} to {self.path}: {exc}") from exc
+        with self._writing(str(row.get("url"))):
+            existing = self.db.execute(
+                "SELECT url, content_hash, version, content_changed_at, first_seen_at, title, body"
+                " FROM articles WHERE site = ? AND article_id = ?",
+                [row["site"], row["article_id"]],
+            ).fetchone()
+            if existing is None:
+                row.update(first_seen_at=now, version=1, content_changed_at=now)
+                self.db.table("articles").insert(row)
+                outcome: Outcome = "new"
+            else:
+                old_url, old_hash, version, changed_at, first_seen, old_title, old_body = existing
+                if old_url != row["url"]:
+                    self._move(old_url, row["url"])
+                row.pop("first_seen_at", None)
+                outcome = "unchanged" if old_hash == row.get("content_hash") else "updated"
+                if outcome == "updated":
+                    self.db.table("article_versions").insert(
+                        {
+                            "article_url": row["url"],
+                            "version": version or 1,
+                            "fetched_at": changed_at or first_seen,
+                            "superseded_at": now,
+                            "content_hash": old_hash,
+                            "title": old_title,
+                            "body": old_body,
+                        },
+                        replace=True,
+                    )
+                    row.update(version=(version or 1) + 1, content_changed_at=now)
+                self.db.table("articles").update(row["url"], row)
+            self._write_tags(row["url"], tags)
+            self._write_links(row["url"], links)
+            self._retarget_links(row["site"], row["article_id"], row["url"])
+            self._frontier_done(row["site"], row["article_id"])
+            self._frontier_add(row["url"], follow, run_id, now)
         return UpsertResult(row["url"], outcome)
 
     def touch(self, site: str, article_id: int, run_id: int | None = None, now: str | None = None) -> bool:
         """Record that an article was seen again unchanged (e.g. HTTP 304): only ``last_seen_at`` moves."""
-        with self.db.atomic():
+        with self._writing(f"article {article_id} of {site}"):
             cursor = self.db.execute(
                 "UPDATE articles SET last_seen_at = ?, last_run_id = ? WHERE site = ? AND article_id = ?",
                 [now or utc_now(), run_id, site, article_id],
@@ -314,7 +386,7 @@ class Archive:
 
     def remember(self, follow: Sequence[tuple[str, int]], referer: str | None, run_id: int | None) -> None:
         """Put (url, hops) of requested articles in the frontier until they are archived or fail."""
-        with self.db.atomic():
+        with self._writing("the frontier"):
             self._frontier_add(referer, follow, run_id, utc_now())
 
     def pending(self) -> list[tuple[str, int, str | None]]:
@@ -424,7 +496,7 @@ class Archive:
     ) -> None:
         """Remember where a backfill of ``region`` stands, and the articles it requested (frontier)."""
         now = utc_now()
-        with self.db.atomic():
+        with self._writing(f"the backfill state of {region}"):
             self.db.table("backfill_state").upsert(
                 {
                     "region": region,
@@ -439,7 +511,7 @@ class Archive:
             self._frontier_add(None, follow, run_id, now)
 
     def clear_backfill_state(self, region: str) -> None:
-        with self.db.atomic():
+        with self._writing(f"the backfill state of {region}"):
             self.db.execute("DELETE FROM backfill_state WHERE region = ?", [region])
 
     # -- reading ---------------------------------------------------------------------------
@@ -465,6 +537,22 @@ class Archive:
 
     def has_article(self, site: str, article_id: int) -> bool:
         return self._find(site, article_id) is not None
+
+
+def checkpoint(path: str | Path) -> bool:
+    """Fold the write-ahead log into the archive file, so readers opening it immutable see
+    everything; best effort (False when another connection is busy or the file is unusable)."""
+    try:
+        conn = sqlite3.connect(str(path), timeout=1)
+    except sqlite3.Error:
+        return False
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return bool(busy) and busy[0] == 0
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -45,6 +45,10 @@ class ArchivePipeline:
         self.by_region: dict[str, Counter[str]] = {}
         self.errors_by_kind: Counter[str] = Counter()
         self.lock: IO[str] | None = None
+        #: set once a write failed (disk full, locked archive): nothing more is written
+        self.failed: ArchiveError | None = None
+        self.timeout = crawler.settings.getfloat("ARCHIVE_BUSY_TIMEOUT", 30.0)
+        self.max_pages = crawler.settings.getint("ARCHIVE_MAX_PAGES", 0) or None
         #: ``ANTARA_NOW``: the crawl's clock for first/last seen times (tests and replays); None is now
         self.clock: str | None = crawler.settings.get("ANTARA_NOW") or None
 
@@ -67,26 +71,48 @@ class ArchivePipeline:
                 # close once the spider is fully open (closing from here would upset CoreStats)
                 self.crawler.signals.connect(self._refuse, signal=signals.spider_opened)
                 return
-        self.archive = Archive(self.path)
-        self.archive.sync_regions(r.as_row() for r in REGIONS)
         spider = self.crawler.spider
         arguments = dict(getattr(spider, "run_arguments", {}) or {})
         regions = [r.slug for r in getattr(spider, "regions", [])]
-        self.run_id = self.archive.start_run(arguments, regions, __version__, arguments.get("mode", "full"))
+        try:
+            self.archive = Archive(self.path, timeout=self.timeout, max_pages=self.max_pages)
+            self.archive.sync_regions(r.as_row() for r in REGIONS)
+            self.run_id = self.archive.start_run(arguments, regions, __version__, arguments.get("mode", "full"))
+        except ArchiveError as exc:
+            self._fail(exc)
+            if self.archive is not None:
+                self.archive.close()
+                self.archive = None
+            self.crawler.signals.connect(self._abandon, signal=signals.spider_opened)
+            return
         self.crawler.stats.set_value("archive/run_id", self.run_id)
         self.crawler.stats.set_value("archive/path", self.path)
         self.started = time.monotonic()
 
     def process_item(self, item: Any) -> Any:
-        if self.archive is None:  # the archive is locked by another crawl: this one is closing
+        if self.archive is None or self.failed is not None:
+            # locked by another crawl, or a write failed: this crawl is closing, and what it
+            # fetched but could not store stays in the frontier for the next one
             return item
         try:
             self._store(item)
         except ArchiveError as exc:
-            logger.error("archive write failed, stopping the crawl: %s", exc)
-            self.crawler.stats.set_value("archive/fatal", str(exc))
+            self._fail(exc)
             self._stop("archive_error")
         return item
+
+    def _fail(self, exc: ArchiveError) -> None:
+        """Remember the first failed write and say clearly what happened and what it means."""
+        if self.failed is not None:
+            return
+        self.failed = exc
+        message = (
+            f"{exc}. The crawl stopped; everything archived before is complete, and the next crawl resumes what is left"
+        )
+        # antara crawl prints the message as its last line; plain scrapy crawl only has the log
+        logger.log(logging.INFO if self.crawler.settings.getbool("ANTARA_LOCK_HELD") else logging.ERROR, "%s", message)
+        self.crawler.stats.set_value("archive/fatal", message)
+        self.crawler.stats.set_value("archive/fatal_kind", exc.kind)
 
     def _store(self, item: Any) -> None:
         archive = self.archive
@@ -123,6 +149,9 @@ class ArchivePipeline:
 
     def _refuse(self, spider: Spider) -> None:
         self._stop("archive_locked")
+
+    def _abandon(self, spider: Spider) -> None:
+        self._stop("archive_error")
 
     def _stop(self, reason: str) -> None:
         engine = self.crawler.engine

@@ -11,6 +11,11 @@ NEWSPIDER_MODULE = "spiders"
 # -- project settings (prefixed) ----------------------------------------------------------
 #: SQLite file the archive pipeline writes; empty disables the pipeline.
 ARCHIVE_DB = "archive.db"
+#: Seconds a write waits for another program's lock on the archive before the crawl stops.
+ARCHIVE_BUSY_TIMEOUT = 30.0
+#: Largest size of the archive in SQLite pages (4 KiB each); 0 is no limit. A write past it
+#: stops the crawl as a full disk does (and is how the tests make a disk full).
+ARCHIVE_MAX_PAGES = 0
 #: Base URL of a mirror (e.g. the sample site) that serves ``{ANTARA_MIRROR}/{host}{path}``.
 ANTARA_MIRROR = ""
 #: Where site owners can read about this crawler and reach its maintainers.
