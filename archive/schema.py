@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 ARTICLE_COLUMNS: dict[str, type] = {
     "url": str,
@@ -59,6 +59,9 @@ RUN_COLUMNS: dict[str, type] = {
     "elapsed_seconds": float,
     "crawler_version": str,
     "resumed": int,
+    "health": str,
+    "health_reasons": str,
+    "field_coverage": str,
 }
 
 

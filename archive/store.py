@@ -250,6 +250,29 @@ class Archive:
     def run(self, run_id: int) -> dict[str, Any]:
         return dict(self.db.table("crawl_runs").get(run_id))
 
+    def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The last ``limit`` runs, newest first."""
+        return [dict(r) for r in self.db.table("crawl_runs").rows_where(order_by="id DESC", limit=limit)]
+
+    def field_coverage(self, before_run: int | None, runs: int = 5) -> tuple[int, dict[str, int]]:
+        """Article pages parsed, and how many lacked each field, summed over the last ``runs``
+        finished runs before ``before_run`` that recorded it (``crawl_runs.field_coverage``)."""
+        rows = self.db.execute(
+            "SELECT field_coverage FROM crawl_runs WHERE id < ? AND outcome = 'finished'"
+            " AND field_coverage IS NOT NULL ORDER BY id DESC LIMIT ?",
+            [before_run if before_run is not None else 2**62, runs],
+        ).fetchall()
+        parsed, missing = 0, dict[str, int]()
+        for (text,) in rows:
+            try:
+                coverage = json.loads(text)
+                parsed += int(coverage.get("articles", 0))
+                for name, count in dict(coverage.get("missing", {})).items():
+                    missing[str(name)] = missing.get(str(name), 0) + int(count)
+            except (ValueError, TypeError, AttributeError):
+                continue
+        return parsed, missing
+
     # -- errors ----------------------------------------------------------------------------
     def record_error(
         self,

@@ -15,6 +15,7 @@ seconds; the crawler's real defaults are 30 s, 35 s past it, and whatever the se
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -63,9 +64,13 @@ def main() -> None:
         elapsed = time.monotonic() - started
         server.shutdown()
         report = audit(site, list(server.answers), db)
+        conn = sqlite3.connect(db)
+        health = conn.execute("SELECT health, health_reasons FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
+        conn.close()
     print(result.stdout.strip())
     print(f"exit status {result.returncode}, {elapsed:.1f}s; fault share {args.share}, seed {args.seed}")
     print(report.summary())
+    print(f"run health: {health[0]} {health[1]}")
     print("\n| fault | injected | retried | recorded | archived through |")
     print("|---|---|---|---|---|")
     for kind in KINDS:

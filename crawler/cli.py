@@ -317,3 +317,6 @@ cli.add_command(serve)
 from crawler.commands.schedule import schedule  # noqa: E402
 
 cli.add_command(schedule)
+from crawler.commands.status import status  # noqa: E402
+
+cli.add_command(status)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 import time
 from collections import Counter
 from typing import IO, TYPE_CHECKING, Any
@@ -17,6 +19,7 @@ from crawler import __version__
 from crawler.extraction.urls import host_of
 from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, NotModified
 from crawler.lock import LockHeld, hold_lock
+from crawler.monitors import RunFacts, Thresholds, check_run
 from crawler.regions import REGIONS, region_for_host
 
 if TYPE_CHECKING:
@@ -27,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 #: Scrapy finish reasons and the run outcome stored for them.
 _OUTCOMES = {"finished": "finished", "shutdown": "interrupted", "archive_error": "failed"}
+#: Article fields that may legitimately be empty on a page; counted per run so a monitor can see one vanish.
+OPTIONAL_FIELDS = ("summary", "dateline", "reporter", "editor", "category", "tags", "image_url", "image_caption")
 
 
 class ArchivePipeline:
@@ -130,6 +135,10 @@ class ArchivePipeline:
             result = archive.upsert_article(record, self.run_id, follow=page.follow, now=self.clock)
             stats.inc_value(f"archive/articles_{result.outcome}")
             self._count(page.article.site, f"articles_{result.outcome}")
+            stats.inc_value("archive/articles_stored")
+            for name in OPTIONAL_FIELDS:
+                if not record.get(name):
+                    stats.inc_value(f"archive/missing/{name}")
         elif isinstance(item, NotModified):
             archive.touch(item.site, item.article_id, self.run_id, now=self.clock)
             stats.inc_value("archive/not_modified")
@@ -207,12 +216,49 @@ class ArchivePipeline:
             if self.lock is not None:
                 self.lock.close()
 
+    def health(self, reason: str, counts: dict[str, Any]) -> dict[str, Any]:
+        """The run's field coverage and the monitors' verdict, as crawl_runs columns."""
+        assert self.archive is not None
+        get = self.crawler.stats.get_value
+        parsed = get("archive/articles_stored", 0)
+        missing = {name: get(f"archive/missing/{name}", 0) for name in OPTIONAL_FIELDS}
+        try:
+            earlier_parsed, earlier_missing = self.archive.field_coverage(self.run_id)
+        except sqlite3.Error:
+            earlier_parsed, earlier_missing = 0, {}
+        articles = counts["articles_new"] + counts["articles_updated"] + counts["articles_unchanged"]
+        facts = RunFacts(
+            mode=str(getattr(self.crawler.spider, "run_arguments", {}).get("mode", "full")),
+            finish_reason=reason,
+            articles=articles,
+            parsed=parsed,
+            errors=counts["errors"],
+            pages=articles + counts["list_pages"] + counts["feed_requests"] + counts["errors"],
+            missing=missing,
+            earlier_parsed=earlier_parsed,
+            earlier_missing=earlier_missing,
+        )
+        verdict = check_run(facts, Thresholds.from_settings(self.crawler.settings))
+        self.crawler.stats.set_value("archive/health", verdict.status)
+        self.crawler.stats.set_value("archive/health_reasons", verdict.reasons)
+        return {
+            "health": verdict.status,
+            "health_reasons": json.dumps(verdict.reasons, ensure_ascii=False),
+            "field_coverage": json.dumps({"articles": parsed, "missing": missing}, sort_keys=True),
+        }
+
     def _close_run(self, reason: str) -> None:
         assert self.archive is not None and self.run_id is not None
         outcome = _OUTCOMES.get(reason, "finished" if reason.startswith("closespider") else "failed")
+        if self.failed is not None:
+            outcome = "failed"
+        counts = self.counts()
+        counts.update(self.health(reason, counts))
         try:
-            self.archive.finish_run(self.run_id, outcome, reason, self.counts(), self.region_counts())
+            self.archive.finish_run(self.run_id, outcome, reason, counts, self.region_counts())
         except ArchiveError as exc:
+            # e.g. the disk is still full: the run stays marked running, and the next crawl
+            # marks it interrupted and resumes it
             logger.error("could not record the end of run %s: %s", self.run_id, exc)
         finally:
             self.archive.close()

@@ -159,6 +159,9 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
         lock.close()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     print(summary(stats, db))
+    if stats.get("archive/health") == "degraded":
+        reasons = "; ".join(stats.get("archive/health_reasons") or [])
+        print(f"Run {stats.get('archive/run_id', '?')} is degraded: {reasons} (see antara status)")
     fatal = stats.get("archive/fatal")
     if fatal:
         print(f"antara: error: {fatal}", file=sys.stderr)

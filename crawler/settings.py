@@ -16,6 +16,17 @@ ARCHIVE_BUSY_TIMEOUT = 30.0
 #: Largest size of the archive in SQLite pages (4 KiB each); 0 is no limit. A write past it
 #: stops the crawl as a full disk does (and is how the tests make a disk full).
 ARCHIVE_MAX_PAGES = 0
+# -- run health (crawler.monitors): when a run is stored as degraded --------------------
+#: full and backfill runs that store fewer articles than this are degraded
+ANTARA_HEALTH_MIN_ARTICLES = 1
+#: the same for incremental runs (a quiet hour finds nothing new, legitimately)
+ANTARA_HEALTH_MIN_ARTICLES_INCREMENTAL = 0
+#: a larger share of the run's pages ending in crawl_errors is degraded
+ANTARA_HEALTH_MAX_ERROR_RATE = 0.2
+#: a field missing on this much larger a share of the run's articles than in earlier runs is degraded
+ANTARA_HEALTH_FIELD_DROP = 0.5
+#: fields are judged only when the run, and the earlier runs together, parsed this many articles
+ANTARA_HEALTH_FIELD_MIN_ARTICLES = 20
 #: Base URL of a mirror (e.g. the sample site) that serves ``{ANTARA_MIRROR}/{host}{path}``.
 ANTARA_MIRROR = ""
 #: Where site owners can read about this crawler and reach its maintainers.

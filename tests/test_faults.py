@@ -269,5 +269,8 @@ def test_hostile_links_and_offsite_redirects_never_leave_antara(tmp_path: Path) 
     assert links == (0,)
 
 
-def test_every_kind_has_an_outcome() -> None:
+def test_kinds_are_documented_with_their_outcome() -> None:
     assert set(EXPECTED_REASON) == set(KINDS) == set(TRANSPORT) | set(CONTENT)
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "reliability.md").read_text()
+    for kind in KINDS:
+        assert f"`{kind}`" in doc
