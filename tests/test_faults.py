@@ -27,8 +27,8 @@ from crawler.samplesite.server import SampleSiteServer
 from tests.conftest import run_cli
 
 SITE = SampleSite(3000, 7)
-#: the crawl's own limits, shortened so that slow answers and Retry-After cost about a second
-FAST = ("-s", "DOWNLOAD_TIMEOUT=1", "-s", "ANTARA_RETRY_BACKOFF=0.1")
+#: the crawl's own limits, shortened so that slow answers and Retry-After cost a second or two
+FAST = ("-s", "DOWNLOAD_TIMEOUT=2", "-s", "ANTARA_RETRY_BACKOFF=0.1")
 
 
 @dataclass
@@ -183,7 +183,7 @@ def test_a_redirect_loop_goes_on_until_the_client_gives_up(article_path: str) ->
 @pytest.fixture(scope="module")
 def fault_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     db = tmp_path_factory.mktemp("faults") / "faults.db"
-    for served in serve(FaultPlan(0.3, seed=1, slow_seconds=2.5, retry_after=1)):
+    for served in serve(FaultPlan(0.3, seed=1, slow_seconds=4, retry_after=1)):
         code, output, report = crawl(served, db, "--region", "kalteng,kalsel,nasional", "--max-pages", "3")
         answers = list(served.server.answers)
     return {"db": db, "code": code, "output": output, "report": report, "answers": answers}
@@ -235,7 +235,7 @@ def test_retry_after_is_honoured(fault_crawl: dict) -> None:
 
 
 def test_transient_faults_that_never_clear_are_recorded_after_retries(tmp_path: Path) -> None:
-    plan = FaultPlan(1.0, seed=2, kinds=RETRIED, pages=("article",), slow_seconds=2.5, retry_after=1)
+    plan = FaultPlan(1.0, seed=2, kinds=RETRIED, pages=("article",), slow_seconds=4, retry_after=1)
     for served in serve(plan):
         code, output, report = crawl(
             served, tmp_path / "t.db", "--region", "kalteng", "--max-pages", "1", "--follow-depth", "0"
