@@ -99,6 +99,9 @@ RUN_COLUMNS: dict[str, type] = {
     "warc_records": int,
     "warc_revisits": int,
     "warc_bytes": int,
+    "health": str,
+    "health_reasons": str,
+    "field_coverage": str,
 }
 
 

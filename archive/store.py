@@ -48,6 +48,8 @@ PERMANENT_REASONS = (
     "robots_disallowed",
     "offsite_blocked",
     "not_html",
+    "redirect_loop",
+    "too_large",
 )
 
 
@@ -56,7 +58,25 @@ _PLAIN_COLUMNS = tuple(k for k in schema.ARTICLE_COLUMNS if k != "tags")
 
 
 class ArchiveError(Exception):
-    """The archive file cannot be opened or written (bad path, not SQLite, locked, disk full)."""
+    """The archive file cannot be opened or written (bad path, not SQLite, locked, disk full).
+
+    ``kind`` says which: ``full`` (the disk, or the ``max_pages`` limit), ``locked`` (another
+    program holds a write lock past the busy timeout), or ``other``.
+    """
+
+    def __init__(self, message: str, kind: str = "other") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _error_kind(exc: sqlite3.Error) -> str:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    if name.startswith("SQLITE_FULL") or "is full" in text:
+        return "full"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return "locked"
+    return "other"
 
 
 @dataclass(frozen=True)
@@ -72,15 +92,26 @@ def utc_now() -> str:
 
 class Archive:
     """A SQLite archive file. Every write method is one transaction (``Database.atomic()``):
-    all of it is stored or none of it, whatever kills the process in between."""
+    all of it is stored or none of it, whatever kills the process in between.
 
-    def __init__(self, path: str | Path, readonly: bool = False, create: bool = True) -> None:
-        """Open (and, unless ``readonly`` or not ``create``, create or bring up to date) an archive.
+    ``timeout``: seconds a write waits for another program's write lock before failing with
+    :class:`ArchiveError` (``locked``). ``max_pages``: the most database pages this connection
+    lets the file grow to (``PRAGMA max_page_count``); past it a write fails as if the disk
+    were full (``full``). Either failure rolls the whole write back.
 
-        A second writer connection beside a live one (the WARC capture beside the pipeline)
-        passes ``create=False``: a schema change on one connection makes the next statement
-        of the other fail with "no such table" (seen with SQLite 3.40).
-        """
+    A second writer connection beside a live one (the WARC capture beside the pipeline)
+    passes ``create=False``: a schema change on one connection makes the next statement
+    of the other fail with "no such table" (seen with SQLite 3.40).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        readonly: bool = False,
+        timeout: float = 30.0,
+        max_pages: int | None = None,
+        create: bool = True,
+    ) -> None:
         self.path = Path(path)
         self.readonly = readonly
         #: tag name -> id, filled as tags are written
@@ -95,16 +126,61 @@ class Archive:
                 self.db = sqlite_utils.Database(conn)
                 self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 return
-            conn = sqlite3.connect(str(self.path), timeout=30)
+            conn = sqlite3.connect(str(self.path), timeout=timeout)
             self.db = sqlite_utils.Database(conn)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            if create:
-                with self.db.atomic():
-                    schema.create(self.db)
+            if max_pages:
+                self.db.execute(f"PRAGMA max_page_count = {int(max_pages)}")
         except sqlite3.DatabaseError as exc:
-            raise ArchiveError(f"cannot use {self.path} as an archive: {exc}") from exc
+            raise ArchiveError(f"cannot use {self.path} as an archive: {exc}", _error_kind(exc)) from exc
+        if create:
+            with self._writing("the schema"):
+                schema.create(self.db)
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """One write transaction, taken with ``BEGIN IMMEDIATE`` so it waits for the write lock up
+        front (never failing half-way on a stale read); any SQLite error rolls all of it back and
+        becomes an :class:`ArchiveError` naming ``what`` was being written (a constraint
+        violation stays an ``sqlite3.IntegrityError``, also rolled back)."""
+        conn = self.db.conn
+        try:
+            if conn.in_transaction:  # nested in another write: a savepoint of it
+                with self.db.atomic():
+                    yield
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                with self.db.atomic():  # a savepoint inside: rolled back on any error
+                    yield
+                conn.execute("COMMIT")
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+        except sqlite3.IntegrityError:
+            self._tag_ids.clear()  # tag ids learnt inside the rolled-back transaction are void
+            raise  # a record that breaks a constraint: that record's problem, not the archive's
+        except sqlite3.Error as exc:
+            self._tag_ids.clear()
+            raise self._failure(exc, what) from exc
+
+    def _failure(self, exc: sqlite3.Error, what: str) -> ArchiveError:
+        kind = _error_kind(exc)
+        if kind == "full":
+            message = (
+                f"cannot write {what} to {self.path}: the disk is full or the archive reached its size limit"
+                f" ({exc}); nothing of it was stored"
+            )
+        elif kind == "locked":
+            message = (
+                f"cannot write {what} to {self.path}: another program holds a write lock on it ({exc});"
+                " nothing of it was stored"
+            )
+        else:
+            message = f"cannot write {what} to {self.path}: {exc}; nothing of it was stored"
+        return ArchiveError(message, kind)
 
     def close(self) -> None:
         """Close; a writer first folds the write-ahead log into the file, so readers opening it
@@ -125,13 +201,13 @@ class Archive:
     # -- regions ---------------------------------------------------------------------------
     def sync_regions(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Insert or refresh the region registry rows (slug, host, name, time_zone, utc_offset)."""
-        with self.db.atomic():
+        with self._writing("the region registry"):
             self.db.table("regions").upsert_all([dict(r) for r in rows], pk="slug")
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, arguments: Mapping[str, Any], regions: Sequence[str], version: str, mode: str = "full") -> int:
         """Record the start of a crawl and return its run id."""
-        with self.db.atomic():
+        with self._writing("the start of a run"):
             table = self.db.table("crawl_runs")
             table.insert(
                 {
@@ -164,7 +240,7 @@ class Archive:
         if isinstance(values.get("errors_by_kind"), dict):
             values["errors_by_kind"] = json.dumps(values["errors_by_kind"], sort_keys=True)
         values.update({"finished_at": utc_now(), "outcome": outcome, "finish_reason": finish_reason})
-        with self.db.atomic():
+        with self._writing(f"the end of run {run_id}"):
             self.db.table("crawl_runs").update(run_id, values)
             rows = [{**r, "run_id": run_id} for r in regions]
             if rows:
@@ -172,19 +248,24 @@ class Archive:
 
     def close_interrupted_runs(self) -> list[dict[str, Any]]:
         """Runs that ended before their work was done and were not resumed yet: killed ones (still
-        marked ``running``) and interrupted ones. They are marked interrupted and resumed.
+        marked ``running``), interrupted ones, and failed ones stopped by an archive that could not
+        be written (``archive_error``: disk full, locked). They are marked resumed; killed ones
+        become ``interrupted``.
 
         Call this only while holding the archive's crawl lock, so no live run is among them.
         """
         rows = list(
             self.db.table("crawl_runs").rows_where(
-                "outcome = 'running' OR (outcome = 'interrupted' AND coalesce(resumed, 0) = 0)", order_by="id"
+                "(outcome = 'running' OR (outcome = 'interrupted' AND coalesce(resumed, 0) = 0)"
+                " OR (outcome = 'failed' AND finish_reason = 'archive_error' AND coalesce(resumed, 0) = 0))",
+                order_by="id",
             )
         )
-        with self.db.atomic():
+        with self._writing("interrupted runs"):
             for row in rows:
-                values: dict[str, Any] = {"outcome": "interrupted", "resumed": 1}
+                values: dict[str, Any] = {"resumed": 1}
                 if row["outcome"] == "running":
+                    values["outcome"] = "interrupted"
                     values["finish_reason"] = "process ended without closing the run"
                 self.db.table("crawl_runs").update(row["id"], values)
         return rows
@@ -205,6 +286,29 @@ class Archive:
     def run(self, run_id: int) -> dict[str, Any]:
         return dict(self.db.table("crawl_runs").get(run_id))
 
+    def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The last ``limit`` runs, newest first."""
+        return [dict(r) for r in self.db.table("crawl_runs").rows_where(order_by="id DESC", limit=limit)]
+
+    def field_coverage(self, before_run: int | None, runs: int = 5) -> tuple[int, dict[str, int]]:
+        """Article pages parsed, and how many lacked each field, summed over the last ``runs``
+        finished runs before ``before_run`` that recorded it (``crawl_runs.field_coverage``)."""
+        rows = self.db.execute(
+            "SELECT field_coverage FROM crawl_runs WHERE id < ? AND outcome = 'finished'"
+            " AND field_coverage IS NOT NULL ORDER BY id DESC LIMIT ?",
+            [before_run if before_run is not None else 2**62, runs],
+        ).fetchall()
+        parsed, missing = 0, dict[str, int]()
+        for (text,) in rows:
+            try:
+                coverage = json.loads(text)
+                parsed += int(coverage.get("articles", 0))
+                for name, count in dict(coverage.get("missing", {})).items():
+                    missing[str(name)] = missing.get(str(name), 0) + int(count)
+            except (ValueError, TypeError, AttributeError):
+                continue
+        return parsed, missing
+
     # -- errors ----------------------------------------------------------------------------
     def record_error(
         self,
@@ -217,7 +321,7 @@ class Archive:
     ) -> None:
         """Store one page that could not be archived, with a specific reason."""
         site, article_id = _site_and_id(url)
-        with self.db.atomic():
+        with self._writing(f"the error of {url}"):
             if site is not None and article_id is not None:
                 self._frontier_done(site, article_id)
             self.db.table("crawl_errors").insert(
@@ -256,11 +360,8 @@ class Archive:
         ``version``, ``article_versions``, ``content_changed_at`` and ``last_seen_at`` stay.
         """
         now = now or utc_now()
-        try:
-            with self._writing():
-                return self._upsert(record, run_id, follow, now, refresh)
-        except sqlite3.OperationalError as exc:
-            raise ArchiveError(f"cannot write {record.get('url')} to {self.path}: {exc}") from exc
+        with self._writing(str(record.get("url"))):
+            return self._upsert(record, run_id, follow, now, refresh)
 
     def upsert_many(
         self,
@@ -288,26 +389,8 @@ class Archive:
         return results
 
     def _upsert_chunk(self, records: list[Mapping[str, Any]], run_id: int | None, now: str) -> list[UpsertResult]:
-        url = None
-        try:
-            with self._writing():
-                results = []
-                for record in records:
-                    url = record.get("url")
-                    results.append(self._upsert(record, run_id, (), now))
-                return results
-        except sqlite3.OperationalError as exc:
-            raise ArchiveError(f"cannot write {url} to {self.path}: {exc}") from exc
-
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        """One transaction; tag ids learnt inside it are forgotten if it is rolled back."""
-        try:
-            with self.db.atomic():
-                yield
-        except BaseException:
-            self._tag_ids.clear()
-            raise
+        with self._writing(f"{len(records)} articles from {records[0].get('url')}"):
+            return [self._upsert(record, run_id, (), now) for record in records]
 
     def _upsert(
         self,
@@ -363,7 +446,7 @@ class Archive:
 
     def touch(self, site: str, article_id: int, run_id: int | None = None, now: str | None = None) -> bool:
         """Record that an article was seen again unchanged (e.g. HTTP 304): only ``last_seen_at`` moves."""
-        with self.db.atomic():
+        with self._writing(f"article {article_id} of {site}"):
             cursor = self.db.execute(
                 "UPDATE articles SET last_seen_at = ?, last_run_id = ? WHERE site = ? AND article_id = ?",
                 [now or utc_now(), run_id, site, article_id],
@@ -409,7 +492,7 @@ class Archive:
 
     def remember(self, follow: Sequence[tuple[str, int]], referer: str | None, run_id: int | None) -> None:
         """Put (url, hops) of requested articles in the frontier until they are archived or fail."""
-        with self.db.atomic():
+        with self._writing("the frontier"):
             self._frontier_add(referer, follow, run_id, utc_now())
 
     def pending(self) -> list[tuple[str, int, str | None]]:
@@ -604,7 +687,7 @@ class Archive:
     ) -> None:
         """Remember where a backfill of ``region`` stands, and the articles it requested (frontier)."""
         now = utc_now()
-        with self.db.atomic():
+        with self._writing(f"the backfill state of {region}"):
             self.db.table("backfill_state").upsert(
                 {
                     "region": region,
@@ -619,7 +702,7 @@ class Archive:
             self._frontier_add(None, follow, run_id, now)
 
     def clear_backfill_state(self, region: str) -> None:
-        with self.db.atomic():
+        with self._writing(f"the backfill state of {region}"):
             self.db.execute("DELETE FROM backfill_state WHERE region = ?", [region])
 
     # -- reading ---------------------------------------------------------------------------
@@ -658,6 +741,22 @@ def _insert_sql(table: str, columns: tuple[str, ...], verb: str = "") -> str:
 def _update_sql(columns: tuple[str, ...]) -> str:
     sets = ", ".join(f"[{c}] = ?" for c in columns)
     return f"UPDATE articles SET {sets} WHERE url = ?"
+
+
+def checkpoint(path: str | Path) -> bool:
+    """Fold the write-ahead log into the archive file, so readers opening it immutable see
+    everything; best effort (False when another connection is busy or the file is unusable)."""
+    try:
+        conn = sqlite3.connect(str(path), timeout=1)
+    except sqlite3.Error:
+        return False
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return bool(busy) and busy[0] == 0
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -250,21 +250,64 @@ def _start_demo_site() -> Any:
 @click.option(
     "--log", "log_path", type=click.Path(dir_okay=False), default=None, help="Append one line per request here."
 )
-def sample_site(port: int, host: str, articles: int, seed: int, log_path: str | None) -> None:
+@click.option(
+    "--faults",
+    "fault_share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Fault mode: share of article, list and feed requests answered with a fault.",
+)
+@click.option("--fault-seed", type=int, default=0, show_default=True, help="Seed of the fault draws.")
+@click.option("--fault-kinds", default=None, metavar="KIND[,KIND]", help="Only these faults (see docs/reliability.md).")
+@click.option(
+    "--slow-seconds",
+    type=click.FloatRange(min=0),
+    default=35.0,
+    show_default=True,
+    help="How long a 'slow' answer waits before it starts.",
+)
+@click.option(
+    "--retry-after", type=click.IntRange(min=0), default=2, show_default=True, help="Retry-After of the 429 answers."
+)
+def sample_site(
+    port: int,
+    host: str,
+    articles: int,
+    seed: int,
+    log_path: str | None,
+    fault_share: float,
+    fault_seed: int,
+    fault_kinds: str | None,
+    slow_seconds: float,
+    retry_after: int,
+) -> None:
     """Serve a deterministic synthetic ANTARA network for tests, demos and benchmarks.
 
     Every host is served under http://HOST:PORT/{host}/..., the layout --mirror expects.
+    --faults 0.2 answers a fifth of the article, list and feed requests with a fault (slow,
+    cut off, 429, 503, redirect loop, off-site redirect, empty, 20 MB, bad encoding, markup
+    changed, unreadable date, hostile links), the same ones for the same --fault-seed.
 
     \b
     Example:
       antara sample-site --port 8080 --articles 5000 &
       antara crawl --region kalteng --mirror http://127.0.0.1:8080 --delay 0
       antara crawl --region kalteng --demo
+      antara sample-site --port 8080 --faults 0.2 --fault-seed 3 --log requests.log
     """
     from crawler.samplesite import serve
+    from crawler.samplesite.faults import KINDS, FaultPlan
 
+    plan = None
+    if fault_share > 0:
+        kinds = tuple(k.strip() for k in (fault_kinds or ",".join(KINDS)).split(",") if k.strip())
+        try:
+            plan = FaultPlan(fault_share, fault_seed, kinds, slow_seconds=slow_seconds, retry_after=retry_after)
+        except ValueError as exc:
+            raise click.BadParameter(f"{exc} (known: {', '.join(KINDS)})", param_hint="'--fault-kinds'") from None
     try:
-        serve(port=port, articles=articles, seed=seed, host=host, log_path=log_path)
+        serve(port=port, articles=articles, seed=seed, host=host, log_path=log_path, faults=plan)
     except OSError as exc:
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     except KeyboardInterrupt:
@@ -291,3 +334,6 @@ from crawler.commands.warc import cdx, reextract, show_capture  # noqa: E402
 cli.add_command(show_capture)
 cli.add_command(reextract)
 cli.add_command(cdx)
+from crawler.commands.status import status  # noqa: E402
+
+cli.add_command(status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
@@ -45,6 +46,8 @@ def describe_failure(failure: Failure, url: str, referer: str | None = None) -> 
     if isinstance(exc, HttpError):
         status = exc.response.status
         return CrawlError(url, f"http_{status}", status, f"the server answered HTTP {status}", referer)
+    if isinstance(exc, DownloadCancelledError) and "max size" in str(exc):
+        return CrawlError(url, "too_large", None, f"the page is larger than DOWNLOAD_MAXSIZE ({exc})", referer)
     for types, reason, detail in _REASONS:
         if isinstance(exc, types):
             return CrawlError(url, reason, None, f"{detail} ({exc})", referer)
@@ -54,5 +57,7 @@ def describe_failure(failure: Failure, url: str, referer: str | None = None) -> 
             return CrawlError(url, "offsite_blocked", None, text, referer)
         if "robots" in text.lower() or "Forbidden by robots.txt" in text:
             return CrawlError(url, "robots_disallowed", None, "robots.txt forbids this URL", referer)
+        if text == "max redirections reached":
+            return CrawlError(url, "redirect_loop", None, "redirects went on past REDIRECT_MAX_TIMES (a loop)", referer)
         return CrawlError(url, "ignored", None, text, referer)
     return CrawlError(url, "download_error", None, f"{type(exc).__name__}: {exc}", referer)

@@ -8,9 +8,14 @@ from crawler.capture import CAPTURE_META
 from crawler.extraction import ExtractionError, extract_article
 from crawler.items import Article, CrawlError, WarcRef
 
+#: why an empty 200 is an error (it is retried first, as a server hiccup)
+EMPTY_PAGE = "the server answered 200 with an empty body, after retries"
+
 
 def article_from_response(response: Response, referer: str | None = None) -> Article | CrawlError:
     """The article in a 2xx response at an article URL, or why there is none."""
+    if not response.body:
+        return CrawlError(response.url, "empty_page", response.status, EMPTY_PAGE, referer)
     if not isinstance(response, TextResponse):
         return CrawlError(response.url, "not_html", response.status, "the article URL did not answer HTML", referer)
     try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 import time
 from collections import Counter
 from typing import IO, TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ from crawler.extraction import EXTRACTOR_VERSION
 from crawler.extraction.urls import host_of
 from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, NotModified, WarcRef
 from crawler.lock import LockHeld, hold_lock
+from crawler.monitors import RunFacts, Thresholds, check_run
 from crawler.regions import REGIONS, region_for_host
 
 if TYPE_CHECKING:
@@ -28,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: Scrapy finish reasons and the run outcome stored for them.
 _OUTCOMES = {"finished": "finished", "shutdown": "interrupted", "archive_error": "failed"}
+#: Article fields that may legitimately be empty on a page; counted per run so a monitor can see one vanish.
+OPTIONAL_FIELDS = ("summary", "dateline", "reporter", "editor", "category", "tags", "image_url", "image_caption")
 
 
 def provenance(capture: WarcRef | None) -> dict[str, Any]:
@@ -59,6 +64,10 @@ class ArchivePipeline:
         self.by_region: dict[str, Counter[str]] = {}
         self.errors_by_kind: Counter[str] = Counter()
         self.lock: IO[str] | None = None
+        #: set once a write failed (disk full, locked archive): nothing more is written
+        self.failed: ArchiveError | None = None
+        self.timeout = crawler.settings.getfloat("ARCHIVE_BUSY_TIMEOUT", 30.0)
+        self.max_pages = crawler.settings.getint("ARCHIVE_MAX_PAGES", 0) or None
         #: ``ANTARA_NOW``: the crawl's clock for first/last seen times (tests and replays); None is now
         self.clock: str | None = crawler.settings.get("ANTARA_NOW") or None
 
@@ -81,26 +90,48 @@ class ArchivePipeline:
                 # close once the spider is fully open (closing from here would upset CoreStats)
                 self.crawler.signals.connect(self._refuse, signal=signals.spider_opened)
                 return
-        self.archive = Archive(self.path)
-        self.archive.sync_regions(r.as_row() for r in REGIONS)
         spider = self.crawler.spider
         arguments = dict(getattr(spider, "run_arguments", {}) or {})
         regions = [r.slug for r in getattr(spider, "regions", [])]
-        self.run_id = self.archive.start_run(arguments, regions, __version__, arguments.get("mode", "full"))
+        try:
+            self.archive = Archive(self.path, timeout=self.timeout, max_pages=self.max_pages)
+            self.archive.sync_regions(r.as_row() for r in REGIONS)
+            self.run_id = self.archive.start_run(arguments, regions, __version__, arguments.get("mode", "full"))
+        except ArchiveError as exc:
+            self._fail(exc)
+            if self.archive is not None:
+                self.archive.close()
+                self.archive = None
+            self.crawler.signals.connect(self._abandon, signal=signals.spider_opened)
+            return
         self.crawler.stats.set_value("archive/run_id", self.run_id)
         self.crawler.stats.set_value("archive/path", self.path)
         self.started = time.monotonic()
 
     def process_item(self, item: Any) -> Any:
-        if self.archive is None:  # the archive is locked by another crawl: this one is closing
+        if self.archive is None or self.failed is not None:
+            # locked by another crawl, or a write failed: this crawl is closing, and what it
+            # fetched but could not store stays in the frontier for the next one
             return item
         try:
             self._store(item)
         except ArchiveError as exc:
-            logger.error("archive write failed, stopping the crawl: %s", exc)
-            self.crawler.stats.set_value("archive/fatal", str(exc))
+            self._fail(exc)
             self._stop("archive_error")
         return item
+
+    def _fail(self, exc: ArchiveError) -> None:
+        """Remember the first failed write and say clearly what happened and what it means."""
+        if self.failed is not None:
+            return
+        self.failed = exc
+        message = (
+            f"{exc}. The crawl stopped; everything archived before is complete, and the next crawl resumes what is left"
+        )
+        # antara crawl prints the message as its last line; plain scrapy crawl only has the log
+        logger.log(logging.INFO if self.crawler.settings.getbool("ANTARA_LOCK_HELD") else logging.ERROR, "%s", message)
+        self.crawler.stats.set_value("archive/fatal", message)
+        self.crawler.stats.set_value("archive/fatal_kind", exc.kind)
 
     def _store(self, item: Any) -> None:
         archive = self.archive
@@ -119,6 +150,10 @@ class ArchivePipeline:
             result = archive.upsert_article(record, self.run_id, follow=page.follow, now=now)
             stats.inc_value(f"archive/articles_{result.outcome}")
             self._count(page.article.site, f"articles_{result.outcome}")
+            stats.inc_value("archive/articles_stored")
+            for name in OPTIONAL_FIELDS:
+                if not record.get(name):
+                    stats.inc_value(f"archive/missing/{name}")
         elif isinstance(item, NotModified):
             now = self.clock or (seen_at(item.capture.date) if item.capture else None)
             archive.touch(item.site, item.article_id, self.run_id, now=now)
@@ -139,6 +174,9 @@ class ArchivePipeline:
 
     def _refuse(self, spider: Spider) -> None:
         self._stop("archive_locked")
+
+    def _abandon(self, spider: Spider) -> None:
+        self._stop("archive_error")
 
     def _stop(self, reason: str) -> None:
         engine = self.crawler.engine
@@ -197,12 +235,49 @@ class ArchivePipeline:
             if self.lock is not None:
                 self.lock.close()
 
+    def health(self, reason: str, counts: dict[str, Any]) -> dict[str, Any]:
+        """The run's field coverage and the monitors' verdict, as crawl_runs columns."""
+        assert self.archive is not None
+        get = self.crawler.stats.get_value
+        parsed = get("archive/articles_stored", 0)
+        missing = {name: get(f"archive/missing/{name}", 0) for name in OPTIONAL_FIELDS}
+        try:
+            earlier_parsed, earlier_missing = self.archive.field_coverage(self.run_id)
+        except sqlite3.Error:
+            earlier_parsed, earlier_missing = 0, {}
+        articles = counts["articles_new"] + counts["articles_updated"] + counts["articles_unchanged"]
+        facts = RunFacts(
+            mode=str(getattr(self.crawler.spider, "run_arguments", {}).get("mode", "full")),
+            finish_reason=reason,
+            articles=articles,
+            parsed=parsed,
+            errors=counts["errors"],
+            pages=articles + counts["list_pages"] + counts["feed_requests"] + counts["errors"],
+            missing=missing,
+            earlier_parsed=earlier_parsed,
+            earlier_missing=earlier_missing,
+        )
+        verdict = check_run(facts, Thresholds.from_settings(self.crawler.settings))
+        self.crawler.stats.set_value("archive/health", verdict.status)
+        self.crawler.stats.set_value("archive/health_reasons", verdict.reasons)
+        return {
+            "health": verdict.status,
+            "health_reasons": json.dumps(verdict.reasons, ensure_ascii=False),
+            "field_coverage": json.dumps({"articles": parsed, "missing": missing}, sort_keys=True),
+        }
+
     def _close_run(self, reason: str) -> None:
         assert self.archive is not None and self.run_id is not None
         outcome = _OUTCOMES.get(reason, "finished" if reason.startswith("closespider") else "failed")
+        if self.failed is not None:
+            outcome = "failed"
+        counts = self.counts()
+        counts.update(self.health(reason, counts))
         try:
-            self.archive.finish_run(self.run_id, outcome, reason, self.counts(), self.region_counts())
+            self.archive.finish_run(self.run_id, outcome, reason, counts, self.region_counts())
         except ArchiveError as exc:
+            # e.g. the disk is still full: the run stays marked running, and the next crawl
+            # marks it interrupted and resumes it
             logger.error("could not record the end of run %s: %s", self.run_id, exc)
         finally:
             self.archive.close()

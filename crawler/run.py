@@ -15,6 +15,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
 from archive import Archive, ArchiveError
+from archive.store import checkpoint
 from crawler.lock import LockHeld, hold_lock
 from crawler.options import CrawlOptions
 
@@ -55,6 +56,7 @@ def build_settings(db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()
         if delay == 0:
             chosen["AUTOTHROTTLE_ENABLED"] = False
             chosen["DOWNLOAD_DELAY_JITTER"] = 0.0
+            chosen["ANTARA_RETRY_BACKOFF"] = 0.0  # retries at once; a Retry-After is still honoured
     if concurrency is not None:
         chosen["CONCURRENT_REQUESTS_PER_DOMAIN"] = concurrency
         chosen["AUTOTHROTTLE_TARGET_CONCURRENCY"] = float(concurrency)
@@ -90,9 +92,9 @@ def summary(stats: dict[str, Any], db: str) -> str:
     )
 
 
-def _resume_interrupted(db: str) -> list[dict[str, Any]]:
+def _resume_interrupted(db: str, timeout: float) -> list[dict[str, Any]]:
     """Runs a killed crawl left marked running; the caller holds the lock, so none is alive."""
-    with Archive(db) as archive:
+    with Archive(db, timeout=timeout) as archive:
         return archive.close_interrupted_runs()
 
 
@@ -105,12 +107,14 @@ def _max_pages(run: dict[str, Any]) -> int:
 
 def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()) -> int:
     """Crawl, print a summary line, and return the exit code (0 finished, 1 failed, 130 interrupted)."""
-    try:
-        Archive(db).close()  # fail fast, before any request, on a bad archive path
+    settings = build_settings(db, overrides, tuning)
+    try:  # fail fast, before any request, on a bad archive path, a locked or a full archive
+        Archive(
+            db, timeout=settings.getfloat("ARCHIVE_BUSY_TIMEOUT"), max_pages=settings.getint("ARCHIVE_MAX_PAGES")
+        ).close()
     except ArchiveError as exc:
         print(f"antara: error: {exc}", file=sys.stderr)
-        return 2
-    settings = build_settings(db, overrides, tuning)
+        return 2 if exc.kind == "other" else 1
     from spiders.antara import AntaraSpider
 
     regions = ", ".join(r.slug for r in options.regions)
@@ -130,7 +134,12 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
     if tuning.log_level != "DEBUG":
         for name in _QUIET_TRACEBACKS:
             logging.getLogger(name).addFilter(_NoTraceback())
-    resume = _resume_interrupted(db)
+    try:
+        resume = _resume_interrupted(db, settings.getfloat("ARCHIVE_BUSY_TIMEOUT"))
+    except ArchiveError as exc:
+        lock.close()
+        print(f"antara: error: {exc}", file=sys.stderr)
+        return 1
     spider_args = options.spider_arguments()
     if resume:
         spider_args["resume_runs"] = ",".join(str(r["id"]) for r in resume)
@@ -145,11 +154,14 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
     process.crawl(crawler, **spider_args)
     try:
         process.start()
-        Archive(db).close()  # every connection is closed now: fold the write-ahead log into the file
+        checkpoint(db)  # every connection is closed now: fold the write-ahead log into the file
     finally:
         lock.close()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     print(summary(stats, db))
+    if stats.get("archive/health") == "degraded":
+        reasons = "; ".join(stats.get("archive/health_reasons") or [])
+        print(f"Run {stats.get('archive/run_id', '?')} is degraded: {reasons} (see antara status)")
     fatal = stats.get("archive/fatal")
     if fatal:
         print(f"antara: error: {fatal}", file=sys.stderr)

@@ -11,6 +11,22 @@ NEWSPIDER_MODULE = "spiders"
 # -- project settings (prefixed) ----------------------------------------------------------
 #: SQLite file the archive pipeline writes; empty disables the pipeline.
 ARCHIVE_DB = "archive.db"
+#: Seconds a write waits for another program's lock on the archive before the crawl stops.
+ARCHIVE_BUSY_TIMEOUT = 30.0
+#: Largest size of the archive in SQLite pages (4 KiB each); 0 is no limit. A write past it
+#: stops the crawl as a full disk does (and is how the tests make a disk full).
+ARCHIVE_MAX_PAGES = 0
+# -- run health (crawler.monitors): when a run is stored as degraded --------------------
+#: full and backfill runs that store fewer articles than this are degraded
+ANTARA_HEALTH_MIN_ARTICLES = 1
+#: the same for incremental runs (a quiet hour finds nothing new, legitimately)
+ANTARA_HEALTH_MIN_ARTICLES_INCREMENTAL = 0
+#: a larger share of the run's pages ending in crawl_errors is degraded
+ANTARA_HEALTH_MAX_ERROR_RATE = 0.2
+#: a field missing on this much larger a share of the run's articles than in earlier runs is degraded
+ANTARA_HEALTH_FIELD_DROP = 0.5
+#: fields are judged only when the run, and the earlier runs together, parsed this many articles
+ANTARA_HEALTH_FIELD_MIN_ARTICLES = 20
 #: Base URL of a mirror (e.g. the sample site) that serves ``{ANTARA_MIRROR}/{host}{path}``.
 ANTARA_MIRROR = ""
 #: Where site owners can read about this crawler and reach its maintainers.
@@ -43,6 +59,16 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+#: every page that fails for good is a crawl_errors row, so giving up is not worth an ERROR line
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
+#: seconds before the first retry of a page, doubled for each further one (crawler.retry)
+ANTARA_RETRY_BACKOFF = 1.0
+#: the longest backoff wait
+ANTARA_RETRY_BACKOFF_MAX = 30.0
+#: the longest wait a Retry-After header gets; longer asks wait this long
+ANTARA_RETRY_AFTER_MAX = 60.0
+#: a redirect chain longer than this is a loop, recorded as redirect_loop
+REDIRECT_MAX_TIMES = 5
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 COOKIES_ENABLED = False
@@ -58,6 +84,11 @@ REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleFingerprinter"
 DOWNLOADER_MIDDLEWARES = {
     # before RobotsTxtMiddleware (100) and RedirectMiddleware (600), so redirects are checked too
     "crawler.middlewares.AntaraOnlyMiddleware": 50,
+    # Scrapy's own, replaced where they are: retries that wait, redirects that never vanish
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.redirects.AntaraRedirectMiddleware": 600,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,

@@ -16,7 +16,7 @@ from crawler.extraction import extract_feed, extract_listing
 from crawler.extraction.urls import list_page_url, parse_article_url
 from crawler.items import ArticlePage, BackfillProgress, CrawlError, Discovered, ListEntry, NotModified
 from crawler.options import CrawlOptions, Since
-from crawler.pages import article_from_response, capture_of
+from crawler.pages import EMPTY_PAGE, article_from_response, capture_of
 from crawler.regions import Region
 
 LIST_PRIORITY = 100
@@ -231,6 +231,10 @@ class AntaraSpider(scrapy.Spider):
     # -- callbacks -----------------------------------------------------------------------------
     def parse_feed(self, response: Response, region: Region) -> Iterator[Any]:
         self.crawler.stats.inc_value(f"antara/feed_requests/{region.slug}")
+        if not response.body:
+            yield CrawlError(response.url, "feed_empty_page", response.status, _EMPTY + "; walking list pages instead")
+            yield self.list_request(region, 1)
+            return
         entries = extract_feed(response.body, response.url)
         keys = [k for k in map(_key, (e.url for e in entries)) if k is not None]
         overlaps = any(self.known_before(k) for k in keys)  # before follow() marks them as this run's
@@ -243,7 +247,7 @@ class AntaraSpider(scrapy.Spider):
     def on_feed_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         region: Region = request.cb_kwargs["region"]
-        error = describe_failure(failure, request.url, None)
+        error = describe_failure(failure, _first_url(request), None)
         error.reason = f"feed_{error.reason}"
         error.detail = f"RSS feed unavailable, walking list pages instead: {error.detail}"
         yield error
@@ -251,6 +255,9 @@ class AntaraSpider(scrapy.Spider):
 
     def parse_list(self, response: Response, region: Region, page: int) -> Iterator[Any]:
         self.crawler.stats.inc_value(f"antara/list_pages/{region.slug}")
+        if not response.body:
+            yield CrawlError(response.url, "empty_page", response.status, _EMPTY)
+            return
         if not isinstance(response, TextResponse):
             yield CrawlError(response.url, "not_html", response.status, "the list page is not HTML")
             return
@@ -319,8 +326,17 @@ class AntaraSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Iterator[CrawlError]:
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
+        url = _first_url(request) if request is not None else "?"
         yield describe_failure(failure, url, _referer(request))
+
+
+_EMPTY = EMPTY_PAGE
+
+
+def _first_url(request: scrapy.Request) -> str:
+    """The URL the crawl asked for, before any redirect."""
+    redirects = request.meta.get("redirect_urls") or []
+    return str(redirects[0]) if redirects else request.url
 
 
 def _key(url: str) -> Key | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from crawler.samplesite import SampleSite, make_server
+from crawler.samplesite.server import SampleSiteServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ARTICLES = 3000
@@ -25,6 +26,7 @@ class RunningSite:
     site: SampleSite
     url: str
     log_path: Path
+    server: SampleSiteServer
 
     def requests(self) -> list[str]:
         """Request lines logged so far: 'GET /{host}{path} STATUS'."""
@@ -42,7 +44,7 @@ def serve_site(site: SampleSite, folder: Path) -> Iterator[RunningSite]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield RunningSite(site, f"http://127.0.0.1:{server.port}", log_path)
+        yield RunningSite(site, f"http://127.0.0.1:{server.port}", log_path, server)
     finally:
         server.shutdown()
         server.server_close()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from scrapy import Request
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
@@ -18,6 +21,7 @@ from twisted.internet.error import DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
 from crawler.errors import describe_failure
+from crawler.retry import retry_after_seconds
 
 URL = "https://kalteng.antaranews.com/berita/1/x"
 
@@ -42,6 +46,19 @@ def http_error(status: int) -> HttpError:
         (DownloadFailedError("reset"), "connection_lost", None),
         (IgnoreRequest("Forbidden by robots.txt"), "robots_disallowed", None),
         (IgnoreRequest("offsite: https://evil.test/ is not on an ANTARA news host"), "offsite_blocked", None),
+        (
+            IgnoreRequest("offsite: https://x redirects to https://evil.test/, not an ANTARA news host"),
+            "offsite_blocked",
+            None,
+        ),
+        (IgnoreRequest("max redirections reached"), "redirect_loop", None),
+        (
+            DownloadCancelledError(
+                "Expected to receive 20971520 bytes which is larger than download max size (16777216)"
+            ),
+            "too_large",
+            None,
+        ),
         (ValueError("odd"), "download_error", None),
     ],
 )
@@ -50,3 +67,21 @@ def test_reasons(exc: BaseException, reason: str, status: int | None) -> None:
     assert (error.reason, error.status) == (reason, status)
     assert error.url == URL and error.referer.endswith("/terkini")
     assert error.detail
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        (b"3", 3.0),
+        (" 7 ", 7.0),
+        ("Wed, 21 Oct 2026 07:28:30 GMT", 30.0),  # an HTTP date 30 s after "now"
+        ("Wed, 21 Oct 2026 07:27:00 GMT", 0.0),  # already past
+        ("soon", None),
+        ("-5", None),
+        (None, None),
+    ],
+)
+def test_retry_after_header(header: str | bytes | None, seconds: float | None) -> None:
+    now = datetime(2026, 10, 21, 7, 28, 0, tzinfo=timezone.utc)
+    assert retry_after_seconds(header, now=now) == seconds

@@ -521,13 +521,14 @@ def _article_ref(href: str | None, base: str) -> ArticleRef | None:
 
 
 def _links(page: _Page) -> list[Link]:
+    """One link per target article (the first one in the page), whatever slugs the others use."""
     links: list[Link] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, int]] = set()
     for href, anchor_text in page.walker.anchors:
         ref = _article_ref(href, page.base)
-        if ref is None or ref.url in seen:
+        if ref is None or (ref.host, ref.article_id) in seen:
             continue
-        seen.add(ref.url)
+        seen.add((ref.host, ref.article_id))
         links.append(Link(url=ref.url, anchor_text=anchor_text, kind="baca_juga"))
     return links
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from crawler.regions import Region, region_for_host
 from crawler.samplesite import render
-from crawler.samplesite.model import SampleSite, slugify
+from crawler.samplesite.model import ArticleSpec, SampleSite, slugify
 from crawler.samplesite.words import TAGS
 
 HTML = "text/html; charset=utf-8"
@@ -54,6 +54,12 @@ class Router:
             self._generation = self.site.generation
         path = target.split("?", 1)[0].split("#", 1)[0]
         return self._cached(path)
+
+    def article_spec(self, target: str) -> ArticleSpec | None:
+        """The article a target ``/{host}/berita/{id}/...`` (or its AMP copy) asks for, or None."""
+        host, _, rest = target.split("?", 1)[0].lstrip("/").partition("/")
+        match = _ARTICLE.match("/" + rest.rstrip("/"))
+        return self.site.article(host, int(match.group(2))) if match else None
 
     def _route(self, path: str) -> Page:
         if path in ("", "/"):

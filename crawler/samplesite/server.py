@@ -6,12 +6,16 @@ import gzip
 import hashlib
 import json
 import threading
+import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.samplesite.model import SampleSite
-from crawler.samplesite.routes import Router
+from crawler.samplesite import faults as F
+from crawler.samplesite import render
+from crawler.samplesite.model import ArticleSpec, SampleSite
+from crawler.samplesite.routes import HTML, Page, Router
 
 #: Like a CDN in front of the live sites, pages are gzipped for clients that accept it, and the
 #: national host's are sent chunked, so captures hold the bytes in the codings a server uses.
@@ -44,6 +48,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, with_body: bool) -> None:
         page = self.server.router.get(self.path)
+        if self.server.faults is not None and self._fault(page, with_body):
+            return
         etag = f'"{hashlib.sha1(page.body).hexdigest()[:20]}"' if page.status == 200 else None
         if etag is not None and etag in (self.headers.get("If-None-Match") or ""):
             self.send_response(304)
@@ -75,6 +81,103 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         self.server.log_request_line(self.command, self.path, page.status)
 
+    # -- fault mode ------------------------------------------------------------------------
+    def _fault(self, page: Page, with_body: bool) -> bool:
+        """Answer with a fault when the plan draws one for this request; True when it did."""
+        server = self.server
+        if f"{F.LOOP_PARAM}=" in urlsplit(self.path).query:  # a hop of a redirect loop: loop on
+            server.log_request_line(self.command, self.path, 302)
+            self._redirect(self._loop_target(), with_body)
+            return True
+        spec = server.router.article_spec(self.path)
+        article_ok = page.status == 200 and spec is not None and spec.fault is None
+        kind = server.draw(self.command, self.path, article_ok, page.status)
+        if kind is None:
+            return False
+        if kind == "slow":
+            time.sleep(server.faults.slow_seconds if server.faults else 0)
+            self._send(page.status, page.content_type, page.body if with_body else b"")
+        elif kind == "drop":
+            self._send(page.status, page.content_type, page.body[: len(page.body) // 2], declared=len(page.body))
+            self.close_connection = True
+        elif kind in ("http_429", "http_503"):
+            status = int(kind[5:])
+            headers = {"Retry-After": str(server.faults.retry_after)} if status == 429 and server.faults else {}
+            self._send(status, HTML, render.SERVER_ERROR_HTML.encode() if with_body else b"", headers=headers)
+        elif kind == "redirect_loop":
+            self._redirect(self._loop_target(), with_body)
+        elif kind == "offsite_redirect":
+            host, _, path = self.path.lstrip("/").partition("/")
+            targets = F.offsite_targets(host, "/" + path.split("?", 1)[0], server.port)
+            self._redirect(targets[len(self.path) % len(targets)], with_body)
+        elif kind == "empty":
+            self._send(200, page.content_type, b"")
+        elif kind == "huge":
+            self._send_huge(page, with_body)
+        else:
+            assert spec is not None
+            self._send(200, *self._damaged(kind, spec))
+        return True
+
+    def _damaged(self, kind: str, spec: ArticleSpec) -> tuple[str, bytes]:
+        """Content type and body of an article page with a content fault."""
+        site, amp = self.server.site, "/amp/" in self.path
+        if kind == "bad_date":
+            return HTML, render.article(site, F.bad_date(spec), amp=amp).encode()
+        if kind == "hostile_links":
+            return HTML, render.article(site, F.hostile_links(spec, self.server.port), amp=amp).encode()
+        html = render.article(site, spec, amp=amp).encode()
+        if kind == "no_container":
+            return HTML, F.without_container(html)
+        if kind == "invalid_utf8":
+            return HTML, F.with_invalid_utf8(html)
+        return f"text/html; charset={F.LEGACY_CHARSET}", F.in_legacy_encoding(html)
+
+    def _loop_target(self) -> str:
+        """The next hop of a redirect loop: the same page, one more hop in the query."""
+        parts = urlsplit(self.path)
+        hops = int((parse_qs(parts.query).get(F.LOOP_PARAM) or ["0"])[0] or 0)
+        host, _, path = parts.path.lstrip("/").partition("/")
+        return f"https://{host}/{path}?{F.LOOP_PARAM}={(hops + 1) % 2}"
+
+    def _redirect(self, location: str, with_body: bool) -> None:
+        self._send(302, HTML, b"<html><body>Moved</body></html>" if with_body else b"", headers={"Location": location})
+
+    def _send_huge(self, page: Page, with_body: bool) -> None:
+        size = self.server.faults.huge_bytes if self.server.faults else 0
+        self._send(200, page.content_type, b"", declared=size)
+        if not with_body:
+            return
+        chunk = b"<!-- " + b"x" * (64 * 1024 - 9) + b" -->"
+        sent = 0
+        try:
+            while sent < size:
+                piece = chunk[: size - sent]
+                self.wfile.write(piece)
+                sent += len(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _send(
+        self,
+        status: int,
+        content_type: str,
+        body: bytes,
+        declared: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body) if declared is None else declared))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # the crawler gave up first (timeout)
+            self.close_connection = True
+
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the optional request log replaces the default stderr lines."""
 
@@ -86,9 +189,21 @@ class SampleSiteServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, site: SampleSite, host: str = "127.0.0.1", port: int = 0, log_path: str | None = None) -> None:
+    def __init__(
+        self,
+        site: SampleSite,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_path: str | None = None,
+        faults: F.FaultPlan | None = None,
+    ) -> None:
         super().__init__((host, port), _Handler)
         self.site = site
+        #: fault mode (None: every page is answered as the truth says)
+        self.faults = faults
+        #: fault mode: every request answered, in arrival order
+        self.answers: list[F.Answer] = []
+        self._attempts: Counter[str] = Counter()
         self._host = host
         self.router = Router(site)
         self._log: IO[str] | None = open(log_path, "a", encoding="utf-8") if log_path else None
@@ -131,13 +246,31 @@ class SampleSiteServer(ThreadingHTTPServer):
                 return 200, {"edited": edited.url, "revision": self.site.revision(spec.host, spec.article_id)}
         return 404, {"error": "unknown control path"}
 
-    def log_request_line(self, method: str, target: str, status: int) -> None:
-        """Append ``METHOD /{host}{path}?query STATUS`` to the request log, if there is one."""
+    def log_request_line(self, method: str, target: str, status: int, fault: str | None = None) -> None:
+        """Append ``METHOD /{host}{path}?query STATUS [fault=KIND]`` to the request log, if there is one."""
         if self._log is None:
             return
         with self._log_lock:
-            self._log.write(f"{method} {target} {status}\n")
+            self._log.write(f"{method} {target} {status}{f' fault={fault}' if fault else ''}\n")
             self._log.flush()
+
+    def draw(self, method: str, target: str, article_ok: bool, status: int) -> str | None:
+        """Fault mode: the fault for this request (None: answer normally), recorded in :attr:`answers`.
+
+        A fault is logged here, before it is served, so a slow answer shows up at once.
+        """
+        assert self.faults is not None
+        key, kind = F.resource(target)
+        with self._log_lock:
+            attempt = self._attempts[key]
+            self._attempts[key] += 1
+        fault = self.faults.pick(key, kind, attempt, article_ok)
+        sent = F.STATUS.get(fault, status) if fault else status
+        with self._log_lock:
+            self.answers.append(F.Answer(key, kind, target, attempt, fault, sent, time.monotonic()))
+        if fault is not None:
+            self.log_request_line(method, target, sent, fault)
+        return fault
 
     def server_close(self) -> None:
         super().server_close()
@@ -148,17 +281,32 @@ class SampleSiteServer(ThreadingHTTPServer):
 
 
 def make_server(
-    site: SampleSite, host: str = "127.0.0.1", port: int = 0, log_path: str | None = None
+    site: SampleSite,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    log_path: str | None = None,
+    faults: F.FaultPlan | None = None,
 ) -> SampleSiteServer:
-    """A bound server for ``site``; run ``serve_forever()`` (e.g. in a thread), stop with ``shutdown()``."""
-    return SampleSiteServer(site, host, port, log_path)
+    """A bound server for ``site``; run ``serve_forever()`` (e.g. in a thread), stop with ``shutdown()``.
+
+    ``faults`` turns fault mode on (see :mod:`crawler.samplesite.faults`).
+    """
+    return SampleSiteServer(site, host, port, log_path, faults)
 
 
-def serve(port: int, articles: int, seed: int, host: str = "127.0.0.1", log_path: str | None = None) -> None:
+def serve(
+    port: int,
+    articles: int,
+    seed: int,
+    host: str = "127.0.0.1",
+    log_path: str | None = None,
+    faults: F.FaultPlan | None = None,
+) -> None:
     """Serve a sample site until interrupted, after printing where."""
-    server = make_server(SampleSite(articles, seed), host, port, log_path)
+    server = make_server(SampleSite(articles, seed), host, port, log_path, faults)
+    mode = f", faults on {faults.share:.0%} of requests (seed {faults.seed})" if faults else ""
     print(
-        f"Serving sample ANTARA site ({articles} articles, seed {seed}) on http://{host}:{server.port}/{{host}}/...",
+        f"Serving sample ANTARA site ({articles} articles, seed {seed}{mode}) on http://{host}:{server.port}/{{host}}/...",
         flush=True,
     )
     try:
