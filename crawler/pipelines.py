@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from typing import IO, TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from archive import Archive, ArchiveError
 from crawler import __version__
-from crawler.extraction.urls import host_of
-from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, NotModified
 from crawler.lock import LockHeld, hold_lock
-from crawler.regions import REGIONS, region_for_host
+from crawler.regions import REGIONS
+from crawler.storage import Tally, region_counts, run_counts, store_item
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -42,8 +39,7 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.started = time.monotonic()
-        self.by_region: dict[str, Counter[str]] = {}
-        self.errors_by_kind: Counter[str] = Counter()
+        self.tally = Tally()
         self.lock: IO[str] | None = None
         #: ``ANTARA_NOW``: the crawl's clock for first/last seen times (tests and replays); None is now
         self.clock: str | None = crawler.settings.get("ANTARA_NOW") or None
@@ -89,37 +85,11 @@ class ArchivePipeline:
         return item
 
     def _store(self, item: Any) -> None:
-        archive = self.archive
-        assert archive is not None
-        stats = self.crawler.stats
-        if isinstance(item, CrawlError):
-            archive.record_error(self.run_id, item.url, item.reason, item.status, item.detail, item.referer)
-            stats.inc_value("archive/errors")
-            self.errors_by_kind[item.reason] += 1
-            self._count(host_of(item.url), "errors")
-        elif isinstance(item, (ArticlePage, Article)):
-            page = item if isinstance(item, ArticlePage) else ArticlePage(item)
-            record = ItemAdapter(page.article).asdict()
-            record.update(etag=page.etag, last_modified=page.last_modified)
-            result = archive.upsert_article(record, self.run_id, follow=page.follow, now=self.clock)
-            stats.inc_value(f"archive/articles_{result.outcome}")
-            self._count(page.article.site, f"articles_{result.outcome}")
-        elif isinstance(item, NotModified):
-            archive.touch(item.site, item.article_id, self.run_id, now=self.clock)
-            stats.inc_value("archive/not_modified")
-            stats.inc_value("archive/articles_unchanged")
-            self._count(item.site, "articles_unchanged")
-        elif isinstance(item, Discovered):
-            archive.remember(item.follow, item.referer, self.run_id)
-        elif isinstance(item, BackfillProgress):
-            archive.save_backfill_state(
-                item.region, item.next_page, item.until, item.last_page, item.done, item.follow, self.run_id
-            )
-
-    def _count(self, host: str, what: str) -> None:
-        region = region_for_host(host)
-        if region is not None:
-            self.by_region.setdefault(region.slug, Counter())[what] += 1
+        assert self.archive is not None
+        stored = store_item(self.archive, item, self.run_id, now=self.clock)
+        self.tally.add(stored)
+        for name, count in stored.counts.items():
+            self.crawler.stats.inc_value(f"archive/{name}", count)
 
     def _refuse(self, spider: Spider) -> None:
         self._stop("archive_locked")
@@ -130,44 +100,11 @@ class ArchivePipeline:
             deferred_from_coro(engine.close_spider_async(reason=reason))
 
     def counts(self) -> dict[str, Any]:
-        get = self.crawler.stats.get_value
-        stats = self.crawler.stats.get_stats()
-        new = get("archive/articles_new", 0)
-        requests = get("downloader/request_count", 0) - get("httpcache/hit", 0)  # robots.txt from cache is no request
-        return {
-            "requests": requests,
-            "pages_fetched": get("downloader/response_count", 0),
-            "list_pages": sum(v for k, v in stats.items() if k.startswith("antara/list_pages/")),
-            "feed_requests": sum(v for k, v in stats.items() if k.startswith("antara/feed_requests/")),
-            "revisits": get("antara/revisits", 0),
-            "not_modified": get("archive/not_modified", 0),
-            "articles_new": new,
-            "articles_updated": get("archive/articles_updated", 0),
-            "articles_unchanged": get("archive/articles_unchanged", 0),
-            "errors": get("archive/errors", 0),
-            "errors_by_kind": dict(self.errors_by_kind),
-            "requests_per_new_article": round(requests / new, 3) if new else None,
-            "elapsed_seconds": round(time.monotonic() - self.started, 3),
-        }
+        return run_counts(self.crawler.stats.get_stats(), self.tally, time.monotonic() - self.started)
 
     def region_counts(self) -> list[dict[str, Any]]:
-        stats = self.crawler.stats.get_stats()
-        slugs = set(self.by_region) | {r.slug for r in getattr(self.crawler.spider, "regions", [])}
-        rows = []
-        for slug in sorted(slugs):
-            counted = self.by_region.get(slug, Counter())
-            rows.append(
-                {
-                    "region": slug,
-                    "list_pages": stats.get(f"antara/list_pages/{slug}", 0),
-                    "feed_requests": stats.get(f"antara/feed_requests/{slug}", 0),
-                    "articles_new": counted["articles_new"],
-                    "articles_updated": counted["articles_updated"],
-                    "articles_unchanged": counted["articles_unchanged"],
-                    "errors": counted["errors"],
-                }
-            )
-        return rows
+        slugs = [r.slug for r in getattr(self.crawler.spider, "regions", [])]
+        return region_counts(self.crawler.stats.get_stats(), self.tally, slugs)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archive is None or self.run_id is None:
