@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 ARTICLE_COLUMNS: dict[str, type] = {
     "url": str,
@@ -59,7 +59,13 @@ RUN_COLUMNS: dict[str, type] = {
     "elapsed_seconds": float,
     "crawler_version": str,
     "resumed": int,
+    "run_key": str,
+    "workers": int,
 }
+
+
+#: per-region counts of a run (crawl_run_regions columns besides run_id and region)
+RUN_REGION_COUNTS = ("list_pages", "feed_requests", "articles_new", "articles_updated", "articles_unchanged", "errors")
 
 
 def create(db: sqlite_utils.Database) -> None:
@@ -170,6 +176,12 @@ def create(db: sqlite_utils.Database) -> None:
             {"region": str, "next_page": int, "until": str, "last_page": int, "done": int, "updated_at": str},
             pk="region",
             foreign_keys=[("region", "regions", "slug")],
+        )
+    if "ingested_items" not in db.table_names():
+        db.table("ingested_items").create(
+            {"run_id": int, "key": str, "ingested_at": str},
+            pk=("run_id", "key"),
+            foreign_keys=[("run_id", "crawl_runs", "id")],
         )
     if "archive_meta" not in db.table_names():
         db.table("archive_meta").create({"key": str, "value": str}, pk="key")
