@@ -224,12 +224,14 @@ class Archive:
     def close_interrupted_runs(self) -> list[dict[str, Any]]:
         """Runs that ended before their work was done and were not resumed yet: killed ones (still
         marked ``running``) and interrupted ones. They are marked interrupted and resumed.
+        Distributed runs (with a ``run_key``) are not among them: their frontier is in Redis.
 
         Call this only while holding the archive's crawl lock, so no live run is among them.
         """
         rows = list(
             self.db.table("crawl_runs").rows_where(
-                "outcome = 'running' OR (outcome = 'interrupted' AND coalesce(resumed, 0) = 0)", order_by="id"
+                "run_key IS NULL AND (outcome = 'running' OR (outcome = 'interrupted' AND coalesce(resumed, 0) = 0))",
+                order_by="id",
             )
         )
         with self.db.atomic():

@@ -180,7 +180,9 @@ def run_worker(redis_url: str, overrides: dict[str, Any], tuning: Tuning = Tunin
         return 1
     distributed = {"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url}
     settings = build_settings("", {**distributed, **overrides}, tuning)
-    settings.set("HTTPCACHE_DIR", robots_cache_dir("antara-worker", settings.get("ANTARA_MIRROR")), priority="cmdline")
+    if "HTTPCACHE_DIR" not in overrides:  # robots.txt kept a day beside where the worker runs
+        folder = robots_cache_dir("antara-worker", settings.get("ANTARA_MIRROR"))
+        settings.set("HTTPCACHE_DIR", folder, priority="cmdline")
     from spiders.antara import AntaraSpider
 
     mirror = settings.get("ANTARA_MIRROR")

@@ -144,3 +144,21 @@ def test_an_upsert_is_one_transaction(archive: Archive, monkeypatch: pytest.Monk
     assert archive.count("frontier") == 1
     archive.upsert_article(record(url="https://kalteng.antaranews.com/berita/612001/x", article_id=612001, links=[]))
     assert archive.count("frontier") == 0
+
+
+def test_distributed_run_counts_and_ledger(archive: Archive) -> None:
+    run = archive.start_run({"mode": "full"}, ["kalteng"], "0", run_key="20261128T000000Z-ab12")
+    local = archive.start_run({"mode": "full"}, ["kalteng"], "0")
+    assert archive.run_by_key("20261128T000000Z-ab12") == run and archive.run_by_key("nope") is None
+    with archive.transaction():
+        assert archive.mark_ingested(run, "article kalteng.antaranews.com 1")
+        assert not archive.mark_ingested(run, "article kalteng.antaranews.com 1")
+        archive.add_run_counts(run, {"articles_new": 2, "errors": 1}, {"http_404": 1}, {"kalteng": {"articles_new": 2}})
+    archive.add_run_counts(run, {"articles_new": 1}, {"http_404": 2}, {"kalteng": {"articles_new": 1, "errors": 1}})
+    row, kinds, regions = archive.run_counts(run)
+    assert (row["articles_new"], row["errors"], kinds) == (3, 1, {"http_404": 3})
+    assert regions["kalteng"]["articles_new"] == 3 and regions["kalteng"]["errors"] == 1
+    # a local crawl resumes killed local runs, never a distributed one (its frontier is in Redis)
+    assert [r["id"] for r in archive.close_interrupted_runs()] == [local]
+    archive.forget_ingested(run)
+    assert archive.mark_ingested(run, "article kalteng.antaranews.com 1")

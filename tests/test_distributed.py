@@ -285,7 +285,16 @@ def test_two_workers_and_one_ingester(
         run_key = seed(redis_url, "--region", ",".join(REGIONS), "--max-pages", str(MAX_PAGES))
         for n in (1, 2):
             running.start(
-                f"worker{n}", "crawl", "--distributed", "--redis", redis_url, "--mirror", sample_site.url, *WORKER
+                f"worker{n}",
+                "crawl",
+                "--distributed",
+                "--redis",
+                redis_url,
+                "--mirror",
+                sample_site.url,
+                *WORKER,
+                "-s",
+                f"HTTPCACHE_DIR={tmp_path / 'robots-cache'}",
             )
         running.wait_all(timeout=240)
         for name, process in running.started:
@@ -311,6 +320,7 @@ def test_killed_worker_and_ingester_lose_nothing(redis_server: RunningRedis, red
         running.start("ingest1", "ingest", "--redis", redis_url, "--db", str(db), "-q")
         seed(redis_url, "--region", ",".join(REGIONS), "--max-pages", str(MAX_PAGES))
         slow = ("--mirror", served.url, *WORKER, "--delay", "0.05", "--concurrency", "1")
+        slow += ("-s", f"HTTPCACHE_DIR={tmp_path / 'robots-cache'}")
         victim = running.start("worker1", "crawl", "--distributed", "--redis", redis_url, *slow)
         running.start("worker2", "crawl", "--distributed", "--redis", redis_url, *slow)
         wait_for(lambda: served.mark() >= 120, 120, "the workers to be well into the crawl")
@@ -411,3 +421,25 @@ def test_worker_and_seed_arguments_are_checked(redis_url: str) -> None:
     seed(redis_url, "--region", "kalteng")
     result = run_cli("seed", "--redis", redis_url, "--region", "kalsel")
     assert result.returncode == 1 and "is still in progress" in result.stderr
+
+
+def test_distributed_backfill(sample_site: RunningSite, redis_url: str, tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with processes(tmp_path) as running:
+        running.start("ingest", "ingest", "--redis", redis_url, "--db", str(db), "-q")
+        seed(redis_url, "--backfill", "--region", "kalteng", "--pages", "2-3")
+        running.start(
+            "worker", "crawl", "--distributed", "--redis", redis_url, "--mirror", sample_site.url, *WORKER,
+            "-s", f"HTTPCACHE_DIR={tmp_path / 'robots-cache'}",
+        )  # fmt: skip
+        running.wait_all(timeout=180)
+        for name, process in running.started:
+            assert process.returncode == 0, running.output(name)[-3000:]
+    listed = [spec for page in (2, 3) for spec in sample_site.site.listed("kalteng", page)]
+    assert {r["article_id"] for r in rows(db, "SELECT article_id FROM articles")} == {
+        spec.article_id for spec in listed if not spec.fault
+    }
+    state = dict(rows(db, "SELECT * FROM backfill_state WHERE region = 'kalteng'")[0])
+    assert (state["next_page"], state["done"]) == (4, 1)
+    run = dict(rows(db, "SELECT mode, outcome, list_pages FROM crawl_runs")[0])
+    assert run == {"mode": "backfill", "outcome": "finished", "list_pages": 2}
