@@ -423,6 +423,16 @@ def test_worker_and_seed_arguments_are_checked(redis_url: str) -> None:
     assert result.returncode == 1 and "is still in progress" in result.stderr
 
 
+def test_one_writer_per_archive(redis_url: str, tmp_path: Path) -> None:
+    from crawler.lock import hold_lock
+
+    db = tmp_path / "archive.db"
+    with hold_lock(db):  # a crawl (or another ingester) is writing it
+        result = run_cli("ingest", "--redis", redis_url, "--db", str(db))
+    assert result.returncode == 75, result.stderr
+    assert "another crawl or ingester is already writing" in result.stderr
+
+
 def test_distributed_backfill(sample_site: RunningSite, redis_url: str, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     with processes(tmp_path) as running:

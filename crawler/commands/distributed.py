@@ -74,6 +74,12 @@ def seed(
     )
 
 
+class ArchiveLocked(click.ClickException):
+    """Another crawl or ingester writes the archive: exit 75 ("try again later"), as antara crawl."""
+
+    exit_code = 75
+
+
 @click.command()
 @click.option("--redis", "redis_url", metavar="URL", help="Redis database of the run, e.g. redis://127.0.0.1:6379/0.")
 @click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="Archive file.")
@@ -122,7 +128,7 @@ def ingest(
         lock = hold_lock(db)
     except LockHeld as exc:
         archive.close()
-        raise click.ClickException(str(exc).replace("another crawl", "another crawl or ingester")) from exc
+        raise ArchiveLocked(str(exc).replace("another crawl", "another crawl or ingester")) from None
     stopping: list[int] = []
 
     def stop(signum: int, frame: Any) -> None:
