@@ -102,7 +102,13 @@ RUN_COLUMNS: dict[str, type] = {
     "health": str,
     "health_reasons": str,
     "field_coverage": str,
+    "run_key": str,
+    "workers": int,
 }
+
+
+#: per-region counts of a run (crawl_run_regions columns besides run_id and region)
+RUN_REGION_COUNTS = ("list_pages", "feed_requests", "articles_new", "articles_updated", "articles_unchanged", "errors")
 
 
 def create(db: sqlite_utils.Database) -> None:
@@ -218,6 +224,12 @@ def create(db: sqlite_utils.Database) -> None:
         captures.create_index(["url", "payload_digest"])
         captures.create_index(["warc_record_id"], unique=True)
         captures.create_index(["run_id"])
+    if "ingested_items" not in db.table_names():
+        db.table("ingested_items").create(
+            {"run_id": int, "key": str, "ingested_at": str},
+            pk=("run_id", "key"),
+            foreign_keys=[("run_id", "crawl_runs", "id")],
+        )
     if "archive_meta" not in db.table_names():
         db.table("archive_meta").create({"key": str, "value": str}, pk="key")
     _add_missing_columns(db, "articles", ARTICLE_COLUMNS)

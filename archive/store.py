@@ -198,6 +198,12 @@ class Archive:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[Archive]:
+        """One transaction around several write methods (each of them nests as a savepoint)."""
+        with self._writing("several items"):
+            yield self
+
     # -- regions ---------------------------------------------------------------------------
     def sync_regions(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Insert or refresh the region registry rows (slug, host, name, time_zone, utc_offset)."""
@@ -205,13 +211,23 @@ class Archive:
             self.db.table("regions").upsert_all([dict(r) for r in rows], pk="slug")
 
     # -- runs ------------------------------------------------------------------------------
-    def start_run(self, arguments: Mapping[str, Any], regions: Sequence[str], version: str, mode: str = "full") -> int:
-        """Record the start of a crawl and return its run id."""
+    def start_run(
+        self,
+        arguments: Mapping[str, Any],
+        regions: Sequence[str],
+        version: str,
+        mode: str = "full",
+        run_key: str | None = None,
+        started_at: str | None = None,
+    ) -> int:
+        """Record the start of a crawl and return its run id. A distributed run has a
+        ``run_key`` (the id ``antara seed`` gave it) and starts when it was seeded."""
         with self._writing("the start of a run"):
             table = self.db.table("crawl_runs")
             table.insert(
                 {
-                    "started_at": utc_now(),
+                    "run_key": run_key,
+                    "started_at": started_at or utc_now(),
                     "outcome": "running",
                     "mode": mode,
                     "arguments": json.dumps(dict(arguments), ensure_ascii=False, sort_keys=True),
@@ -246,17 +262,81 @@ class Archive:
             if rows:
                 self.db.table("crawl_run_regions").upsert_all(rows, pk=("run_id", "region"))
 
+    def run_by_key(self, run_key: str) -> int | None:
+        """The id of the distributed run ``run_key``, if it was recorded."""
+        found = self.db.execute("SELECT id FROM crawl_runs WHERE run_key = ?", [run_key]).fetchone()
+        return int(found[0]) if found else None
+
+    # -- ingesting a distributed run: each thing once, counts as they come ------------------
+    def mark_ingested(self, run_id: int, key: str) -> bool:
+        """Note that ``key`` (an article, a failed URL...) of ``run_id`` is stored; False if it was before.
+
+        Call it in the same transaction as the write it guards, so a message delivered twice
+        is stored once.
+        """
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO ingested_items (run_id, key, ingested_at) VALUES (?, ?, ?)",
+            [run_id, key, utc_now()],
+        )
+        return cursor.rowcount > 0
+
+    def forget_ingested(self, run_id: int) -> None:
+        """Drop a finished run's ingest ledger (its counts stay in crawl_runs)."""
+        with self._writing("the ingest ledger"):
+            self.db.execute("DELETE FROM ingested_items WHERE run_id = ?", [run_id])
+
+    def add_run_counts(
+        self,
+        run_id: int,
+        totals: Mapping[str, int],
+        errors_by_kind: Mapping[str, int],
+        by_region: Mapping[str, Mapping[str, int]],
+    ) -> None:
+        """Add to a running run's counts (crawl_runs columns, errors by kind, crawl_run_regions)."""
+        allowed = set(schema.RUN_COLUMNS)
+        with self._writing("the ingest ledger"):
+            row = self.db.execute("SELECT errors_by_kind FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
+            kinds: dict[str, int] = json.loads(row[0]) if row and row[0] else {}
+            for reason, count in errors_by_kind.items():
+                kinds[reason] = kinds.get(reason, 0) + count
+            sets = [f"[{name}] = coalesce([{name}], 0) + ?" for name in totals if name in allowed]
+            values = [count for name, count in totals.items() if name in allowed]
+            self.db.execute(
+                f"UPDATE crawl_runs SET {', '.join([*sets, 'errors_by_kind = ?'])} WHERE id = ?",
+                [*values, json.dumps(kinds, sort_keys=True), run_id],
+            )
+            for region, counted in by_region.items():
+                names = [n for n in counted if n in schema.RUN_REGION_COUNTS]
+                self.db.execute(
+                    f"INSERT INTO crawl_run_regions (run_id, region, {', '.join(names)})"
+                    f" VALUES (?, ?, {', '.join('?' for _ in names)})"
+                    " ON CONFLICT (run_id, region) DO UPDATE SET "
+                    + ", ".join(f"{n} = coalesce({n}, 0) + excluded.{n}" for n in names),
+                    [run_id, region, *(counted[n] for n in names)],
+                )
+
+    def run_counts(self, run_id: int) -> tuple[dict[str, Any], dict[str, int], dict[str, dict[str, int]]]:
+        """A run's stored counts: (crawl_runs row, errors by kind, crawl_run_regions rows by region)."""
+        run = self.run(run_id)
+        kinds = json.loads(run.get("errors_by_kind") or "{}")
+        regions = {
+            r["region"]: {n: r.get(n) or 0 for n in schema.RUN_REGION_COUNTS}
+            for r in self.db.table("crawl_run_regions").rows_where("run_id = ?", [run_id])
+        }
+        return run, kinds, regions
+
     def close_interrupted_runs(self) -> list[dict[str, Any]]:
         """Runs that ended before their work was done and were not resumed yet: killed ones (still
         marked ``running``), interrupted ones, and failed ones stopped by an archive that could not
         be written (``archive_error``: disk full, locked). They are marked resumed; killed ones
-        become ``interrupted``.
+        become ``interrupted``. Distributed runs (with a ``run_key``) are not among them: their
+        frontier is in Redis.
 
         Call this only while holding the archive's crawl lock, so no live run is among them.
         """
         rows = list(
             self.db.table("crawl_runs").rows_where(
-                "(outcome = 'running' OR (outcome = 'interrupted' AND coalesce(resumed, 0) = 0)"
+                "run_key IS NULL AND (outcome = 'running' OR (outcome = 'interrupted' AND coalesce(resumed, 0) = 0)"
                 " OR (outcome = 'failed' AND finish_reason = 'archive_error' AND coalesce(resumed, 0) = 0))",
                 order_by="id",
             )
@@ -471,6 +551,8 @@ class Archive:
             site, article_id = _site_and_id(url)
             if site is None or article_id is None or self._find(site, article_id) is not None:
                 continue
+            if run_id is not None and self._failed_in_run(url, run_id):
+                continue  # its error came in first (another worker fetched it in a distributed run)
             rows.append(
                 {
                     "url": url,
@@ -486,6 +568,10 @@ class Archive:
             self.db.conn.executemany(
                 _insert_sql("frontier", tuple(rows[0]), "OR IGNORE"), [tuple(r.values()) for r in rows]
             )
+
+    def _failed_in_run(self, url: str, run_id: int) -> bool:
+        found = self.db.execute("SELECT 1 FROM crawl_errors WHERE url = ? AND run_id = ? LIMIT 1", [url, run_id])
+        return found.fetchone() is not None
 
     def _frontier_done(self, site: str, article_id: int) -> None:
         self.db.execute("DELETE FROM frontier WHERE site = ? AND article_id = ?", [site, article_id])

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import click
 
 from crawler import __version__
+from crawler.commands.common import check_redis_url, region_options
 from crawler.options import CrawlOptions, OptionError
 
 
@@ -57,13 +58,6 @@ def _check_mirror(mirror: str) -> str:
     return mirror.rstrip("/")
 
 
-def _region_options(func: Any) -> Any:
-    func = click.option("--all-regions", is_flag=True, help="Every site in the registry (35 hosts).")(func)
-    return click.option(
-        "--region", "regions", multiple=True, metavar="SLUG[,SLUG]", help="Region slug(s); repeatable, comma-separated."
-    )(func)
-
-
 def _run_options(func: Any) -> Any:
     """Options every crawling command shares: where to write, where to fetch, how fast, how chatty."""
     options = [
@@ -107,7 +101,7 @@ def _run_options(func: Any) -> Any:
 
 
 @cli.command()
-@_region_options
+@region_options
 @click.option("--max-pages", default=None, help="Latest-news pages per region [3; 20 with --incremental].")
 @click.option("--since", default=None, metavar="DATE", help="Skip articles older than this (YYYY-MM-DD or ISO time).")
 @click.option("--incremental", is_flag=True, help="Fetch only what is new, plus revisits; the mode for schedules.")
@@ -118,6 +112,12 @@ def _run_options(func: Any) -> Any:
     help="With --incremental: refetch articles at these ages [1h,1d,7d]; 'off' for none.",
 )
 @click.option("--no-feeds", is_flag=True, help="With --incremental: skip the RSS feeds, walk list pages only.")
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="Be one worker of the run `antara seed` started in --redis (no SQLite written; see `antara ingest`).",
+)
+@click.option("--redis", "redis_url", default=None, metavar="URL", help="With --distributed: redis://HOST:PORT/DB.")
 @_run_options
 def crawl(
     regions: tuple[str, ...],
@@ -127,6 +127,8 @@ def crawl(
     incremental: bool,
     revisit: str | None,
     no_feeds: bool,
+    distributed: bool,
+    redis_url: str | None,
     **run: Any,
 ) -> None:
     """Crawl the latest news of REGIONs into the archive, following "Baca juga" links.
@@ -138,7 +140,26 @@ def crawl(
       antara crawl --all-regions --incremental          # what a schedule runs
       antara crawl --region kalteng --mirror http://127.0.0.1:8080 --delay 0
       antara crawl --region kalteng --demo
+      antara crawl --distributed --redis redis://10.0.0.5:6379/0   # a worker; see docs/distributed.md
     """
+    if distributed or redis_url:
+        given = [
+            name
+            for name, value in (
+                ("--region", regions),
+                ("--all-regions", all_regions),
+                ("--max-pages", max_pages),
+                ("--since", since),
+                ("--incremental", incremental),
+                ("--revisit", revisit),
+                ("--no-feeds", no_feeds),
+                ("--demo", run["demo"]),
+            )
+            if value
+        ]
+        given += [f"--{name.replace('_', '-')}" for name in ("db", "follow_depth") if _given(name)]
+        _execute_worker(distributed, redis_url, given, **run)
+        return
     if not incremental and (revisit is not None or no_feeds):
         raise click.UsageError("--revisit and --no-feeds only apply with --incremental")
     mode = "incremental" if incremental else "full"
@@ -152,7 +173,7 @@ def crawl(
 
 
 @cli.command()
-@_region_options
+@region_options
 @click.option("--until", default=None, metavar="DATE", help="Go back until articles are older than this.")
 @click.option("--pages", default=None, metavar="FIRST-LAST", help="List pages to walk, e.g. 50-400.")
 @click.option("--max-pages", default=None, help="At most this many list pages per region in this run.")
@@ -226,6 +247,40 @@ def _execute(
         if server is not None:
             server.shutdown()
     sys.exit(code)
+
+
+def _given(name: str) -> bool:
+    """Whether the option ``name`` was given on the command line (not left at its default)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source is not None and source != click.core.ParameterSource.DEFAULT
+
+
+def _execute_worker(
+    distributed: bool,
+    redis_url: str | None,
+    given: list[str],
+    mirror: str | None,
+    delay: float | None,
+    concurrency: int | None,
+    extra: tuple[str, ...],
+    log_level: str,
+    quiet: bool,
+    **_: Any,
+) -> None:
+    if not distributed:
+        raise click.UsageError("--redis only applies with --distributed")
+    url = check_redis_url(redis_url)
+    if given:
+        raise click.UsageError(
+            f"{', '.join(given)}: a worker takes what to crawl from the seeded run (antara seed)"
+            " and writes no archive (antara ingest does)"
+        )
+    overrides = _settings_pairs(extra)
+    if mirror:
+        overrides["ANTARA_MIRROR"] = _check_mirror(mirror)
+    from crawler.run import Tuning, run_worker
+
+    sys.exit(run_worker(url, overrides, Tuning(delay, concurrency, log_level.upper(), progress=not quiet)))
 
 
 def _start_demo_site() -> Any:
@@ -337,3 +392,7 @@ cli.add_command(cdx)
 from crawler.commands.status import status  # noqa: E402
 
 cli.add_command(status)
+from crawler.commands.distributed import ingest, seed  # noqa: E402
+
+cli.add_command(seed)
+cli.add_command(ingest)

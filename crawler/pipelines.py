@@ -6,7 +6,6 @@ import json
 import logging
 import sqlite3
 import time
-from collections import Counter
 from typing import IO, TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -14,14 +13,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from archive import Archive, ArchiveError
-from archive.warc import seen_at
 from crawler import __version__
-from crawler.extraction import EXTRACTOR_VERSION
-from crawler.extraction.urls import host_of
-from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, NotModified, WarcRef
 from crawler.lock import LockHeld, hold_lock
 from crawler.monitors import RunFacts, Thresholds, check_run
-from crawler.regions import REGIONS, region_for_host
+from crawler.regions import REGIONS
+from crawler.storage import OPTIONAL_FIELDS, Tally, region_counts, run_counts, store_item
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -31,21 +27,6 @@ logger = logging.getLogger(__name__)
 
 #: Scrapy finish reasons and the run outcome stored for them.
 _OUTCOMES = {"finished": "finished", "shutdown": "interrupted", "archive_error": "failed"}
-#: Article fields that may legitimately be empty on a page; counted per run so a monitor can see one vanish.
-OPTIONAL_FIELDS = ("summary", "dateline", "reporter", "editor", "category", "tags", "image_url", "image_caption")
-
-
-def provenance(capture: WarcRef | None) -> dict[str, Any]:
-    """The ``articles`` columns that name the WARC record a row was extracted from, and the extractor."""
-    columns: dict[str, Any] = {"extractor_version": EXTRACTOR_VERSION}
-    if capture is not None:
-        columns.update(
-            warc_file=capture.file,
-            warc_offset=capture.offset,
-            warc_length=capture.length,
-            warc_record_id=capture.record_id,
-        )
-    return columns
 
 
 class ArchivePipeline:
@@ -61,8 +42,7 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.started = time.monotonic()
-        self.by_region: dict[str, Counter[str]] = {}
-        self.errors_by_kind: Counter[str] = Counter()
+        self.tally = Tally()
         self.lock: IO[str] | None = None
         #: set once a write failed (disk full, locked archive): nothing more is written
         self.failed: ArchiveError | None = None
@@ -134,43 +114,11 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/fatal_kind", exc.kind)
 
     def _store(self, item: Any) -> None:
-        archive = self.archive
-        assert archive is not None
-        stats = self.crawler.stats
-        if isinstance(item, CrawlError):
-            archive.record_error(self.run_id, item.url, item.reason, item.status, item.detail, item.referer)
-            stats.inc_value("archive/errors")
-            self.errors_by_kind[item.reason] += 1
-            self._count(host_of(item.url), "errors")
-        elif isinstance(item, (ArticlePage, Article)):
-            page = item if isinstance(item, ArticlePage) else ArticlePage(item)
-            record = page.article.as_record()
-            record.update(etag=page.etag, last_modified=page.last_modified, **provenance(page.capture))
-            now = self.clock or (seen_at(page.capture.date) if page.capture else None)
-            result = archive.upsert_article(record, self.run_id, follow=page.follow, now=now)
-            stats.inc_value(f"archive/articles_{result.outcome}")
-            self._count(page.article.site, f"articles_{result.outcome}")
-            stats.inc_value("archive/articles_stored")
-            for name in OPTIONAL_FIELDS:
-                if not record.get(name):
-                    stats.inc_value(f"archive/missing/{name}")
-        elif isinstance(item, NotModified):
-            now = self.clock or (seen_at(item.capture.date) if item.capture else None)
-            archive.touch(item.site, item.article_id, self.run_id, now=now)
-            stats.inc_value("archive/not_modified")
-            stats.inc_value("archive/articles_unchanged")
-            self._count(item.site, "articles_unchanged")
-        elif isinstance(item, Discovered):
-            archive.remember(item.follow, item.referer, self.run_id)
-        elif isinstance(item, BackfillProgress):
-            archive.save_backfill_state(
-                item.region, item.next_page, item.until, item.last_page, item.done, item.follow, self.run_id
-            )
-
-    def _count(self, host: str, what: str) -> None:
-        region = region_for_host(host)
-        if region is not None:
-            self.by_region.setdefault(region.slug, Counter())[what] += 1
+        assert self.archive is not None
+        stored = store_item(self.archive, item, self.run_id, now=self.clock)
+        self.tally.add(stored)
+        for name, count in stored.counts.items():
+            self.crawler.stats.inc_value(f"archive/{name}", count)
 
     def _refuse(self, spider: Spider) -> None:
         self._stop("archive_locked")
@@ -184,47 +132,11 @@ class ArchivePipeline:
             deferred_from_coro(engine.close_spider_async(reason=reason))
 
     def counts(self) -> dict[str, Any]:
-        get = self.crawler.stats.get_value
-        stats = self.crawler.stats.get_stats()
-        new = get("archive/articles_new", 0)
-        requests = get("downloader/request_count", 0) - get("httpcache/hit", 0)  # robots.txt from cache is no request
-        return {
-            "requests": requests,
-            "pages_fetched": get("downloader/response_count", 0),
-            "list_pages": sum(v for k, v in stats.items() if k.startswith("antara/list_pages/")),
-            "feed_requests": sum(v for k, v in stats.items() if k.startswith("antara/feed_requests/")),
-            "revisits": get("antara/revisits", 0),
-            "not_modified": get("archive/not_modified", 0),
-            "articles_new": new,
-            "articles_updated": get("archive/articles_updated", 0),
-            "articles_unchanged": get("archive/articles_unchanged", 0),
-            "errors": get("archive/errors", 0),
-            "errors_by_kind": dict(self.errors_by_kind),
-            "requests_per_new_article": round(requests / new, 3) if new else None,
-            "elapsed_seconds": round(time.monotonic() - self.started, 3),
-            "warc_records": get("warc/records", 0),
-            "warc_revisits": get("warc/revisits", 0),
-            "warc_bytes": get("warc/bytes", 0),
-        }
+        return run_counts(self.crawler.stats.get_stats(), self.tally, time.monotonic() - self.started)
 
     def region_counts(self) -> list[dict[str, Any]]:
-        stats = self.crawler.stats.get_stats()
-        slugs = set(self.by_region) | {r.slug for r in getattr(self.crawler.spider, "regions", [])}
-        rows = []
-        for slug in sorted(slugs):
-            counted = self.by_region.get(slug, Counter())
-            rows.append(
-                {
-                    "region": slug,
-                    "list_pages": stats.get(f"antara/list_pages/{slug}", 0),
-                    "feed_requests": stats.get(f"antara/feed_requests/{slug}", 0),
-                    "articles_new": counted["articles_new"],
-                    "articles_updated": counted["articles_updated"],
-                    "articles_unchanged": counted["articles_unchanged"],
-                    "errors": counted["errors"],
-                }
-            )
-        return rows
+        slugs = [r.slug for r in getattr(self.crawler.spider, "regions", [])]
+        return region_counts(self.crawler.stats.get_stats(), self.tally, slugs)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archive is None or self.run_id is None:

@@ -50,6 +50,11 @@ class Progress:
         scheduler = engine.scheduler if engine is not None else None
         if scheduler is not None and engine is not None:
             queued = len(scheduler) + len(engine.downloader.active)  # type: ignore[arg-type]
+        if self.crawler.settings.getbool("ANTARA_DISTRIBUTED"):
+            return (
+                f"[{time.monotonic() - self.started:6.0f}s] pages {get('downloader/response_count', 0)}"
+                f" | items pushed {get('distributed/items_pushed', 0)} | shared queue {queued}"
+            )
         return (
             f"[{time.monotonic() - self.started:6.0f}s] pages {get('downloader/response_count', 0)}"
             f" | articles {get('archive/articles_new', 0)} new, {get('archive/articles_updated', 0)} updated,"

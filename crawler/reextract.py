@@ -26,8 +26,8 @@ from crawler import __version__
 from crawler.extraction.urls import parse_article_url
 from crawler.items import Article, CrawlError, WarcRef
 from crawler.pages import article_from_response
-from crawler.pipelines import provenance
 from crawler.regions import REGIONS
+from crawler.storage import provenance
 
 
 @dataclass

@@ -173,3 +173,50 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
     if reason == "shutdown":
         return 130
     return 0 if reason == "finished" or str(reason).startswith("closespider") else 1
+
+
+def run_worker(redis_url: str, overrides: dict[str, Any], tuning: Tuning = Tuning()) -> int:
+    """Be one worker of the distributed run seeded in ``redis_url``; return the exit code
+    (0 when the run's queue ran dry and the worker idled out, 1 failed, 130 interrupted)."""
+    from crawler.distributed.state import RedisUnavailable, RunState, connect
+
+    try:
+        server = connect(redis_url)
+    except RedisUnavailable as exc:
+        print(f"antara: error: {exc}", file=sys.stderr)
+        return 1
+    run = RunState.load(server)
+    if run is None or run.state != "running":
+        what = f"run {run.id} is over" if run else "no run has been seeded there"
+        print(f"antara: error: {what}; start one with `antara seed --redis {redis_url} --region ...`", file=sys.stderr)
+        return 1
+    distributed = {"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url}
+    settings = build_settings("", {**distributed, **overrides}, tuning)
+    if "HTTPCACHE_DIR" not in overrides:  # robots.txt kept a day beside where the worker runs
+        folder = robots_cache_dir("antara-worker", settings.get("ANTARA_MIRROR"))
+        settings.set("HTTPCACHE_DIR", folder, priority="cmdline")
+    from spiders.antara import AntaraSpider
+
+    mirror = settings.get("ANTARA_MIRROR")
+    print(
+        f"Worker of run {run.id} ({run.arguments.get('mode')} crawl of {run.arguments.get('regions')})"
+        f" from {redis_url}{' via mirror ' + mirror if mirror else ''}",
+        file=sys.stderr,
+    )
+    if tuning.log_level != "DEBUG":
+        for name in _QUIET_TRACEBACKS:
+            logging.getLogger(name).addFilter(_NoTraceback())
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(AntaraSpider)
+    process.crawl(crawler)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    elapsed = stats.get("elapsed_time_seconds", 0.0) or 0.0
+    print(
+        f"Worker {stats.get('finish_reason', 'ended')} in {elapsed:.1f}s: {stats.get('downloader/response_count', 0)}"
+        f" pages fetched, {stats.get('distributed/items_pushed', 0)} items pushed (run {run.id})"
+    )
+    reason = stats.get("finish_reason", "")
+    if reason == "shutdown":
+        return 130
+    return 0 if reason == "finished" else 1

@@ -44,6 +44,19 @@ ANTARA_WARC_DIR = ""
 #: A WARC file is closed, and the next one begun, once it holds this many bytes (gzip).
 ANTARA_WARC_MAX_SIZE = 1_000_000_000
 
+# -- distributed crawling (docs/distributed.md) -----------------------------------------------
+#: Be one worker of a distributed run: queue and seen-set in Redis (REDIS_URL), items pushed to
+#: Redis for `antara ingest`, no SQLite written. Set by `antara crawl --distributed`.
+ANTARA_DISTRIBUTED = False
+#: scrapy-redis's connection setting, e.g. redis://127.0.0.1:6379/0
+REDIS_URL = ""
+#: Seconds a worker's heartbeat lives; a worker silent that long is dead and its requests are retaken.
+ANTARA_WORKER_TTL = 30.0
+#: Seconds between a worker's checks: finished requests, work in the shared queue.
+ANTARA_WORKER_TICK = 0.5
+#: Seconds a worker waits with nothing queued or in flight anywhere before it closes.
+ANTARA_IDLE_CLOSE = 5.0
+
 # -- politeness ----------------------------------------------------------------------------
 USER_AGENT = f"antara-archive/{__version__} (+{ANTARA_CONTACT_URL})"
 ROBOTSTXT_OBEY = True
@@ -95,6 +108,11 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.progress.Progress": 500,
+}
+# With ANTARA_DISTRIBUTED, swaps in the scrapy-redis scheduler, the Redis item pipeline and the
+# worker extension (crawler/distributed/addon.py); does nothing otherwise.
+ADDONS = {
+    "crawler.distributed.addon.DistributedAddon": 0,
 }
 #: Print progress lines to stderr (``antara crawl`` turns this on).
 ANTARA_PROGRESS = False

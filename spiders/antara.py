@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -15,13 +15,16 @@ from crawler.errors import describe_failure
 from crawler.extraction import extract_feed, extract_listing
 from crawler.extraction.urls import list_page_url, parse_article_url
 from crawler.items import ArticlePage, BackfillProgress, CrawlError, Discovered, ListEntry, NotModified
+from crawler.memory import CrawlMemory, Key, LocalMemory
 from crawler.options import CrawlOptions, Since
 from crawler.pages import EMPTY_PAGE, article_from_response, capture_of
-from crawler.regions import Region
+from crawler.regions import BY_SLUG, Region
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 LIST_PRIORITY = 100
 ARTICLE_PRIORITY = 50
-Key = tuple[str, int]
 
 
 class AntaraSpider(scrapy.Spider):
@@ -36,6 +39,11 @@ class AntaraSpider(scrapy.Spider):
 
     Arguments (``-a`` on ``scrapy crawl``): ``regions``, ``all_regions``, ``mode``,
     ``max_pages``, ``since``, ``follow_depth``, ``until``, ``pages``, ``revisit``, ``feeds``.
+
+    Distributed (``ANTARA_DISTRIBUTED``, see docs/distributed.md): ``antara seed`` makes the
+    start requests and stores the arguments with the run; every worker's spider takes them
+    from there, yields no start requests of its own, and shares hops and targets through Redis.
+    Callback arguments are plain data (region slugs, key tuples) so requests serialize.
     """
 
     name = "antara"
@@ -63,10 +71,9 @@ class AntaraSpider(scrapy.Spider):
         )
         self.regions: list[Region] = self.options.regions
         self.run_arguments = self.options.as_arguments()
-        #: fewest hops known from a list page to each article requested in this run
-        self._hops: dict[Key, int] = {}
-        #: Baca juga targets of parsed articles that a shorter path could still reach again
-        self._targets: dict[Key, tuple[str, ...]] = {}
+        #: fewest hops from a list page to each article requested in this run, and the Baca juga
+        #: targets of parsed articles that a shorter path could still reach again
+        self._memory: CrawlMemory | None = None
         #: articles seen on each region's list pages in this run (items move down as news arrives)
         self._listed: dict[str, set[Key]] = {}
         #: articles this run requested (not those it left alone)
@@ -80,11 +87,38 @@ class AntaraSpider(scrapy.Spider):
         #: they fetched is not fetched again
         self.resume_runs: list[int] = [int(x) for x in str(resume_runs or "").split(",") if x.strip().isdigit()]
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AntaraSpider:
+        if crawler.settings.getbool("ANTARA_DISTRIBUTED") and not kwargs.get("regions"):
+            from crawler.distributed.state import seeded_arguments
+
+            kwargs.update(seeded_arguments(crawler.settings))  # a worker crawls the seeded run
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, AntaraSpider)
+        return spider
+
+    @property
+    def distributed(self) -> bool:
+        return hasattr(self, "settings") and self.settings.getbool("ANTARA_DISTRIBUTED")
+
+    @property
+    def memory(self) -> CrawlMemory:
+        """Hops and targets per article: in this process, or in Redis for a distributed run."""
+        if self._memory is None:
+            if self.distributed:
+                from crawler.distributed.memory import RedisMemory
+
+                self._memory = RedisMemory.from_settings(self.settings)
+            else:
+                self._memory = LocalMemory()
+        return self._memory
+
     # -- what the archive already holds --------------------------------------------------------
     @property
     def archive(self) -> Archive | None:
-        """Read-only view of ``ARCHIVE_DB`` (None when there is no archive yet)."""
-        if self._archive is None:
+        """Read-only view of ``ARCHIVE_DB`` (None when there is no archive yet, and in a distributed
+        run: workers may be on machines without it, and only the ingester touches it)."""
+        if self._archive is None and not self.distributed:
             path = self.settings.get("ARCHIVE_DB") if hasattr(self, "settings") else None
             if path:
                 try:
@@ -126,11 +160,17 @@ class AntaraSpider(scrapy.Spider):
 
     # -- start ---------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
+        if self.distributed:
+            return  # `antara seed` queued the start requests; workers take them from Redis
+        for request in self.initial_requests():
+            yield request
+
+    def initial_requests(self) -> Iterator[scrapy.Request]:
+        """The run's first requests: links an interrupted run left, revisits, then feeds or list pages."""
         archive = self.archive
         if archive is not None:
             for url, hops, _referer in archive.pending():  # links an interrupted run found
-                for request in self.follow(url, hops):
-                    yield request
+                yield from self.follow(url, hops)
             if self.options.mode == "incremental" and self.options.revisit:
                 due = archive.due_for_revisit([r.slug for r in self.regions], self.now(), self.options.revisit)
                 for row in due:
@@ -154,12 +194,15 @@ class AntaraSpider(scrapy.Spider):
         return first
 
     # -- requests ------------------------------------------------------------------------------
-    def list_request(self, region: Region, page: int) -> scrapy.Request:
+    def list_request(self, region: Region, page: int, first: int | None = None) -> scrapy.Request:
+        cb_kwargs: dict[str, Any] = {"region": region.slug, "page": page}
+        if self.options.mode == "backfill":  # where this run's walk began, for its page budget
+            cb_kwargs["first"] = page if first is None else first
         return scrapy.Request(
             list_page_url(region, page),
             callback=self.parse_list,
             errback=self.on_error,
-            cb_kwargs={"region": region, "page": page},
+            cb_kwargs=cb_kwargs,
             priority=LIST_PRIORITY - min(page, 50),
         )
 
@@ -168,13 +211,13 @@ class AntaraSpider(scrapy.Spider):
             f"https://{region.host}/rss/terkini.xml",
             callback=self.parse_feed,
             errback=self.on_feed_error,
-            cb_kwargs={"region": region},
+            cb_kwargs={"region": region.slug},
             priority=LIST_PRIORITY + 1,
         )
 
     def revisit_request(self, row: dict[str, Any]) -> scrapy.Request:
         key = (row["site"], row["article_id"])
-        self._hops[key] = 0
+        self.memory.lower_hops(key, 0)
         self._requested.add(key)
         self._revisiting.add(key)
         headers = {}
@@ -206,10 +249,9 @@ class AntaraSpider(scrapy.Spider):
         if ref is None:
             return
         key = (ref.host, ref.article_id)
-        known = self._hops.get(key)
+        known = self.memory.lower_hops(key, hops)
         if known is not None and known <= hops:
             return
-        self._hops[key] = hops
         if known is None and not self.already_done(key, ref.url):
             self._requested.add(key)
             yield scrapy.Request(
@@ -222,18 +264,19 @@ class AntaraSpider(scrapy.Spider):
             return
         if hops >= self.options.follow_depth:
             return
-        targets = self._targets.get(key)
+        targets = self.memory.targets(key)
         if targets is None and key not in self._requested and self.archive is not None:
-            targets = self._targets[key] = tuple(self.archive.link_targets(*key))
+            targets = tuple(self.archive.link_targets(*key))
+            self.memory.note_targets(key, targets)
         for target in targets or ():
             yield from self.follow(target, hops + 1)
 
     # -- callbacks -----------------------------------------------------------------------------
-    def parse_feed(self, response: Response, region: Region) -> Iterator[Any]:
-        self.crawler.stats.inc_value(f"antara/feed_requests/{region.slug}")
+    def parse_feed(self, response: Response, region: str) -> Iterator[Any]:
+        self.crawler.stats.inc_value(f"antara/feed_requests/{region}")
         if not response.body:
             yield CrawlError(response.url, "feed_empty_page", response.status, _EMPTY + "; walking list pages instead")
-            yield self.list_request(region, 1)
+            yield self.list_request(BY_SLUG[region], 1)
             return
         entries = extract_feed(response.body, response.url)
         keys = [k for k in map(_key, (e.url for e in entries)) if k is not None]
@@ -242,19 +285,22 @@ class AntaraSpider(scrapy.Spider):
             yield from self.follow(entry.url, 0, priority=ARTICLE_PRIORITY)
         if not overlaps:
             # the feed is empty, broken, or all new: it may not reach back to what we hold
-            yield self.list_request(region, 1)
+            yield self.list_request(BY_SLUG[region], 1)
 
     def on_feed_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        region: Region = request.cb_kwargs["region"]
+        region = BY_SLUG[request.cb_kwargs["region"]]
         error = describe_failure(failure, _first_url(request), None)
         error.reason = f"feed_{error.reason}"
         error.detail = f"RSS feed unavailable, walking list pages instead: {error.detail}"
         yield error
         yield self.list_request(region, 1)
 
-    def parse_list(self, response: Response, region: Region, page: int) -> Iterator[Any]:
-        self.crawler.stats.inc_value(f"antara/list_pages/{region.slug}")
+    def parse_list(self, response: Response, region: str, page: int, first: int | None = None) -> Iterator[Any]:
+        self.crawler.stats.inc_value(f"antara/list_pages/{region}")
+        yield from self._walk_list(response, BY_SLUG[region], page, page if first is None else first)
+
+    def _walk_list(self, response: Response, region: Region, page: int, first: int) -> Iterator[Any]:
         if not response.body:
             yield CrawlError(response.url, "empty_page", response.status, _EMPTY)
             return
@@ -284,10 +330,10 @@ class AntaraSpider(scrapy.Spider):
         if self.options.mode == "backfill":
             last = self.options.pages[1]
             complete = _reached_since(entries, self.options.until) or (last is not None and page >= last)
-            budget_spent = page - self._backfill_first.get(region.slug, page) + 1 >= self.options.max_pages
+            budget_spent = page - first + 1 >= self.options.max_pages
             yield self.backfill_progress(region, page + 1, requested, done=complete)
             if not complete and not budget_spent:
-                yield self.list_request(region, page + 1)
+                yield self.list_request(region, page + 1, first)
             return
         if page >= self.options.max_pages or _reached_since(entries, since):
             return
@@ -302,6 +348,7 @@ class AntaraSpider(scrapy.Spider):
         return BackfillProgress(region.slug, next_page, until, self.options.pages[1], done, requested)
 
     def parse_article(self, response: Response, key: Key) -> Iterator[Any]:
+        key = (key[0], int(key[1]))
         if response.status == 304:
             yield NotModified(response.url, key[0], key[1], capture=capture_of(response))
             return
@@ -309,8 +356,7 @@ class AntaraSpider(scrapy.Spider):
         if isinstance(article, CrawlError):
             yield article
             return
-        hops = self._hops.get(key, 0)
-        self._targets[key] = tuple(link.url for link in article.links)
+        hops = self.memory.note_targets(key, tuple(link.url for link in article.links))
         requests: list[scrapy.Request] = []
         if hops < self.options.follow_depth:
             for link in article.links:
@@ -319,7 +365,7 @@ class AntaraSpider(scrapy.Spider):
             article,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
-            follow=[(r.url, self._hops[k]) for r in requests if (k := _key(r.url)) is not None],
+            follow=[(r.url, self.memory.hops(k)) for r in requests if (k := _key(r.url)) is not None],
             capture=capture_of(response),
         )
         yield from requests

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +58,73 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSit
     """The shared, unchanging sample site (tests that publish or edit articles make their own)."""
     with serve_site(SampleSite(articles=SAMPLE_ARTICLES, seed=SAMPLE_SEED), tmp_path_factory.mktemp("site")) as site:
         yield site
+
+
+@dataclass
+class RunningRedis:
+    """A redis-server of our own on a loopback port."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def client(self) -> Any:
+        import redis
+
+        return redis.Redis.from_url(self.url)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRedis]:
+    """Debian's redis-server (installed by scripts/install-test-deps), started on a free loopback
+    port in its own folder, no persistence, stopped by pid at the end of the session."""
+    import redis
+
+    exe = Path("/usr/bin/redis-server")
+    if not exe.exists():
+        pytest.fail("/usr/bin/redis-server is missing: run `bash scripts/install-test-deps` as root")
+    folder = tmp_path_factory.mktemp("redis")
+    port = _free_port()
+    log = open(folder / "redis.log", "wb")
+    process = subprocess.Popen(
+        [str(exe), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        + ["--dir", str(folder), "--daemonize", "no"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    running = RunningRedis(f"redis://127.0.0.1:{port}/0", process)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                running.client().ping()
+                break
+            except redis.ConnectionError:  # not listening yet, or still loading
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start: {(folder / 'redis.log').read_text()}") from None
+                time.sleep(0.05)
+        yield running
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def redis_url(redis_server: RunningRedis) -> str:
+    """The session's Redis, emptied for this test."""
+    redis_server.client().flushall()
+    return redis_server.url
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -210,3 +210,21 @@ def test_a_failing_batch_is_rolled_back_whole(archive: Archive) -> None:
     archive.upsert_many(good, run)  # tag ids learnt in the rolled-back batch are not reused
     assert archive.count("article_tags") == 2
     assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_distributed_run_counts_and_ledger(archive: Archive) -> None:
+    run = archive.start_run({"mode": "full"}, ["kalteng"], "0", run_key="20261128T000000Z-ab12")
+    local = archive.start_run({"mode": "full"}, ["kalteng"], "0")
+    assert archive.run_by_key("20261128T000000Z-ab12") == run and archive.run_by_key("nope") is None
+    with archive.transaction():
+        assert archive.mark_ingested(run, "article kalteng.antaranews.com 1")
+        assert not archive.mark_ingested(run, "article kalteng.antaranews.com 1")
+        archive.add_run_counts(run, {"articles_new": 2, "errors": 1}, {"http_404": 1}, {"kalteng": {"articles_new": 2}})
+    archive.add_run_counts(run, {"articles_new": 1}, {"http_404": 2}, {"kalteng": {"articles_new": 1, "errors": 1}})
+    row, kinds, regions = archive.run_counts(run)
+    assert (row["articles_new"], row["errors"], kinds) == (3, 1, {"http_404": 3})
+    assert regions["kalteng"]["articles_new"] == 3 and regions["kalteng"]["errors"] == 1
+    # a local crawl resumes killed local runs, never a distributed one (its frontier is in Redis)
+    assert [r["id"] for r in archive.close_interrupted_runs()] == [local]
+    archive.forget_ingested(run)
+    assert archive.mark_ingested(run, "article kalteng.antaranews.com 1")

@@ -1,0 +1,119 @@
+"""scrapy-redis's scheduler for Scrapy 2.19, acknowledging requests once they are fully handled."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+from scrapy.utils.misc import load_object
+from scrapy_redis.scheduler import Scheduler
+
+from crawler.distributed.queue import TOKEN, ReliablePriorityQueue
+from crawler.distributed.worker import worker_of
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def in_progress(crawler: Crawler) -> set[Request] | None:
+    """Requests the engine has taken and not finished: downloading, or their callback output
+    still being scheduled and sent through the item pipelines.
+
+    Scrapy has no public signal for "this request's output is fully handled"; the engine's
+    slot keeps exactly that set (``ExecutionEngine._slot.inprogress``, stable through 2.19,
+    the pinned version). None when the engine has no open slot.
+    """
+    engine = crawler.engine
+    slot = getattr(engine, "_slot", None) if engine is not None else None
+    return getattr(slot, "inprogress", None)
+
+
+class DistributedScheduler(Scheduler):  # type: ignore[misc]
+    """scrapy-redis's Scheduler with the reliable queue, for one worker of a distributed run.
+
+    - ``open`` binds the queue to this worker's id, so taken requests are recorded in flight;
+    - ``next_request`` hands a request to the engine and remembers it; once the engine no
+      longer holds it (its callback's requests are queued and items pushed), it is acknowledged;
+    - a redirect or retry of a taken request comes back through ``enqueue_request``: it is
+      queued, then the original is acknowledged.
+
+    Settings as scrapy-redis's (``SCHEDULER_PERSIST`` must be True: a worker that closes must
+    not flush the queue others share).
+    """
+
+    crawler: Crawler
+    queue: ReliablePriorityQueue
+    df: Any
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DistributedScheduler:
+        instance: DistributedScheduler = super().from_crawler(crawler)
+        instance.crawler = crawler
+        instance.handed = {}
+        if not instance.persist:
+            raise ValueError("SCHEDULER_PERSIST must be True for a distributed crawl: workers share the queue")
+        return instance
+
+    handed: dict[str, Request]
+
+    def open(self, spider: Spider) -> None:
+        """scrapy-redis's ``open`` (queue, seen-set from the spider), logging through ``logger``
+        rather than the ``Spider.log()`` Scrapy 2.19 deprecates; then binds the queue to this worker."""
+        self.spider = spider
+        self.queue = load_object(self.queue_cls)(
+            server=self.server, spider=spider, key=self.queue_key % {"spider": spider.name}, serializer=self.serializer
+        )
+        if not self.df:
+            self.df = load_object(self.dupefilter_cls).from_spider(spider)
+        if self.flush_on_start:
+            self.flush()
+        self.queue.bind(worker_of(self.crawler).id)
+        queued = len(self.queue)
+        if queued:
+            logger.info("Taking requests from the shared queue (%d queued)", queued)
+
+    # enqueue_request and next_request are scrapy-redis's, without the ``spider`` argument to
+    # StatsCollector.inc_value() that Scrapy 2.19 deprecates
+    def enqueue_request(self, request: Request) -> bool:
+        token = request.meta.pop(TOKEN, None)
+        try:
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            self.queue.push(request)
+            if self.stats:
+                self.stats.inc_value("scheduler/enqueued/redis")
+            return True
+        finally:
+            if token is not None:  # queued again (or already seen): the original is done
+                self.queue.ack([token])
+
+    def next_request(self) -> Request | None:
+        self.ack_finished()
+        request: Request | None = self.queue.pop()
+        if request is not None:
+            self.handed[request.meta[TOKEN]] = request
+            if self.stats:
+                self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def ack_finished(self, closing: bool = False) -> int:
+        """Acknowledge the taken requests the engine is done with; returns how many."""
+        live = in_progress(self.crawler)
+        if live is None and not closing:
+            return 0  # no engine slot to ask: acknowledge nothing rather than too much
+        done = [token for token, request in self.handed.items() if live is None or request not in live]
+        for token in done:
+            del self.handed[token]
+        self.queue.ack(done)
+        return len(done)
+
+    def close(self, reason: str) -> Any:
+        self.ack_finished(closing=True)
+        if self.handed:
+            logger.warning("%d requests were not finished; the next worker takes them again", len(self.handed))
+        return super().close(reason)

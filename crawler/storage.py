@@ -1,0 +1,138 @@
+"""Item -> archive dispatch shared by the crawl's pipeline and the distributed ingester (no Scrapy)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from archive import Archive
+from archive.warc import seen_at
+from crawler.extraction import EXTRACTOR_VERSION
+from crawler.extraction.urls import host_of
+from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, NotModified, WarcRef
+from crawler.regions import region_for_host
+
+#: Article fields that may legitimately be empty on a page; counted per run so a monitor can see one vanish.
+OPTIONAL_FIELDS = ("summary", "dateline", "reporter", "editor", "category", "tags", "image_url", "image_caption")
+
+
+def provenance(capture: WarcRef | None) -> dict[str, Any]:
+    """The ``articles`` columns that name the WARC record a row was extracted from, and the extractor."""
+    columns: dict[str, Any] = {"extractor_version": EXTRACTOR_VERSION}
+    if capture is not None:
+        columns.update(
+            warc_file=capture.file,
+            warc_offset=capture.offset,
+            warc_length=capture.length,
+            warc_record_id=capture.record_id,
+        )
+    return columns
+
+
+@dataclass
+class Stored:
+    """What storing one item changed, for the run's counts."""
+
+    counts: Counter[str] = field(default_factory=Counter)  #: crawl_runs columns, e.g. articles_new
+    host: str | None = None  #: the site the counts belong to (for crawl_run_regions)
+    error_reason: str | None = None  #: crawl_errors.reason for a CrawlError
+
+
+def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None = None) -> Stored:
+    """Write one crawler item through the archive's methods; each call is one transaction.
+
+    ``now`` overrides the clock of first/last seen stamps (``ANTARA_NOW``). Items of other
+    types are ignored. Raises :class:`archive.ArchiveError` when the archive cannot be written.
+    """
+    if isinstance(item, CrawlError):
+        archive.record_error(run_id, item.url, item.reason, item.status, item.detail, item.referer)
+        return Stored(Counter(errors=1), host_of(item.url), item.reason)
+    if isinstance(item, (ArticlePage, Article)):
+        page = item if isinstance(item, ArticlePage) else ArticlePage(item)
+        record = page.article.as_record()
+        record.update(etag=page.etag, last_modified=page.last_modified, **provenance(page.capture))
+        stamp = now or (seen_at(page.capture.date) if page.capture else None)  # when the request was sent
+        result = archive.upsert_article(record, run_id, follow=page.follow, now=stamp)
+        counts = Counter({f"articles_{result.outcome}": 1, "articles_stored": 1})
+        counts.update(f"missing/{name}" for name in OPTIONAL_FIELDS if not record.get(name))
+        return Stored(counts, page.article.site)
+    if isinstance(item, NotModified):
+        stamp = now or (seen_at(item.capture.date) if item.capture else None)
+        archive.touch(item.site, item.article_id, run_id, now=stamp)
+        return Stored(Counter(not_modified=1, articles_unchanged=1), item.site)
+    if isinstance(item, Discovered):
+        archive.remember(item.follow, item.referer, run_id)
+    elif isinstance(item, BackfillProgress):
+        archive.save_backfill_state(
+            item.region, item.next_page, item.until, item.last_page, item.done, item.follow, run_id
+        )
+    return Stored()
+
+
+#: The per-site counts kept in ``crawl_run_regions``.
+REGION_COUNTS = ("articles_new", "articles_updated", "articles_unchanged", "errors")
+
+
+class Tally:
+    """Counts of a run built from what :func:`store_item` reports: totals, errors by kind, per region."""
+
+    def __init__(self) -> None:
+        self.totals: Counter[str] = Counter()
+        self.errors_by_kind: Counter[str] = Counter()
+        self.by_region: dict[str, Counter[str]] = {}
+
+    def add(self, stored: Stored) -> None:
+        self.totals.update(stored.counts)
+        if stored.error_reason is not None:
+            self.errors_by_kind[stored.error_reason] += 1
+        region = region_for_host(stored.host) if stored.host else None
+        if region is not None:
+            counted = self.by_region.setdefault(region.slug, Counter())
+            counted.update({k: v for k, v in stored.counts.items() if k in REGION_COUNTS})
+
+    def __bool__(self) -> bool:
+        return bool(self.totals or self.errors_by_kind or self.by_region)
+
+
+def run_counts(stats: Mapping[str, Any], tally: Tally, elapsed: float) -> dict[str, Any]:
+    """A run's ``crawl_runs`` counts: fetching figures from Scrapy ``stats`` (summed over workers
+    in a distributed run), storing figures from ``tally``."""
+    get = stats.get
+    new = tally.totals["articles_new"]
+    requests = get("downloader/request_count", 0) - get("httpcache/hit", 0)  # robots.txt from cache is no request
+    return {
+        "requests": requests,
+        "pages_fetched": get("downloader/response_count", 0),
+        "list_pages": sum(v for k, v in stats.items() if k.startswith("antara/list_pages/")),
+        "feed_requests": sum(v for k, v in stats.items() if k.startswith("antara/feed_requests/")),
+        "revisits": get("antara/revisits", 0),
+        "not_modified": tally.totals["not_modified"],
+        "articles_new": new,
+        "articles_updated": tally.totals["articles_updated"],
+        "articles_unchanged": tally.totals["articles_unchanged"],
+        "errors": tally.totals["errors"],
+        "errors_by_kind": dict(tally.errors_by_kind),
+        "requests_per_new_article": round(requests / new, 3) if new else None,
+        "elapsed_seconds": round(elapsed, 3),
+        "warc_records": get("warc/records", 0),
+        "warc_revisits": get("warc/revisits", 0),
+        "warc_bytes": get("warc/bytes", 0),
+    }
+
+
+def region_counts(stats: Mapping[str, Any], tally: Tally, slugs: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """``crawl_run_regions`` rows: every region crawled or counted."""
+    rows = []
+    for slug in sorted(set(tally.by_region) | set(slugs)):
+        counted = tally.by_region.get(slug, Counter())
+        rows.append(
+            {
+                "region": slug,
+                "list_pages": stats.get(f"antara/list_pages/{slug}", 0),
+                "feed_requests": stats.get(f"antara/feed_requests/{slug}", 0),
+                **{name: counted[name] for name in REGION_COUNTS},
+            }
+        )
+    return rows
