@@ -10,6 +10,7 @@ handler writes that copy, under the real URL, once the response is complete.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import scrapy
+from redis.exceptions import RedisError
 from scrapy.core.downloader.handlers.http11 import (
     _LenientHTTP11ClientFactory,
     _LenientHTTP11ClientProtocol,
@@ -31,7 +33,7 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from archive import Archive, ArchiveError
 from archive.warc import DEFAULT_MAX_SIZE, Original, WarcWriter, warc_date
 from crawler import __version__
-from crawler.items import WarcRef
+from crawler.items import CaptureIndexed, WarcRef
 from crawler.mirror import MirrorDownloadHandler
 
 if TYPE_CHECKING:
@@ -108,43 +110,75 @@ def request_head(request: Request) -> bytes:
 
 class WarcCapture:
     """Writes exchanges into WARC files (``ANTARA_WARC_DIR``, by default ``{ARCHIVE_DB}.warc``)
-    and indexes every record in the archive's ``captures`` table."""
+    and indexes every record in the archive's ``captures`` table.
 
-    def __init__(self, crawler: Crawler, db: str, folder: str, max_size: int) -> None:
+    In a distributed worker (``ANTARA_DISTRIBUTED``, no archive) the files go to
+    ``ANTARA_WARC_DIR``, which capture then needs, and the index rows of each exchange are
+    pushed to the ingester as a :class:`CaptureIndexed` message instead; a worker writes no
+    revisit records (it cannot look up earlier captures).
+    """
+
+    def __init__(self, crawler: Crawler, db: str, folder: str, max_size: int, distributed: bool = False) -> None:
         self.crawler = crawler
         self.db = db
         self.folder = folder
         self.max_size = max_size
+        self.distributed = distributed
         self.writer: WarcWriter | None = None
         self.archive: Archive | None = None
         self.failed = False
+        self.sequence = itertools.count(1)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture | None:
-        """None when capture is off (``ANTARA_WARC`` false) or there is no archive to index it in."""
+        """None when capture is off (``ANTARA_WARC`` false), there is no archive to index it in,
+        or a distributed worker was given no ``ANTARA_WARC_DIR``."""
         settings = crawler.settings
-        db = settings.get("ARCHIVE_DB")
-        if not settings.getbool("ANTARA_WARC") or not db:
+        max_size = settings.getint("ANTARA_WARC_MAX_SIZE") or DEFAULT_MAX_SIZE
+        if not settings.getbool("ANTARA_WARC"):
             return None
-        folder = settings.get("ANTARA_WARC_DIR") or f"{db}.warc"
-        return cls(crawler, db, folder, settings.getint("ANTARA_WARC_MAX_SIZE") or DEFAULT_MAX_SIZE)
+        if settings.getbool("ANTARA_DISTRIBUTED"):
+            folder = settings.get("ANTARA_WARC_DIR")
+            if not folder:
+                logger.warning("WARC capture is off in this worker: give it --warc-dir DIR (ANTARA_WARC_DIR)")
+                return None
+            return cls(crawler, "", folder, max_size, distributed=True)
+        db = settings.get("ARCHIVE_DB")
+        if not db:
+            return None
+        return cls(crawler, db, settings.get("ANTARA_WARC_DIR") or f"{db}.warc", max_size)
+
+    def _run(self) -> int | str | None:
+        """The run the records belong to: the archive's crawl_runs id, or a distributed run's key."""
+        if self.distributed:
+            from crawler.distributed.worker import worker_of
+
+            worker = worker_of(self.crawler)
+            return worker.run.id if worker.run else None
+        assert self.crawler.stats is not None
+        run_id: int | None = self.crawler.stats.get_value("archive/run_id")
+        return run_id
 
     def record(self, request: Request, response: Response, received: bytes, started: str, mirrored: bool) -> None:
         """Write the exchange (sent at ``started``, a WARC-Date) and leave its :class:`WarcRef` in ``request.meta``."""
         stats = self.crawler.stats
         assert stats is not None
-        run_id = stats.get_value("archive/run_id")
+        run_id = self._run()
         if run_id is None or self.failed:  # the archive was not opened (another crawl holds it)
             return
         truncated = "disconnect" if {"partial", "dataloss"} & set(response.flags) else None
         ip = str(response.ip_address) if response.ip_address is not None and not mirrored else None
         try:
-            writer, archive = self._open(run_id)
+            writer = self._open(run_id)
             records = writer.write_exchange(
                 response.url, request_head(request), received, self._original, ip, truncated, started
             )
-            archive.record_captures([r.as_row() for r in records], run_id)
-        except (OSError, ArchiveError) as exc:
+            rows = [r.as_row() for r in records]
+            if self.archive is not None:
+                self.archive.record_captures(rows, int(run_id))
+            else:
+                self._push(rows, str(run_id))
+        except (OSError, ArchiveError, RedisError) as exc:
             self._fail(f"cannot write WARC records for {response.url}: {exc}")
             return
         main = next(r for r in records if r.record_type in ("response", "revisit"))
@@ -154,19 +188,31 @@ class WarcCapture:
         if main.record_type == "revisit":
             stats.inc_value("warc/revisits")
 
+    def _push(self, rows: list[dict[str, Any]], run: str) -> None:
+        """Hand the index rows to the ingester, before the request is acknowledged (like items)."""
+        from crawler.distributed import keys
+        from crawler.distributed.messages import encode
+        from crawler.distributed.worker import worker_of
+
+        worker = worker_of(self.crawler)
+        message = encode(CaptureIndexed(rows), run, f"{worker.id}/warc/{next(self.sequence)}")
+        worker.server.lpush(keys.ITEMS, message)
+
     def _original(self, url: str, digest: str) -> Original | None:
-        assert self.archive is not None
+        if self.archive is None:  # a distributed worker: no index to look in
+            return None
         found = self.archive.earlier_response(url, digest)
         return Original(found["record_id"], found["url"], found["date"]) if found else None
 
-    def _open(self, run_id: int) -> tuple[WarcWriter, Archive]:
-        if self.writer is None or self.archive is None:
-            self.archive = Archive(self.db, create=False)  # the pipeline made the tables; no schema change here
-            self.archive.set_meta("warc_dir", os.path.abspath(self.folder))
+    def _open(self, run_id: int | str) -> WarcWriter:
+        if self.writer is None:
+            if not self.distributed:
+                self.archive = Archive(self.db, create=False)  # the pipeline made the tables; no schema change here
+                self.archive.set_meta("warc_dir", os.path.abspath(self.folder))
             self.writer = WarcWriter(self.folder, self.max_size, self._info(run_id))
-        return self.writer, self.archive
+        return self.writer
 
-    def _info(self, run_id: int) -> dict[str, Any]:
+    def _info(self, run_id: int | str) -> dict[str, Any]:
         """The warcinfo fields: who wrote the file, how, and for which run."""
         settings = self.crawler.settings
         spider = self.crawler.spider
@@ -177,8 +223,12 @@ class WarcCapture:
             "operator": settings.get("ANTARA_CONTACT_URL"),
             "http-header-user-agent": settings.get("USER_AGENT"),
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-            "isPartOf": os.path.basename(self.db),
-            "description": f"ANTARA news crawl, run {run_id} of {os.path.basename(self.db)}",
+            "isPartOf": os.path.basename(self.db) if self.db else f"distributed run {run_id}",
+            "description": (
+                f"ANTARA news crawl, run {run_id} of {os.path.basename(self.db)}"
+                if self.db
+                else f"ANTARA news crawl, distributed run {run_id} (worker pid {os.getpid()})"
+            ),
             "antara-run-id": run_id,
             "antara-arguments": json.dumps(getattr(spider, "run_arguments", {}), sort_keys=True),
             "antara-settings": json.dumps(

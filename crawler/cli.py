@@ -265,6 +265,8 @@ def _execute_worker(
     extra: tuple[str, ...],
     log_level: str,
     quiet: bool,
+    no_warc: bool,
+    warc_dir: str | None,
     **_: Any,
 ) -> None:
     if not distributed:
@@ -275,7 +277,13 @@ def _execute_worker(
             f"{', '.join(given)}: a worker takes what to crawl from the seeded run (antara seed)"
             " and writes no archive (antara ingest does)"
         )
-    overrides = _settings_pairs(extra)
+    overrides: dict[str, Any] = dict(_settings_pairs(extra))
+    if no_warc and warc_dir:
+        raise click.UsageError("--no-warc and --warc-dir contradict each other")
+    if no_warc:
+        overrides["ANTARA_WARC"] = False
+    if warc_dir:  # a worker captures only into a folder it is given (docs/distributed.md)
+        overrides["ANTARA_WARC_DIR"] = os.path.abspath(warc_dir)
     if mirror:
         overrides["ANTARA_MIRROR"] = _check_mirror(mirror)
     from crawler.run import Tuning, run_worker

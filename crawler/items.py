@@ -124,6 +124,16 @@ class ArticlePage:
 
 
 @dataclass
+class CaptureIndexed:
+    """``captures`` rows of the WARC records a distributed worker wrote for one exchange.
+
+    Workers do not write the archive: they push these to the ingester, which indexes them.
+    """
+
+    rows: list[dict[str, Any]]  #: ``archive.warc.Record.as_row()`` of each record, warcinfo first
+
+
+@dataclass
 class NotModified:
     """A revisited article the server says has not changed (HTTP 304)."""
 

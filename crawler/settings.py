@@ -39,7 +39,8 @@ ANTARA_LOCK_HELD = False
 ANTARA_NOW = ""
 #: Write every HTTP exchange into WARC files and index them in the ``captures`` table (docs/warc.md).
 ANTARA_WARC = True
-#: Folder of the WARC files; empty means ``{ARCHIVE_DB}.warc`` beside the archive.
+#: Folder of the WARC files; empty means ``{ARCHIVE_DB}.warc`` beside the archive (a distributed
+#: worker, which has no archive, captures only when this is set).
 ANTARA_WARC_DIR = ""
 #: A WARC file is closed, and the next one begun, once it holds this many bytes (gzip).
 ANTARA_WARC_MAX_SIZE = 1_000_000_000

@@ -11,7 +11,16 @@ from archive import Archive
 from archive.warc import seen_at
 from crawler.extraction import EXTRACTOR_VERSION
 from crawler.extraction.urls import host_of
-from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, NotModified, WarcRef
+from crawler.items import (
+    Article,
+    ArticlePage,
+    BackfillProgress,
+    CaptureIndexed,
+    CrawlError,
+    Discovered,
+    NotModified,
+    WarcRef,
+)
 from crawler.regions import region_for_host
 
 #: Article fields that may legitimately be empty on a page; counted per run so a monitor can see one vanish.
@@ -62,7 +71,9 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
         stamp = now or (seen_at(item.capture.date) if item.capture else None)
         archive.touch(item.site, item.article_id, run_id, now=stamp)
         return Stored(Counter(not_modified=1, articles_unchanged=1), item.site)
-    if isinstance(item, Discovered):
+    if isinstance(item, CaptureIndexed):  # WARC records a distributed worker wrote
+        archive.record_captures(item.rows, run_id)
+    elif isinstance(item, Discovered):
         archive.remember(item.follow, item.referer, run_id)
     elif isinstance(item, BackfillProgress):
         archive.save_backfill_state(

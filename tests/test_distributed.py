@@ -19,12 +19,26 @@ import pytest
 import scrapy
 from scrapy.utils.request import request_from_dict
 
+from archive.warc import read_capture, warc_files
 from crawler.distributed import keys, messages, serializer
 from crawler.extraction.urls import parse_article_url
-from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, Link, NotModified
+from crawler.items import (
+    Article,
+    ArticlePage,
+    BackfillProgress,
+    CaptureIndexed,
+    CrawlError,
+    Discovered,
+    Link,
+    NotModified,
+    WarcRef,
+)
+from crawler.pages import article_from_response
+from crawler.reextract import response_from_capture
 from crawler.samplesite import SampleSite
 from tests.conftest import ROOT, RunningRedis, RunningSite, run_cli, serve_site
 from tests.test_crawl_e2e import expected_reach, rows
+from tests.test_warc import _as_row, records
 
 REGIONS = ("kalteng", "kalsel", "nasional")
 MAX_PAGES = 3
@@ -131,6 +145,20 @@ ARTICLE = Article(
         ),
         (ARTICLE, "article kalteng.antaranews.com 1"),
         (NotModified(ARTICLE.url, ARTICLE.site, 1), "article kalteng.antaranews.com 1"),
+        (
+            ArticlePage(ARTICLE, None, None, [], WarcRef("a.warc.gz", 10, 900, "<urn:uuid:1>", "2026-11-01T03:00:00Z")),
+            "article kalteng.antaranews.com 1",
+        ),
+        (
+            NotModified(
+                ARTICLE.url, ARTICLE.site, 1, WarcRef("a.warc.gz", 0, 9, "<urn:uuid:2>", "2026-11-01T03:00:00Z")
+            ),
+            "article kalteng.antaranews.com 1",
+        ),
+        (
+            CaptureIndexed([{"warc_record_id": "<urn:uuid:3>", "record_type": "request"}]),
+            "capture <urn:uuid:3>",
+        ),
         (
             CrawlError("https://x.antaranews.com/berita/9/z", "http_404", 404, "gone", None),
             "error https://x.antaranews.com/berita/9/z",
@@ -453,3 +481,67 @@ def test_distributed_backfill(sample_site: RunningSite, redis_url: str, tmp_path
     assert (state["next_page"], state["done"]) == (4, 1)
     run = dict(rows(db, "SELECT mode, outcome, list_pages FROM crawl_runs")[0])
     assert run == {"mode": "backfill", "outcome": "finished", "list_pages": 2}
+
+
+def test_workers_capture_warc_and_the_ingester_indexes_it(
+    sample_site: RunningSite, redis_url: str, tmp_path: Path
+) -> None:
+    """Workers write WARC files of their own into --warc-dir and push the index rows; the
+    ingester fills ``captures``, and every article row points at a record that re-extracts to it."""
+    db, folder = tmp_path / "archive.db", tmp_path / "warc"
+    with processes(tmp_path) as running:
+        running.start("ingest", "ingest", "--redis", redis_url, "--db", str(db), "-q")
+        seed(redis_url, "--region", "kalteng,nasional", "--max-pages", "2", "--follow-depth", "1")
+        for n in (1, 2):
+            running.start(
+                f"worker{n}", "crawl", "--distributed", "--redis", redis_url, "--mirror", sample_site.url, *WORKER,
+                "--warc-dir", str(folder), "-s", f"HTTPCACHE_DIR={tmp_path / 'robots-cache'}",
+            )  # fmt: skip
+        running.wait_all(timeout=180)
+        for name, process in running.started:
+            assert process.returncode == 0, running.output(name)[-3000:]
+    files = warc_files(folder)
+    assert len(files) == 2, "one file per worker, named apart by pid"
+    written = records(folder)
+    captures = rows(db, "SELECT * FROM captures")
+    assert sorted(c["warc_record_id"] for c in captures) == sorted(r.record.record_id for r in written)
+    assert {c["warc_file"] for c in captures} == {f.name for f in files}
+    run = rows(db, "SELECT id, warc_records, warc_bytes FROM crawl_runs")[0]
+    assert {c["run_id"] for c in captures} == {run["id"]} and run["warc_records"] == len(captures)
+    assert run["warc_bytes"] == sum(c["warc_length"] for c in captures)
+
+    articles = rows(db, "SELECT * FROM articles")
+    assert articles and all(a["warc_record_id"] for a in articles)
+    for row in articles:
+        capture = read_capture(folder / row["warc_file"], row["warc_offset"])
+        assert capture.record.record_id == row["warc_record_id"] and capture.record.length == row["warc_length"]
+        assert capture.record.record_type == "response"
+        fetched = parse_article_url(capture.url)
+        assert fetched is not None and (fetched.host, fetched.article_id) == (row["site"], row["article_id"])
+        article = article_from_response(response_from_capture(capture))
+        assert isinstance(article, Article)
+        assert {k: row[k] for k in _as_row(article)} == _as_row(article)
+    assert rows(db, "SELECT * FROM ingested_items") == []
+
+
+def test_a_worker_without_warc_dir_captures_nothing_and_says_so(
+    sample_site: RunningSite, redis_url: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    with processes(tmp_path) as running:
+        running.start("ingest", "ingest", "--redis", redis_url, "--db", str(db), "-q")
+        seed(redis_url, "--region", "kalteng", "--max-pages", "1", "--follow-depth", "0")
+        running.start(
+            "worker", "crawl", "--distributed", "--redis", redis_url, "--mirror", sample_site.url, *WORKER,
+            "-s", f"HTTPCACHE_DIR={tmp_path / 'robots-cache'}",
+        )  # fmt: skip
+        running.wait_all(timeout=120)
+        for name, process in running.started:
+            assert process.returncode == 0, running.output(name)[-3000:]
+    assert "WARC capture is off in this worker" in running.output("worker")
+    assert rows(db, "SELECT id FROM captures") == []
+    assert (
+        rows(db, "SELECT count(*) AS n FROM articles WHERE warc_record_id IS NULL")[0]["n"]
+        == len(rows(db, "SELECT url FROM articles"))
+        > 0
+    )

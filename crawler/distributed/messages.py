@@ -15,11 +15,22 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
-from crawler.items import Article, ArticlePage, BackfillProgress, CrawlError, Discovered, Link, NotModified
+from crawler.items import (
+    Article,
+    ArticlePage,
+    BackfillProgress,
+    CaptureIndexed,
+    CrawlError,
+    Discovered,
+    Link,
+    NotModified,
+    WarcRef,
+)
 
 RUN_STARTED = "RunStarted"
 KINDS: dict[str, type] = {
-    cls.__name__: cls for cls in (ArticlePage, Article, CrawlError, NotModified, Discovered, BackfillProgress)
+    cls.__name__: cls
+    for cls in (ArticlePage, Article, CrawlError, NotModified, Discovered, BackfillProgress, CaptureIndexed)
 }
 
 
@@ -51,6 +62,8 @@ def dedupe_key(item: Any) -> str:
         return f"discovered {item.referer}"
     if isinstance(item, BackfillProgress):
         return f"backfill {item.region} {item.next_page}"
+    if isinstance(item, CaptureIndexed):  # one exchange: its records' ids are unique
+        return f"capture {item.rows[-1]['warc_record_id']}"
     raise MessageError(f"no message kind for {type(item).__name__}")
 
 
@@ -81,12 +94,19 @@ def _article(data: dict[str, Any]) -> Article:
     return Article(**fields)
 
 
+def _capture(data: dict[str, Any] | None) -> WarcRef | None:
+    return WarcRef(**data) if data is not None else None
+
+
 def _build(kind: str, data: dict[str, Any]) -> Any:
     if kind == RUN_STARTED:
         return data
     if kind == "ArticlePage":
         follow = [(str(url), int(hops)) for url, hops in data.get("follow") or []]
-        return ArticlePage(_article(data["article"]), data.get("etag"), data.get("last_modified"), follow)
+        article = _article(data["article"])
+        return ArticlePage(article, data.get("etag"), data.get("last_modified"), follow, _capture(data.get("capture")))
+    if kind == "NotModified":
+        return NotModified(**{**data, "capture": _capture(data.get("capture"))})
     if kind == "Article":
         return _article(data)
     if kind in ("Discovered", "BackfillProgress"):

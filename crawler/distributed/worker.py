@@ -44,7 +44,14 @@ def worker_of(crawler: Crawler) -> Worker:
 
 
 #: Scrapy stats a worker reports for the run's ledger (prefixes).
-REPORTED = ("downloader/request_count", "downloader/response_count", "httpcache/hit", "antara/", "distributed/")
+REPORTED = (
+    "downloader/request_count",
+    "downloader/response_count",
+    "httpcache/hit",
+    "antara/",
+    "distributed/",
+    "warc/",
+)
 
 
 class DistributedWorker:
