@@ -250,17 +250,23 @@ class AntaraSpider(scrapy.Spider):
             return
         key = (ref.host, ref.article_id)
         known = self.memory.lower_hops(key, hops)
+        request = scrapy.Request(
+            ref.url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            cb_kwargs={"key": key},
+            priority=-hops if priority is None else priority,
+        )
+        if known is not None and getattr(self.memory, "shared", False):
+            # Another worker claimed this article in the shared memory, but it may have died
+            # before its request reached the shared queue: ask again and let the shared
+            # seen-set (the scrapy-redis dupefilter) drop the request if it is queued or done.
+            yield request
         if known is not None and known <= hops:
             return
         if known is None and not self.already_done(key, ref.url):
             self._requested.add(key)
-            yield scrapy.Request(
-                ref.url,
-                callback=self.parse_article,
-                errback=self.on_error,
-                cb_kwargs={"key": key},
-                priority=-hops if priority is None else priority,
-            )
+            yield request
             return
         if hops >= self.options.follow_depth:
             return

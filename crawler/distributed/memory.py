@@ -25,6 +25,9 @@ class RedisMemory:
     found on a list page can never be reached by a shorter path.
     """
 
+    #: several workers share it: a claim in it does not prove the claimant queued the request
+    shared = True
+
     def __init__(self, server: Any) -> None:
         self.server = server
         self._lower = server.register_script(LOWER_HOPS)
