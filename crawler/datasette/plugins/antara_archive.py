@@ -68,37 +68,30 @@ def _has_archived_url(row: Any) -> bool:
     return "url" in keys and isinstance(row["url"], str) and row["url"].startswith("https://")
 
 
-class LocalDateFacet(Facet):  # type: ignore[misc]
-    """Counts per calendar day as printed in the value (its first 10 characters).
+class _CountingFacet(Facet):  # type: ignore[misc]
+    """A facet whose counts come from one ``value, count`` query per column (``count_sql``) and
+    whose values select rows with one Datasette filter (``lookup``)."""
 
-    Datasette's ``date`` facet uses SQLite's ``date()``, which converts ``+07:00`` times to
-    UTC and so files an article published at 06:00 WIB under the day before. This facet
-    keeps the site's local day and selects with the built-in ``__startswith`` filter.
-    """
-
-    type = "local_date"
+    lookup = ""
 
     async def suggest(self) -> list[dict[str, Any]]:
         return []
 
+    def count_sql(self, column: str, limit: int) -> str:
+        raise NotImplementedError
+
     async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
         results: list[dict[str, Any]] = []
         timed_out: list[str] = []
-        args = dict(self.get_querystring_pairs())
+        pairs = self.get_querystring_pairs()
         size = self.get_facet_size()
         for source_and_config in self.get_configs():
             config = source_and_config["config"]
             column = config.get("column") or config["simple"]
-            col = escape_sqlite(column)
-            sql = (
-                f"select substr({col}, 1, 10) as value, count(*) as count from ({self.sql})"
-                f" where {col} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
-                f" group by value order by value desc limit {size + 1}"
-            )
             try:
                 rows = await self.ds.execute(
                     self.database,
-                    sql,
+                    self.count_sql(column, size + 1),
                     self.params,
                     truncate=False,
                     custom_time_limit=self.ds.setting("facet_time_limit_ms"),
@@ -106,20 +99,18 @@ class LocalDateFacet(Facet):  # type: ignore[misc]
             except QueryInterrupted:
                 timed_out.append(column)
                 continue
-            key = f"{column}__startswith"
+            key = f"{column}__{self.lookup}"
             values = []
             for row in rows.rows[:size]:
-                selected = args.get(key) == row["value"]
-                if selected:
-                    toggle = path_with_removed_args(self.request, {key: row["value"]})
-                else:
-                    toggle = path_with_added_args(self.request, {key: row["value"]})
+                value = str(row["value"])
+                selected = (key, value) in pairs
+                change = path_with_removed_args if selected else path_with_added_args
                 values.append(
                     {
-                        "value": row["value"],
-                        "label": row["value"],
+                        "value": value,
+                        "label": value,
                         "count": row["count"],
-                        "toggle_url": self.ds.absolute_url(self.request, toggle),
+                        "toggle_url": self.ds.absolute_url(self.request, change(self.request, {key: value})),
                         "selected": selected,
                     }
                 )
@@ -136,7 +127,27 @@ class LocalDateFacet(Facet):  # type: ignore[misc]
         return results, timed_out
 
 
-class TagsFacet(Facet):  # type: ignore[misc]
+class LocalDateFacet(_CountingFacet):
+    """Counts per calendar day as printed in the value (its first 10 characters).
+
+    Datasette's ``date`` facet uses SQLite's ``date()``, which converts ``+07:00`` times to
+    UTC and so files an article published at 06:00 WIB under the day before. This facet
+    keeps the site's local day and selects with the built-in ``__startswith`` filter.
+    """
+
+    type = "local_date"
+    lookup = "startswith"
+
+    def count_sql(self, column: str, limit: int) -> str:
+        col = escape_sqlite(column)
+        return (
+            f"select substr({col}, 1, 10) as value, count(*) as count from ({self.sql})"
+            f" where {col} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+            f" group by value order by value desc limit {limit}"
+        )
+
+
+class TagsFacet(_CountingFacet):
     """Counts per tag of a JSON array column of names, each name once per row (``articles.tags``).
 
     Datasette's ``array`` facet dedupes array items with ``select distinct j.value, inner.*``,
@@ -148,80 +159,23 @@ class TagsFacet(Facet):  # type: ignore[misc]
     """
 
     type = "tags"
-
-    async def suggest(self) -> list[dict[str, Any]]:
-        return []
+    lookup = "arraycontains"
 
     def _unfiltered(self) -> bool:
-        return (
-            self.table == "articles"
-            and not self.params
-            and self.sql.rsplit(" from ", 1)[-1].strip()
-            in (
-                "articles",
-                "[articles]",
-            )
-        )
+        source = self.sql.rsplit(" from ", 1)[-1].strip()
+        return self.table == "articles" and not self.params and source in ("articles", "[articles]")
 
-    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
-        results: list[dict[str, Any]] = []
-        timed_out: list[str] = []
-        pairs = self.get_querystring_pairs()
-        size = self.get_facet_size()
-        for source_and_config in self.get_configs():
-            config = source_and_config["config"]
-            column = config.get("column") or config["simple"]
-            if column == "tags" and self._unfiltered():
-                sql = (
-                    "select t.name as value, count(*) as count from article_tags a join tags t on t.id = a.tag_id"
-                    f" group by a.tag_id order by count desc, value limit {size + 1}"
-                )
-            else:
-                sql = (
-                    f"select j.value as value, count(*) as count from ({self.sql}) as inner_rows,"
-                    f" json_each(inner_rows.{escape_sqlite(column)}) j"
-                    f" group by j.value order by count desc, value limit {size + 1}"
-                )
-            try:
-                rows = await self.ds.execute(
-                    self.database,
-                    sql,
-                    self.params,
-                    truncate=False,
-                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
-                )
-            except QueryInterrupted:
-                timed_out.append(column)
-                continue
-            key = f"{column}__arraycontains"
-            values = []
-            for row in rows.rows[:size]:
-                value = str(row["value"])
-                selected = (key, value) in pairs
-                if selected:
-                    toggle = path_with_removed_args(self.request, {key: value})
-                else:
-                    toggle = path_with_added_args(self.request, {key: value})
-                values.append(
-                    {
-                        "value": value,
-                        "label": value,
-                        "count": row["count"],
-                        "toggle_url": self.ds.absolute_url(self.request, toggle),
-                        "selected": selected,
-                    }
-                )
-            results.append(
-                {
-                    "name": column,
-                    "type": self.type,
-                    "results": values,
-                    "hideable": source_and_config["source"] != "metadata",
-                    "toggle_url": path_with_removed_args(self.request, {f"_facet_{self.type}": column}),
-                    "truncated": len(rows) > size,
-                }
+    def count_sql(self, column: str, limit: int) -> str:
+        if column == "tags" and self._unfiltered():
+            return (
+                "select t.name as value, count(*) as count from article_tags a join tags t on t.id = a.tag_id"
+                f" group by a.tag_id order by count desc, value limit {limit}"
             )
-        return results, timed_out
+        return (
+            f"select j.value as value, count(*) as count from ({self.sql}) as inner_rows,"
+            f" json_each(inner_rows.{escape_sqlite(column)}) j"
+            f" group by j.value order by count desc, value limit {limit}"
+        )
 
 
 @hookimpl
