@@ -281,7 +281,9 @@ class AntaraSpider(scrapy.Spider):
     def parse_feed(self, response: Response, region: str) -> Iterator[Any]:
         self.crawler.stats.inc_value(f"antara/feed_requests/{region}")
         if not response.body:
-            yield CrawlError(response.url, "feed_empty_page", response.status, _EMPTY + "; walking list pages instead")
+            yield CrawlError(
+                response.url, "feed_empty_page", response.status, EMPTY_PAGE + "; walking list pages instead"
+            )
             yield self.list_request(BY_SLUG[region], 1)
             return
         entries = extract_feed(response.body, response.url)
@@ -308,7 +310,7 @@ class AntaraSpider(scrapy.Spider):
 
     def _walk_list(self, response: Response, region: Region, page: int, first: int) -> Iterator[Any]:
         if not response.body:
-            yield CrawlError(response.url, "empty_page", response.status, _EMPTY)
+            yield CrawlError(response.url, "empty_page", response.status, EMPTY_PAGE)
             return
         if not isinstance(response, TextResponse):
             yield CrawlError(response.url, "not_html", response.status, "the list page is not HTML")
@@ -380,9 +382,6 @@ class AntaraSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         url = _first_url(request) if request is not None else "?"
         yield describe_failure(failure, url, _referer(request))
-
-
-_EMPTY = EMPTY_PAGE
 
 
 def _first_url(request: scrapy.Request) -> str:
