@@ -78,6 +78,13 @@ class _NoTraceback(logging.Filter):
 _QUIET_TRACEBACKS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.scraper")
 
 
+def _quiet_tracebacks(tuning: Tuning) -> None:
+    """Below DEBUG, network failures log their message without a traceback."""
+    if tuning.log_level != "DEBUG":
+        for name in _QUIET_TRACEBACKS:
+            logging.getLogger(name).addFilter(_NoTraceback())
+
+
 def summary(stats: dict[str, Any], db: str) -> str:
     get = stats.get
     elapsed = get("elapsed_time_seconds", 0.0) or 0.0
@@ -131,9 +138,7 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
         f"{' via mirror ' + mirror if mirror else ''}",
         file=sys.stderr,
     )
-    if tuning.log_level != "DEBUG":
-        for name in _QUIET_TRACEBACKS:
-            logging.getLogger(name).addFilter(_NoTraceback())
+    _quiet_tracebacks(tuning)
     try:
         resume = _resume_interrupted(db, settings.getfloat("ARCHIVE_BUSY_TIMEOUT"))
     except ArchiveError as exc:
@@ -203,9 +208,7 @@ def run_worker(redis_url: str, overrides: dict[str, Any], tuning: Tuning = Tunin
         f" from {redis_url}{' via mirror ' + mirror if mirror else ''}",
         file=sys.stderr,
     )
-    if tuning.log_level != "DEBUG":
-        for name in _QUIET_TRACEBACKS:
-            logging.getLogger(name).addFilter(_NoTraceback())
+    _quiet_tracebacks(tuning)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(AntaraSpider)
     process.crawl(crawler)
