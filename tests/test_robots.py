@@ -238,6 +238,10 @@ class ManyAtOnce(scrapy.Spider):
     def failed(self, failure):
         print("REFUSED", failure.request.url, type(failure.value).__name__, flush=True)
 
+    def closed(self, reason):
+        from crawler.robots import crawl_delay_for
+        print("CRAWL-DELAY", crawl_delay_for(self.crawler, "kalteng.antaranews.com"), flush=True)
+
 settings = get_project_settings()
 settings.setdict({"ANTARA_MIRROR": mirror, "HTTPCACHE_DIR": cache, "ARCHIVE_DB": "", "ANTARA_WARC": False,
                   "ADDONS": {}, "EXTENSIONS": {}, "ITEM_PIPELINES": {}, "LOG_LEVEL": "WARNING",
@@ -253,7 +257,7 @@ def test_every_request_waiting_for_robots_txt_obeys_it(tmp_path: Path) -> None:
     """Twelve requests wait for one robots.txt together; each is checked against it, not only the first."""
     articles = listed_good(DARK)[:12]
     with served(tmp_path) as server:
-        server.robots[DARK] = Page(200, TEXT, b"User-agent: *\nDisallow: /berita/\n")
+        server.robots[DARK] = Page(200, TEXT, b"User-agent: *\nCrawl-delay: 2.5\nDisallow: /berita/\n")
         result = subprocess.run(
             [sys.executable, "-c", _MANY_AT_ONCE, server.base_url, str(tmp_path / "rc"), *articles],
             cwd=ROOT,
@@ -266,3 +270,4 @@ def test_every_request_waiting_for_robots_txt_obeys_it(tmp_path: Path) -> None:
     assert requested(tmp_path, DARK) == ["/robots.txt"], "no article was fetched past robots.txt"
     refused = [line for line in result.stdout.splitlines() if line.startswith("REFUSED")]
     assert len(refused) == len(articles) and all(line.endswith(" IgnoreRequest") for line in refused)
+    assert "CRAWL-DELAY 2.5" in result.stdout.splitlines(), "what a shared limiter would read"
