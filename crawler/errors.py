@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.items import CrawlError
+from crawler.robots import ROBOTS_UNAVAILABLE, RobotsUnavailable
 
 #: Exception types (Scrapy's own since 2.14, and the Twisted ones they wrap) by reason code.
 _REASONS: tuple[tuple[tuple[type[BaseException], ...], str, str], ...] = (
@@ -51,6 +52,8 @@ def describe_failure(failure: Failure, url: str, referer: str | None = None) -> 
     for types, reason, detail in _REASONS:
         if isinstance(exc, types):
             return CrawlError(url, reason, None, f"{detail} ({exc})", referer)
+    if isinstance(exc, RobotsUnavailable):
+        return CrawlError(url, ROBOTS_UNAVAILABLE, None, str(exc), referer)
     if isinstance(exc, IgnoreRequest):
         text = str(exc) or type(exc).__name__
         if text.startswith("offsite"):

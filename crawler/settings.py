@@ -60,7 +60,11 @@ ANTARA_IDLE_CLOSE = 5.0
 
 # -- politeness ----------------------------------------------------------------------------
 USER_AGENT = f"antara-archive/{__version__} (+{ANTARA_CONTACT_URL})"
+#: obeyed as RFC 9309 says (crawler.robots): an unreadable robots.txt (5xx, network error) disallows
+#: everything unless an earlier copy is kept; its Crawl-delay spaces the host's requests
 ROBOTSTXT_OBEY = True
+#: the longest Crawl-delay obeyed, in seconds (a longer one is waited this long)
+ANTARA_CRAWL_DELAY_MAX = 60.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
@@ -98,6 +102,9 @@ REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleFingerprinter"
 DOWNLOADER_MIDDLEWARES = {
     # before RobotsTxtMiddleware (100) and RedirectMiddleware (600), so redirects are checked too
     "crawler.middlewares.AntaraOnlyMiddleware": 50,
+    # Scrapy's allows everything when robots.txt answers 5xx; this one disallows (RFC 9309), see crawler.robots
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsMiddleware": 100,
     # Scrapy's own, replaced where they are: retries that wait, redirects that never vanish
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.retry.BackoffRetryMiddleware": 550,
@@ -119,6 +126,7 @@ ADDONS = {
 ANTARA_PROGRESS = False
 
 # robots.txt is kept for a day (RFC 9309's limit) so hourly runs don't refetch it; nothing else is cached.
+# The last good copy of each host stays in {HTTPCACHE_DIR}/last-good/ for when robots.txt can't be read.
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "crawler.robotscache.RobotsTxtOnlyPolicy"
 HTTPCACHE_EXPIRATION_SECS = 24 * 3600

@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 
 from crawler.errors import describe_failure
 from crawler.retry import retry_after_seconds
+from crawler.robots import RobotsUnavailable
 
 URL = "https://kalteng.antaranews.com/berita/1/x"
 
@@ -45,6 +46,7 @@ def http_error(status: int) -> HttpError:
         (ResponseDataLossError("short"), "truncated", None),
         (DownloadFailedError("reset"), "connection_lost", None),
         (IgnoreRequest("Forbidden by robots.txt"), "robots_disallowed", None),
+        (RobotsUnavailable("robots.txt of kalteng.antaranews.com answered HTTP 500"), "robots_unavailable", None),
         (IgnoreRequest("offsite: https://evil.test/ is not on an ANTARA news host"), "offsite_blocked", None),
         (
             IgnoreRequest("offsite: https://x redirects to https://evil.test/, not an ANTARA news host"),

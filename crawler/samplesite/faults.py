@@ -113,8 +113,9 @@ class FaultPlan:
     def pick(self, key: str, kind: str, attempt: int, article_ok: bool) -> str | None:
         """The fault for attempt ``attempt`` at resource ``key`` of page kind ``kind``, or None.
 
-        Robots.txt and pages other than articles, list pages and feeds never get one (Scrapy
-        treats an unreachable robots.txt as "allow all" without recording an error). Content
+        Robots.txt and pages other than articles, list pages and feeds never get one (an
+        unreadable robots.txt keeps the crawler off the whole host; ``SampleSiteServer.robots``
+        sets a host's robots.txt answer instead). Content
         faults go only to article pages that would otherwise be served as a good article
         (``article_ok``).
         """

@@ -47,7 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.log_request_line(self.command, self.path, status)
 
     def _answer(self, with_body: bool) -> None:
-        page = self.server.router.get(self.path)
+        page = self.server.page(self.path)
         if self.server.faults is not None and self._fault(page, with_body):
             return
         etag = f'"{hashlib.sha1(page.body).hexdigest()[:20]}"' if page.status == 200 else None
@@ -206,6 +206,8 @@ class SampleSiteServer(ThreadingHTTPServer):
         self._attempts: Counter[str] = Counter()
         self._host = host
         self.router = Router(site)
+        #: robots.txt answers that replace the site's own, by host (a 500, a 404, other rules)
+        self.robots: dict[str, Page] = {}
         self._log: IO[str] | None = open(log_path, "a", encoding="utf-8") if log_path else None
         self._log_lock = threading.Lock()
 
@@ -224,6 +226,13 @@ class SampleSiteServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
             return
         super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+    def page(self, target: str) -> Page:
+        """The answer to ``target``: a robots.txt set in :attr:`robots`, else the site's own page."""
+        host, _, rest = target.split("?", 1)[0].lstrip("/").partition("/")
+        if rest == "robots.txt" and host in self.robots:
+            return self.robots[host]
+        return self.router.get(target)
 
     def control(self, target: str) -> tuple[int, dict[str, object]]:
         """Apply a control request; returns the HTTP status and a JSON answer."""
