@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,14 @@ def test_help_shows_examples() -> None:
     assert "antara crawl --region kalteng,kalsel" in result.stdout
     top = run_cli("--help", timeout=60)
     assert top.returncode == 0 and "sample-site" in top.stdout and "crawl" in top.stdout
+
+
+def test_sample_site_on_a_port_in_use_is_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("sample-site", "--port", str(port), "--articles", "50", timeout=60)
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [f"antara: error: cannot serve on 127.0.0.1:{port}: Address already in use"], result.stderr

@@ -197,6 +197,9 @@ class SampleSiteServer(ThreadingHTTPServer):
         log_path: str | None = None,
         faults: F.FaultPlan | None = None,
     ) -> None:
+        # set before binding: a failed bind calls server_close(), which uses them
+        self._log: IO[str] | None = None
+        self._log_lock = threading.Lock()
         super().__init__((host, port), _Handler)
         self.site = site
         #: fault mode (None: every page is answered as the truth says)
@@ -206,8 +209,7 @@ class SampleSiteServer(ThreadingHTTPServer):
         self._attempts: Counter[str] = Counter()
         self._host = host
         self.router = Router(site)
-        self._log: IO[str] | None = open(log_path, "a", encoding="utf-8") if log_path else None
-        self._log_lock = threading.Lock()
+        self._log = open(log_path, "a", encoding="utf-8") if log_path else None
 
     @property
     def port(self) -> int:
