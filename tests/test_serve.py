@@ -377,6 +377,32 @@ def test_mode_is_live_unless_immutable_is_asked_for(archive: Path, tmp_path: Pat
     assert choose_mode(copy, now=started + timedelta(days=2)).reason == "new rows show on the next page load"
 
 
+def test_the_startup_check_reads_a_file_being_written(archive: Path, tmp_path: Path) -> None:
+    """A crawl in the middle of a big transaction (pages spilled into the log, not committed)."""
+    copy = tmp_path / "busy.db"
+    conn = sqlite3.connect(archive)
+    conn.execute(f"VACUUM INTO '{copy}'")
+    conn.close()
+    count = rows(copy, "SELECT count(*) AS n FROM articles")[0]["n"]
+    writer = sqlite3.connect(copy, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA cache_size=10")  # spill uncommitted pages into the log
+        writer.execute("BEGIN IMMEDIATE")
+        writer.executemany(
+            "INSERT INTO archive_meta (key, value) VALUES (?, ?)", ((f"filler-{i}", "x" * 2000) for i in range(2000))
+        )
+        assert copy.with_name(copy.name + "-wal").stat().st_size > 1_000_000
+        mode = choose_mode(copy)
+        assert not mode.immutable
+        assert get_json(copy, "/archive/articles.json?_size=0")["filtered_table_rows_count"] == count
+        assert get_json(copy, "/archive/archive_meta.json?_size=0")["filtered_table_rows_count"] < 2000
+        writer.execute("COMMIT")
+        assert get_json(copy, "/archive/archive_meta.json?_size=0")["filtered_table_rows_count"] >= 2000
+    finally:
+        writer.close()
+
+
 def test_user_errors_are_one_line(tmp_path: Path) -> None:
     text = tmp_path / "notes.db"
     text.write_text("not a database")
