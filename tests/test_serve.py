@@ -347,6 +347,8 @@ def test_mode_is_live_unless_immutable_is_asked_for(archive: Path, tmp_path: Pat
     assert immutable.immutable and immutable.reason.startswith("--mode immutable")
     assert get_json(copy, "/archive/articles.json?_size=0")["filtered_table_rows_count"] == count
     assert get_json(copy, "/archive/articles.json?_size=0", immutable=True)["filtered_table_rows_count"] == count
+    # the whole file is offered for download only when it cannot change under the copy
+    assert [get(copy, "/archive.db", immutable=i)[0].status_code for i in (False, True)] == [403, 200]
 
     handle = hold_lock(copy)
     try:
