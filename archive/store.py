@@ -183,8 +183,8 @@ class Archive:
         return ArchiveError(message, kind)
 
     def close(self) -> None:
-        """Close; a writer first folds the write-ahead log into the file, so readers opening it
-        immutable (``antara serve``) see everything."""
+        """Close; a writer first folds the write-ahead log into the file and empties it, so a copy
+        of the file alone holds everything (readers of the live file see it either way)."""
         if not self.readonly:
             try:
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -830,8 +830,8 @@ def _update_sql(columns: tuple[str, ...]) -> str:
 
 
 def checkpoint(path: str | Path) -> bool:
-    """Fold the write-ahead log into the archive file, so readers opening it immutable see
-    everything; best effort (False when another connection is busy or the file is unusable)."""
+    """Fold the write-ahead log into the archive file and empty it, so a copy of the file alone
+    holds everything; best effort (False when another connection is busy or the file is unusable)."""
     try:
         conn = sqlite3.connect(str(path), timeout=1)
     except sqlite3.Error:

@@ -4,7 +4,8 @@ every canned query, as ``antara serve`` configures Datasette.
 Run from the project root (build the archive first with bench/build_archive.py):
 .venv/bin/python bench/serving.py --db /tmp/big.db [--repeat 15]
 
-Datasette runs in this process (``build_datasette`` of ``antara serve``, immutable, then
+Datasette runs in this process (``build_datasette`` of ``antara serve``, live by default as the
+command serves it, ``--mode immutable`` for the opt-in mode; then
 ``ds.client.get``: the whole request path of Datasette and our plugin, without the socket). Each page
 is fetched once to warm up, then REPEAT times; prints p50 and p95 in milliseconds and the ratio of the
 p50 to the baseline: the ``regions`` table page (35 rows), Datasette's own cost per page in the same run.
@@ -54,8 +55,8 @@ def pages(db: Path) -> dict[str, str]:
     }
 
 
-async def measure(db: Path, repeat: int) -> dict[str, list[float]]:
-    ds = build_datasette(db, immutable=True)
+async def measure(db: Path, repeat: int, immutable: bool) -> dict[str, list[float]]:
+    ds = build_datasette(db, immutable=immutable)
     started = time.perf_counter()
     await ds.invoke_startup()
     await ds.client.get("/archive/regions")
@@ -92,12 +93,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--mode", choices=["live", "immutable"], default="live", help="as antara serve --mode")
     args = parser.parse_args()
     with sqlite3.connect(f"file:{args.db}?mode=ro", uri=True) as conn:
         count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     size = args.db.stat().st_size
     print(f"{args.db}: {count:,} articles, {size / 2**20:,.0f} MiB, {size / count:,.0f} bytes/article")
-    timings = asyncio.run(measure(args.db, args.repeat))
+    print(f"mode: {args.mode}")
+    timings = asyncio.run(measure(args.db, args.repeat, args.mode == "immutable"))
     base = statistics.median(timings[BASELINE])
     print(f"{'page':46s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50/base':>9s}   ({args.repeat} requests each)")
     for name, runs in timings.items():

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -145,3 +148,66 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subpro
 def crawl_sample(site: RunningSite, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``antara crawl`` of the running sample site into ``db``, throttling off, 4 requests per host."""
     return run_cli("crawl", "--db", str(db), "--mirror", site.url, "--delay", "0", "--concurrency", "4", *args)
+
+
+@dataclass
+class RunningServe:
+    """``antara serve`` in a subprocess: its base URL, the line saying which mode it chose, its process."""
+
+    url: str
+    mode_line: str
+    process: subprocess.Popen[str]
+    stderr_path: Path
+
+
+@contextlib.contextmanager
+def serve_archive(db: Path, folder: Path, *args: str) -> Iterator[RunningServe]:
+    """Start ``antara serve --db DB --port 0 ARGS`` on loopback, wait until it answers, stop it by its pid."""
+    env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+    stderr_path = folder / "serve-stderr.txt"
+    with stderr_path.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawler", "serve", "--db", str(db), "--port", "0", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        try:
+            first, second = lines.get(timeout=30), lines.get(timeout=30)
+        except queue.Empty:
+            pytest.fail(f"antara serve printed no URL within 30 s: {stderr_path.read_text()[-2000:]}")
+        match = re.search(r"Datasette at (http://127\.0\.0\.1:\d+/)", second)
+        assert match, second
+        url = match.group(1)
+        import httpx
+
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(url + "-/versions.json", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and proc.poll() is None, stderr_path.read_text()[-2000:]
+            time.sleep(0.1)
+        yield RunningServe(url, first.rstrip("\n"), proc, stderr_path)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli
 
 
 @pytest.mark.parametrize(
@@ -57,3 +59,32 @@ def test_help_shows_examples() -> None:
     assert "antara crawl --region kalteng,kalsel" in result.stdout
     top = run_cli("--help", timeout=60)
     assert top.returncode == 0 and "sample-site" in top.stdout and "crawl" in top.stdout
+
+
+def test_sample_site_on_a_port_in_use_is_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("sample-site", "--port", str(port), "--articles", "50", timeout=60)
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [f"antara: error: cannot serve on 127.0.0.1:{port}: Address already in use"], result.stderr
+
+
+def test_what_a_crawl_leaves_beside_the_archive_is_git_ignored(sample_site: RunningSite, tmp_path: Path) -> None:
+    """The archive, its lock, WAL files, WARC folder and robots.txt cache, named as the repository sees them."""
+    result = crawl_sample(sample_site, tmp_path / "archive.db", "--region", "kalteng", "--max-pages", "1", "-q")
+    assert result.returncode == 0, result.stderr[-2000:]
+    left = sorted(str(p.relative_to(tmp_path)) + ("/" if p.is_dir() else "") for p in tmp_path.rglob("*"))
+    assert {"archive.db", "archive.db.lock", "archive.db.warc/", "archive.db.robots-cache/"} <= set(left), left
+    checked = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--verbose", "--non-matching", "--stdin"],
+        cwd=ROOT,
+        input="\n".join(left) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    not_ignored = [line.split("\t")[1] for line in checked.stdout.splitlines() if line.startswith("::")]
+    assert not_ignored == [], not_ignored

@@ -60,6 +60,8 @@ def test_units_are_complete_and_the_command_runs(sample_site: RunningSite, tmp_p
         ("daily", " 5 * * *", "*-*-* 05:"),
         ("15m", "-59/15 * * * *", "/15:00"),
         ("*/20 6-22 * * 1-5", "*/20 6-22 * * 1-5", None),
+        ("0,30 6-22/2 1-31/7 JAN-jun,Dec mon-fri,0,7", "0,30 6-22/2 1-31/7 JAN-jun,Dec mon-fri,0,7", None),
+        ("59 23 31 12 7", "59 23 31 12 7", None),
     ],
 )
 def test_every(every: str, cron: str, calendar: str | None, tmp_path: Path) -> None:
@@ -79,6 +81,21 @@ def test_every(every: str, cron: str, calendar: str | None, tmp_path: Path) -> N
         (["--every", "*/20 * * * *", "--format", "systemd"], "use --format cron"),
         (["--region", "narnia"], "unknown region 'narnia'"),
         (["--name", "bad name"], "not a usable unit name"),
+        (["--every", "61 * * * *"], "minute field '61': 61 is outside 0-59"),
+        (["--every", "0 24 * * *"], "hour field '24': 24 is outside 0-23"),
+        (["--every", "0 5 0 * *"], "day of month field '0': 0 is outside 1-31"),
+        (["--every", "0 5 * 13 *"], "month field '13': 13 is outside 1-12"),
+        (["--every", "0 5 * * 8"], "day of week field '8': 8 is outside 0-7"),
+        (["--every", "0 5 * smarch *"], "month field 'smarch': 'smarch' is not a number or a name such as jan"),
+        (["--every", "0 5 * * mon-funday"], "'funday' is not a number or a name such as sun"),
+        (["--every", "0 5 * * fri-mon"], "the range 'fri-mon' runs backwards"),
+        (["--every", "*/0 * * * *"], "the step in '*/0' must be 1 to 60"),
+        (["--every", "*/61 * * * *"], "the step in '*/61' must be 1 to 60"),
+        (["--every", "5/15 * * * *"], "a step follows * or a range"),
+        (["--every", "1,,2 * * * *"], "an empty item in the list"),
+        (["--every", "0 5 L * *"], "'l' is not a number"),
+        (["--every", "0 5 ? * *"], "'?' is not *, N, N-M"),
+        (["--every", "0 5 * * * *"], "or a five-field cron expression"),
     ],
 )
 def test_bad_arguments(args: list[str], needle: str, tmp_path: Path) -> None:
@@ -89,3 +106,13 @@ def test_bad_arguments(args: list[str], needle: str, tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and needle in lines[0], result.stderr
+
+
+def test_the_archive_folder_need_not_exist_here(tmp_path: Path) -> None:
+    """The units may be printed on one machine and installed on another."""
+    db = tmp_path / "elsewhere" / "srv" / "archive.db"
+    result = run_cli("schedule", "--region", "kalteng", "--db", str(db), "--format", "all", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"cd {db.parent} && " in result.stdout and f"--db {db} -q" in result.stdout
+    assert f"WorkingDirectory={db.parent}" in result.stdout
+    assert not (tmp_path / "elsewhere").exists(), "printing the units creates nothing"

@@ -6,15 +6,9 @@ import asyncio
 import hashlib
 import json
 import os
-import queue
 import re
 import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -25,9 +19,9 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 
-from crawler.commands.serve import build_datasette, choose_mode
+from crawler.commands.serve import ArchiveUnusable, build_datasette, choose_mode
 from crawler.lock import hold_lock
-from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli
+from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli, serve_archive
 
 REGIONS = ("kalteng", "kalsel", "nasional")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,19 +57,20 @@ def rows(db: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         conn.close()
 
 
-def get(db: Path, *paths: str, allow_sql: bool = False) -> list[httpx.Response]:
+def get(db: Path, *paths: str, allow_sql: bool = False, immutable: bool = False) -> list[httpx.Response]:
     """GET each path from a Datasette configured exactly as ``antara serve`` configures it."""
 
     async def run() -> list[httpx.Response]:
-        ds = build_datasette(db, immutable=choose_mode(db).immutable, allow_sql=allow_sql)
+        mode = choose_mode(db, "immutable" if immutable else "auto")
+        ds = build_datasette(db, immutable=mode.immutable, allow_sql=allow_sql)
         await ds.invoke_startup()
         return [await ds.client.get(path) for path in paths]
 
     return asyncio.run(run())
 
 
-def get_json(db: Path, path: str) -> Any:
-    (response,) = get(db, path)
+def get_json(db: Path, path: str, immutable: bool = False) -> Any:
+    (response,) = get(db, path, immutable=immutable)
     assert response.status_code == 200, response.text[:500]
     return response.json()
 
@@ -339,40 +334,75 @@ def test_no_arbitrary_sql_and_no_writes(archive: Path) -> None:
 # -- choosing the mode, and user errors -----------------------------------------------------------
 
 
-def test_mode_is_immutable_unless_a_crawl_writes(archive: Path, tmp_path: Path) -> None:
+def test_mode_is_live_unless_immutable_is_asked_for(archive: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy.db"
-    conn = sqlite3.connect(archive)  # a copy as a crawl that checkpointed its log leaves it
+    conn = sqlite3.connect(archive)  # a published copy (VACUUM INTO writes it in rollback-journal mode)
     conn.execute(f"VACUUM INTO '{copy}'")
     conn.close()
-    assert choose_mode(copy).immutable
     count = rows(archive, "SELECT count(*) AS n FROM articles")[0]["n"]
+    for requested in ("auto", "live"):
+        mode = choose_mode(copy, requested)
+        assert not mode.immutable and mode.reason == "new rows show on the next page load"
+    immutable = choose_mode(copy, "immutable")
+    assert immutable.immutable and immutable.reason.startswith("--mode immutable")
     assert get_json(copy, "/archive/articles.json?_size=0")["filtered_table_rows_count"] == count
+    assert get_json(copy, "/archive/articles.json?_size=0", immutable=True)["filtered_table_rows_count"] == count
+    # the whole file is offered for download only when it cannot change under the copy
+    assert [get(copy, "/archive.db", immutable=i)[0].status_code for i in (False, True)] == [403, 200]
 
     handle = hold_lock(copy)
     try:
         mode = choose_mode(copy)
-        assert not mode.immutable and f"pid {os.getpid()}" in mode.reason
+        assert not mode.immutable and f"a crawl is writing it now (pid {os.getpid()}" in mode.reason
+        with pytest.raises(ArchiveUnusable, match="--mode immutable is for a file nothing writes"):
+            choose_mode(copy, "immutable")
     finally:
         handle.close()
-    assert choose_mode(copy).immutable
+    assert choose_mode(copy, "immutable").immutable
 
     writer = sqlite3.connect(copy)  # an open writer keeps its changes in the write-ahead log
     try:
         writer.execute("PRAGMA journal_mode=WAL")
         with writer:
             writer.execute("INSERT INTO archive_meta (key, value) VALUES ('probe', 'written')")
-        mode = choose_mode(copy)
-        assert not mode.immutable and "write-ahead log" in mode.reason
+        mode = choose_mode(copy, "immutable")
+        assert mode.immutable and "write-ahead log holds" in mode.reason
     finally:
         writer.close()
-    assert choose_mode(copy).immutable
+    assert "write-ahead log" not in choose_mode(copy, "immutable").reason
 
     started = datetime.now(timezone.utc).replace(microsecond=0)
     with sqlite3.connect(copy) as conn:
         conn.execute("INSERT INTO crawl_runs (started_at, outcome) VALUES (?, 'running')", (started.isoformat(),))
     conn.close()
-    assert not choose_mode(copy).immutable, "a recent run still marked running"
-    assert choose_mode(copy, now=started + timedelta(days=2)).immutable, "a run that died long ago"
+    assert "is still marked running" in choose_mode(copy).reason, "a recent run still marked running"
+    assert choose_mode(copy, now=started + timedelta(days=2)).reason == "new rows show on the next page load"
+
+
+def test_the_startup_check_reads_a_file_being_written(archive: Path, tmp_path: Path) -> None:
+    """A crawl in the middle of a big transaction (pages spilled into the log, not committed)."""
+    copy = tmp_path / "busy.db"
+    conn = sqlite3.connect(archive)
+    conn.execute(f"VACUUM INTO '{copy}'")
+    conn.close()
+    count = rows(copy, "SELECT count(*) AS n FROM articles")[0]["n"]
+    writer = sqlite3.connect(copy, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA cache_size=10")  # spill uncommitted pages into the log
+        writer.execute("BEGIN IMMEDIATE")
+        writer.executemany(
+            "INSERT INTO archive_meta (key, value) VALUES (?, ?)", ((f"filler-{i}", "x" * 2000) for i in range(2000))
+        )
+        assert copy.with_name(copy.name + "-wal").stat().st_size > 1_000_000
+        mode = choose_mode(copy)
+        assert not mode.immutable
+        assert get_json(copy, "/archive/articles.json?_size=0")["filtered_table_rows_count"] == count
+        assert get_json(copy, "/archive/archive_meta.json?_size=0")["filtered_table_rows_count"] < 2000
+        writer.execute("COMMIT")
+        assert get_json(copy, "/archive/archive_meta.json?_size=0")["filtered_table_rows_count"] >= 2000
+    finally:
+        writer.close()
 
 
 def test_user_errors_are_one_line(tmp_path: Path) -> None:
@@ -389,59 +419,30 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert result.stderr.startswith("antara: error: ") and message in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    # --mode immutable on a file a crawl is writing would answer "malformed" errors: refused
+    copy = tmp_path / "copy.db"
+    conn = sqlite3.connect(copy)
+    conn.execute("CREATE TABLE articles (url)")
+    conn.execute("CREATE VIRTUAL TABLE articles_fts USING fts5 (title)")
+    conn.close()
+    handle = hold_lock(copy)
+    try:
+        result = run_cli("serve", "--db", str(copy), "--port", "0", "--mode", "immutable", timeout=60)
+    finally:
+        handle.close()
+    assert result.returncode == 2 and result.stderr.startswith(f"antara: error: a crawl is writing {copy} (pid ")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 # -- a real browser on a running `antara serve` ---------------------------------------------------
 
 
-def _pump(stream: Any, into: queue.Queue[str]) -> None:
-    for line in stream:
-        into.put(line)
-
-
 @pytest.fixture(scope="module")
 def served(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``antara serve`` in a subprocess on a free loopback port (``--port 0``); stopped by its pid at the end."""
-    env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
-    errors = tmp_path_factory.mktemp("serve-log") / "stderr.txt"
-    with errors.open("w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "crawler", "serve", "--db", str(archive), "--port", "0"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
-    try:
-        try:
-            first, second = lines.get(timeout=30), lines.get(timeout=30)
-        except queue.Empty:
-            pytest.fail(f"antara serve printed no URL within 30 s: {errors.read_text()[-2000:]}")
-        assert re.match(r"Serving .* read-only, (immutable|live) mode: ", first), first
-        match = re.search(r"Datasette at (http://127\.0\.0\.1:\d+/)", second)
-        assert match, second
-        url = match.group(1)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(url + "-/versions.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and proc.poll() is None, errors.read_text()[-2000:]
-            time.sleep(0.1)
-        yield url
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    with serve_archive(archive, tmp_path_factory.mktemp("serve-log")) as server:
+        assert re.match(r"Serving .* read-only, live mode: ", server.mode_line), server.mode_line
+        yield server.url
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,17 @@ import click
 from crawler.options import CrawlOptions, OptionError
 
 _MINUTES = re.compile(r"^(\d+)m$")
-_CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+#: the five cron fields: name, lowest and highest value, names allowed for the values (crontab(5))
+CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    ("month", 1, 12, {name: i for i, name in enumerate(_MONTHS, start=1)}),
+    ("day of week", 0, 7, {name: i for i, name in enumerate(_DAYS)}),  # 0 and 7 are Sunday
+)
+_ITEM = re.compile(r"^(?P<range>\*|(?P<low>[0-9a-z]+)(?:-(?P<high>[0-9a-z]+))?)(?:/(?P<step>[0-9]+))?$")
 
 
 def _spread(seed: str, modulo: int) -> int:
@@ -37,12 +47,55 @@ def cron_spec(every: str, seed: str) -> str:
             )
         return f"{minute % step}-59/{step} * * * *"
     fields = every.split()
-    if len(fields) == 5 and all(_CRON_FIELD.match(f) for f in fields):
-        return every
-    raise click.BadParameter(
-        f"{every!r} is not hourly, daily, a number of minutes like 15m, or a five-field cron expression",
-        param_hint="'--every'",
-    )
+    if len(fields) != 5:
+        raise click.BadParameter(
+            f"{every!r} is not hourly, daily, a number of minutes like 15m, or a five-field cron expression",
+            param_hint="'--every'",
+        )
+    for value, (label, low, high, names) in zip(fields, CRON_FIELDS, strict=True):
+        problem = cron_field_error(value, low, high, names)
+        if problem:
+            raise click.BadParameter(f"{every!r}: {label} field {value!r}: {problem}", param_hint="'--every'")
+    return " ".join(fields)
+
+
+def cron_field_error(value: str, low: int, high: int, names: dict[str, int]) -> str | None:
+    """Why ``value`` is not a valid cron field with values ``low``..``high`` (and ``names``), or None.
+
+    A field is a comma-separated list of ``*``, ``N`` or ``N-M``, each of the two last
+    optionally followed by ``/STEP`` (``*/15``, ``0-30/10``); month and weekday values may
+    be names (``jan``, ``mon-fri``), as crontab(5) allows.
+    """
+
+    def number(text: str) -> int | str:
+        if text.isdigit():
+            n = int(text)
+            return n if low <= n <= high else f"{n} is outside {low}-{high}"
+        if text in names:
+            return names[text]
+        return f"{text!r} is not a number{' or a name such as ' + next(iter(names)) if names else ''}"
+
+    for item in value.lower().split(","):
+        if not item:
+            return "an empty item in the list"
+        match = _ITEM.match(item)
+        if not match:
+            return f"{item!r} is not *, N, N-M or one of them with /STEP"
+        if match["low"] is not None:
+            first = number(match["low"])
+            if isinstance(first, str):
+                return first
+            if match["high"] is not None:
+                last = number(match["high"])
+                if isinstance(last, str):
+                    return last
+                if last < first:
+                    return f"the range {item!r} runs backwards"
+            elif match["step"] is not None:
+                return f"{item!r}: a step follows * or a range (*/STEP, N-M/STEP)"
+        if match["step"] is not None and not 1 <= int(match["step"]) <= high - low + 1:
+            return f"the step in {item!r} must be 1 to {high - low + 1}"
+    return None
 
 
 def on_calendar(every: str, seed: str) -> str:
@@ -90,9 +143,8 @@ def schedule(
         raise click.UsageError(str(exc)) from None
     if not re.fullmatch(r"[A-Za-z0-9_.@-]+", name):
         raise click.BadParameter(f"{name!r} is not a usable unit name", param_hint="'--name'")
+    # The units may be meant for another machine: the archive's folder need not exist here.
     archive = Path(db).expanduser().resolve()
-    if not archive.parent.is_dir():
-        raise click.BadParameter(f"folder {archive.parent} does not exist", param_hint="'--db'")
     region_arg = "--all-regions" if all_regions else f"--region {','.join(r.slug for r in options.regions)}"
     command = (
         f"{shlex.quote(sys.executable)} -m crawler crawl --incremental {region_arg} --db {shlex.quote(str(archive))} -q"

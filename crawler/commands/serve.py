@@ -28,7 +28,7 @@ SETTINGS = {
 
 
 class ArchiveUnusable(Exception):
-    """The file cannot be served as an archive (missing, not SQLite, no articles table)."""
+    """The file cannot be served as an archive (missing, not SQLite, no articles table, unreadable)."""
 
 
 @dataclass(frozen=True)
@@ -41,25 +41,50 @@ class ServeMode:
         return "immutable" if self.immutable else "live"
 
 
-def choose_mode(path: Path, now: datetime | None = None) -> ServeMode:
-    """Immutable unless a crawl may be writing the file.
+def choose_mode(path: Path, requested: str = "auto", now: datetime | None = None) -> ServeMode:
+    """Live unless ``requested`` is ``immutable``; check that the file is an archive either way.
 
-    A crawl may be writing when ``antara crawl`` holds the archive's lock, when the
-    write-ahead log holds pages not yet in the file, or when a run started less than a day
-    ago is still marked running (a crawl through plain ``scrapy crawl`` takes no lock).
+    Live (``auto``, ``live``): Datasette's read-only ``mode=ro`` connections on the archive,
+    which a crawl keeps in WAL mode, so every page load reads the last committed state and
+    nothing a crawl does (writing, a checkpoint, a kill) can make a page fail or go stale.
+    Immutable: ``immutable=1``, for a copy nothing writes; refused while a crawl holds the
+    archive's lock, since reading a changing file that way answers "malformed" errors.
+    The probe never opens a file a crawl may be writing with ``immutable=1``.
     """
     _check_sqlite_file(path)
+    holder = crawl_lock_holder(path)
+    if requested == "immutable" and holder is not None:
+        raise ArchiveUnusable(
+            f"a crawl is writing {path} ({holder}); --mode immutable is for a file nothing writes:"
+            " leave out --mode to follow the crawl"
+        )
+    tables, running = _probe(path, immutable=requested == "immutable")
+    if "articles" not in tables or "articles_fts" not in tables:
+        raise ArchiveUnusable(f"{path} is a SQLite file but not an antara archive (no articles table)")
+    notes = []
+    if holder is not None:
+        notes.append(f"a crawl is writing it now ({holder})")
+    elif running is not None:
+        started = _parse_time(running[1])
+        if started is not None and (now or datetime.now(timezone.utc)) - started < RECENT_RUN:
+            notes.append(f"crawl run {running[0]}, started {running[1]}, is still marked running")
+    if requested != "immutable":
+        return ServeMode(False, "; ".join(["new rows show on the next page load", *notes]))
     wal = path.with_name(path.name + "-wal")
     wal_bytes = wal.stat().st_size if wal.exists() else 0
-    holder = crawl_lock_holder(path)
-    # Reading with immutable=1 takes no lock and creates no -wal/-shm beside a file nothing writes.
-    uri = f"file:{path.resolve()}?{'mode=ro' if wal_bytes or holder else 'immutable=1'}"
+    if wal_bytes:
+        notes.append(f"its write-ahead log holds {wal_bytes:,} bytes that this mode does not read")
+    return ServeMode(True, "; ".join(["--mode immutable: later changes are not shown until a restart", *notes]))
+
+
+def _probe(path: Path, immutable: bool) -> tuple[set[str], tuple[int, str] | None]:
+    """The file's table names and its latest run still marked running, read as the server will read them."""
+    uri = f"{path.resolve().as_uri()}?{'immutable=1' if immutable else 'mode=ro'}"
     try:
-        conn = sqlite3.connect(uri, uri=True)
+        # the busy timeout covers a file still in rollback-journal mode while a crawl commits to it
+        conn = sqlite3.connect(uri, uri=True, timeout=10)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if "articles" not in tables or "articles_fts" not in tables:
-                raise ArchiveUnusable(f"{path} is a SQLite file but not an antara archive (no articles table)")
             running = (
                 conn.execute(
                     "SELECT id, started_at FROM crawl_runs WHERE outcome = 'running' ORDER BY id DESC LIMIT 1"
@@ -70,18 +95,18 @@ def choose_mode(path: Path, now: datetime | None = None) -> ServeMode:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") in _CANNOT_SHARE:
+            raise ArchiveUnusable(
+                f"cannot follow {path} live: SQLite must create {path.name}-wal and {path.name}-shm in"
+                f" {path.resolve().parent}, which this user cannot write ({exc}); give it write access to"
+                " that folder (the archive stays read-only), or serve a copy nothing writes with --mode immutable"
+            ) from None
         raise ArchiveUnusable(f"cannot read {path}: {exc}") from None
-    if holder is not None:
-        return ServeMode(False, f"a crawl is writing it ({holder})")
-    if wal_bytes:
-        return ServeMode(False, f"its write-ahead log holds {wal_bytes:,} bytes not yet in the file")
-    if running is not None:
-        started = _parse_time(running[1])
-        now = now or datetime.now(timezone.utc)
-        if started is not None and now - started < RECENT_RUN:
-            return ServeMode(False, f"crawl run {running[0]}, started {running[1]}, is still marked running")
-        return ServeMode(True, f"run {running[0]} is marked running since {running[1]} but nothing writes the file")
-    return ServeMode(True, "no crawl is writing it; restart antara serve after the next crawl")
+    return tables, running
+
+
+#: errors of a ``mode=ro`` connection that cannot create the WAL's shared-memory file beside the archive
+_CANNOT_SHARE = ("SQLITE_READONLY_DIRECTORY", "SQLITE_CANTOPEN", "SQLITE_READONLY_CANTINIT")
 
 
 def crawl_lock_holder(path: Path) -> str | None:
@@ -125,8 +150,12 @@ def load_metadata(allow_sql: bool = False) -> dict[str, Any]:
     return metadata
 
 
-def build_datasette(path: str | Path, immutable: bool, allow_sql: bool = False) -> Any:
+def build_datasette(path: str | Path, immutable: bool = False, allow_sql: bool = False) -> Any:
     """A Datasette serving ``path`` as ``/archive`` read-only, configured as ``antara serve`` serves it.
+
+    ``immutable=False`` (live) marks the database mutable for Datasette: it opens ``mode=ro``
+    connections, counts rows on every request instead of once at startup, and rereads the
+    schema when ``PRAGMA schema_version`` changes.
 
     The caller awaits ``invoke_startup()`` (``antara serve`` does, and so do the tests).
     """
@@ -197,10 +226,10 @@ async def _run(ds: Any, sock: socket.socket, url: str, open_browser: bool) -> No
 )
 @click.option(
     "--mode",
-    type=click.Choice(["auto", "immutable", "live"]),
+    type=click.Choice(["auto", "live", "immutable"]),
     default="auto",
     show_default=True,
-    help="immutable: fastest, for a file nothing writes; live: read-only but sees a running crawl's new rows.",
+    help="auto (= live): follow crawls as they write, never stale; immutable: for a copy nothing writes.",
 )
 @click.option("--allow-sql", is_flag=True, help="Let visitors run their own read-only SQL (off by default).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the archive in a web browser once it is up.")
@@ -208,21 +237,20 @@ def serve(db: str, port: int, host: str, mode: str, allow_sql: bool, open_browse
     """Browse and search the archive in Datasette, read-only.
 
     The articles open newest first with search, facets and a chart tool; canned queries
-    are under /archive. Immutable mode is chosen unless a crawl is writing the file.
+    are under /archive. Leave it running beside scheduled crawls: every page shows what
+    the archive holds at that moment, before, during and after a crawl.
 
     \b
     Examples:
       antara serve
       antara serve --db archive.db --port 8001 --open
-      antara serve --mode live      # while a crawl is running into archive.db
+      antara serve --db published-copy.db --mode immutable   # a file nothing writes
     """
     path = Path(db)
     try:
-        chosen = choose_mode(path)
+        chosen = choose_mode(path, mode)
     except ArchiveUnusable as exc:
         raise click.UsageError(str(exc)) from None
-    if mode != "auto" and (mode == "immutable") != chosen.immutable:
-        chosen = ServeMode(mode == "immutable", f"--mode {mode}, although {chosen.reason}")
     sock = _bind(host, port)
     ds = build_datasette(path, immutable=chosen.immutable, allow_sql=allow_sql)
     shown_host = f"[{host}]" if ":" in host else host

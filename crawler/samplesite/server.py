@@ -197,6 +197,9 @@ class SampleSiteServer(ThreadingHTTPServer):
         log_path: str | None = None,
         faults: F.FaultPlan | None = None,
     ) -> None:
+        # set before binding: a failed bind calls server_close(), which uses them
+        self._log: IO[str] | None = None
+        self._log_lock = threading.Lock()
         super().__init__((host, port), _Handler)
         self.site = site
         #: fault mode (None: every page is answered as the truth says)
@@ -208,8 +211,7 @@ class SampleSiteServer(ThreadingHTTPServer):
         self.router = Router(site)
         #: robots.txt answers that replace the site's own, by host (a 500, a 404, other rules)
         self.robots: dict[str, Page] = {}
-        self._log: IO[str] | None = open(log_path, "a", encoding="utf-8") if log_path else None
-        self._log_lock = threading.Lock()
+        self._log = open(log_path, "a", encoding="utf-8") if log_path else None
 
     @property
     def port(self) -> int:
