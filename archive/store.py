@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -33,23 +33,6 @@ _PREVIOUS = (
     "warc_length",
     "warc_record_id",
     "extractor_version",
-)
-
-
-#: crawl_errors reasons that a later fetch of the same URL would most likely meet again
-PERMANENT_REASONS = (
-    "http_404",
-    "http_410",
-    "no_article",
-    "missing_title",
-    "missing_body",
-    "missing_date",
-    "bad_date",
-    "robots_disallowed",
-    "offsite_blocked",
-    "not_html",
-    "redirect_loop",
-    "too_large",
 )
 
 
@@ -398,8 +381,10 @@ class Archive:
         status: int | None = None,
         detail: str = "",
         referer: str | None = None,
+        extractor_version: str | None = None,
     ) -> None:
-        """Store one page that could not be archived, with a specific reason."""
+        """Store one page that could not be archived, with a specific reason (and the version of
+        the extraction rules of the crawler that recorded it)."""
         site, article_id = _site_and_id(url)
         with self._writing(f"the error of {url}"):
             if site is not None and article_id is not None:
@@ -413,6 +398,7 @@ class Archive:
                     "detail": detail,
                     "referer": referer,
                     "occurred_at": utc_now(),
+                    "extractor_version": extractor_version,
                 }
             )
 
@@ -795,11 +781,25 @@ class Archive:
     def count(self, table: str) -> int:
         return self.db[table].count
 
-    def failed_for_good(self, url: str) -> bool:
-        """True when ``url`` failed in an earlier run for a reason retrying will not fix (404, no article...)."""
-        marks = ", ".join("?" for _ in PERMANENT_REASONS)
+    def failed_for_good(
+        self,
+        url: str,
+        permanent: Collection[str],
+        extractor_version: str | None = None,
+        by_extractor: Collection[str] = (),
+    ) -> bool:
+        """True when ``url`` failed in an earlier run for one of the ``permanent`` reasons: ones
+        retrying will not fix (404, no article...; the crawler says which). A reason among
+        ``by_extractor`` (a verdict of the extraction rules) counts only when the error was
+        recorded by ``extractor_version``: a crawler with newer rules tries the page again."""
+        if not permanent:
+            return False
+        marks = ", ".join("?" for _ in permanent)
+        judged = ", ".join("?" for _ in by_extractor)
         found = self.db.execute(
-            f"SELECT 1 FROM crawl_errors WHERE url = ? AND reason IN ({marks}) LIMIT 1", [url, *PERMANENT_REASONS]
+            f"SELECT 1 FROM crawl_errors WHERE url = ? AND reason IN ({marks})"
+            f" AND (reason NOT IN ({judged}) OR extractor_version IS ?) LIMIT 1",
+            [url, *permanent, *by_extractor, extractor_version],
         ).fetchone()
         return found is not None
 

@@ -56,7 +56,9 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
     types are ignored. Raises :class:`archive.ArchiveError` when the archive cannot be written.
     """
     if isinstance(item, CrawlError):
-        archive.record_error(run_id, item.url, item.reason, item.status, item.detail, item.referer)
+        archive.record_error(
+            run_id, item.url, item.reason, item.status, item.detail, item.referer, extractor_version=EXTRACTOR_VERSION
+        )
         return Stored(Counter(errors=1), host_of(item.url), item.reason)
     if isinstance(item, (ArticlePage, Article)):
         page = item if isinstance(item, ArticlePage) else ArticlePage(item)
