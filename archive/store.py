@@ -353,24 +353,23 @@ class Archive:
         """The last ``limit`` runs, newest first."""
         return [dict(r) for r in self.db.table("crawl_runs").rows_where(order_by="id DESC", limit=limit)]
 
-    def field_coverage(self, before_run: int | None, runs: int = 5) -> tuple[int, dict[str, int]]:
-        """Article pages parsed, and how many lacked each field, summed over the last ``runs``
-        finished runs before ``before_run`` that recorded it (``crawl_runs.field_coverage``)."""
+    def site_history(
+        self, region: str, before_run: int | None, runs: int = 5, mode: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The ``crawl_run_regions`` rows of ``region`` in the last ``runs`` runs before ``before_run``
+        that crawled it (it was among their ``regions``, not only reached by links) and finished
+        by themselves (of ``mode`` when given), newest first; each with the run's ``mode``."""
         rows = self.db.execute(
-            "SELECT field_coverage FROM crawl_runs WHERE id < ? AND outcome = 'finished'"
-            " AND field_coverage IS NOT NULL ORDER BY id DESC LIMIT ?",
-            [before_run if before_run is not None else 2**62, runs],
-        ).fetchall()
-        parsed, missing = 0, dict[str, int]()
-        for (text,) in rows:
-            try:
-                coverage = json.loads(text)
-                parsed += int(coverage.get("articles", 0))
-                for name, count in dict(coverage.get("missing", {})).items():
-                    missing[str(name)] = missing.get(str(name), 0) + int(count)
-            except (ValueError, TypeError, AttributeError):
-                continue
-        return parsed, missing
+            "SELECT g.*, r.mode AS mode FROM crawl_run_regions g JOIN crawl_runs r ON r.id = g.run_id"
+            " WHERE g.region = ? AND r.id < ? AND r.outcome = 'finished' AND r.finish_reason = 'finished'"
+            " AND (? IS NULL OR r.mode = ?)"
+            " AND EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(r.regions) THEN r.regions ELSE '[]' END)"
+            " WHERE value = g.region)"
+            " ORDER BY r.id DESC LIMIT ?",
+            [region, before_run if before_run is not None else 2**62, mode, mode, runs],
+        )
+        names = [d[0] for d in rows.description]
+        return [dict(zip(names, row, strict=True)) for row in rows.fetchall()]
 
     # -- errors ----------------------------------------------------------------------------
     def record_error(
