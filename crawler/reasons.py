@@ -111,3 +111,9 @@ _PERMANENT = _BY_EXTRACTOR | {
 #: the stored codes of the permanent reasons, and of the extractor's verdicts among them
 PERMANENT_CODES: tuple[str, ...] = tuple(sorted(r.value for r in _PERMANENT))
 EXTRACTOR_VERDICTS: tuple[str, ...] = tuple(sorted(r.value for r in _BY_EXTRACTOR))
+
+
+def list_ended(page: int, reason: Reason) -> bool:
+    """A list page past the first that is not there (404, 410): the list ends before it, which
+    is no failure of the site; the walk stops there."""
+    return page > 1 and reason in (Reason.HTTP_404, Reason.HTTP_410)

@@ -21,6 +21,7 @@ from crawler.items import (
     NotModified,
     WarcRef,
 )
+from crawler.reasons import Reason, list_ended
 from crawler.regions import region_for_host
 
 #: Article fields that may legitimately be empty on a page; counted per run so a monitor can see one vanish.
@@ -46,7 +47,7 @@ class Stored:
 
     counts: Counter[str] = field(default_factory=Counter)  #: crawl_runs columns, e.g. articles_new
     host: str | None = None  #: the site the counts belong to (for crawl_run_regions)
-    error_reason: str | None = None  #: crawl_errors.reason for a CrawlError
+    error_reason: Reason | None = None  #: crawl_errors.reason for a CrawlError
     error_url: str | None = None  #: the URL of a CrawlError
 
 
@@ -89,13 +90,14 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
 REGION_COUNTS = ("articles_new", "articles_updated", "articles_unchanged", "errors")
 
 
-def listing_page(url: str) -> str | None:
-    """``list page N`` or ``RSS feed`` for a list page or feed URL of a site; None for anything else."""
+def listing_failure(url: str, reason: Reason) -> str | None:
+    """``list page N (reason)`` or ``RSS feed (reason)`` when a list page or the feed of a site
+    failed; None for other pages, and for a list that merely ended (see :func:`list_ended`)."""
     page = list_page_number(url)
     if page is not None:
-        return f"list page {page}"
+        return None if list_ended(page, reason) else f"list page {page} ({reason})"
     if url.split("?", 1)[0].endswith("/rss/terkini.xml"):
-        return "RSS feed"
+        return f"RSS feed ({reason})"
     return None
 
 
@@ -118,9 +120,11 @@ class Tally:
         region = region_for_host(stored.host) if stored.host else None
         if region is not None:
             self.by_region.setdefault(region.slug, Counter()).update(stored.counts)
-            page = listing_page(stored.error_url) if stored.error_url else None
-            if page is not None:
-                self.listing_failures.setdefault(region.slug, []).append(f"{page} ({stored.error_reason})")
+            failure = None
+            if stored.error_url is not None and stored.error_reason is not None:
+                failure = listing_failure(stored.error_url, stored.error_reason)
+            if failure is not None:
+                self.listing_failures.setdefault(region.slug, []).append(failure)
 
     def __bool__(self) -> bool:
         return bool(self.totals or self.errors_by_kind or self.by_region)

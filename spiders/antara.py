@@ -18,7 +18,7 @@ from crawler.items import ArticlePage, BackfillProgress, CrawlError, Discovered,
 from crawler.memory import CrawlMemory, Key, LocalMemory
 from crawler.options import CrawlOptions, Since
 from crawler.pages import EMPTY_PAGE, article_from_response, capture_of
-from crawler.reasons import EXTRACTOR_VERDICTS, PERMANENT_CODES, Reason
+from crawler.reasons import EXTRACTOR_VERDICTS, PERMANENT_CODES, Reason, list_ended
 from crawler.regions import BY_SLUG, Region
 
 if TYPE_CHECKING:
@@ -319,9 +319,11 @@ class AntaraSpider(scrapy.Spider):
 
     def on_list_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        yield describe_failure(failure, _first_url(request), _referer(request))
+        error = describe_failure(failure, _first_url(request), _referer(request))
+        yield error
         kwargs = request.cb_kwargs
-        yield from self._after_failed_list_page(BY_SLUG[kwargs["region"]], kwargs["page"], kwargs.get("first"))
+        if not list_ended(kwargs["page"], error.reason):
+            yield from self._after_failed_list_page(BY_SLUG[kwargs["region"]], kwargs["page"], kwargs.get("first"))
 
     def _after_failed_list_page(self, region: Region, page: int, first: int | None) -> Iterator[scrapy.Request]:
         """A list page failed for good: walk on to the next one, as far as the walk would have
