@@ -353,6 +353,22 @@ class Archive:
         """The last ``limit`` runs, newest first."""
         return [dict(r) for r in self.db.table("crawl_runs").rows_where(order_by="id DESC", limit=limit)]
 
+    def site_verdicts(self, run_ids: Sequence[int]) -> dict[int, dict[str, dict[str, Any]]]:
+        """run id -> region -> ``{"health", "health_reasons"}`` of the sites those runs judged
+        (none in an archive made before sites were judged, opened read-only so not brought up to date)."""
+        if not run_ids or "health" not in self.db.table("crawl_run_regions").columns_dict:
+            return {}
+        marks = ", ".join("?" for _ in run_ids)
+        rows = self.db.execute(
+            "SELECT run_id, region, health, health_reasons FROM crawl_run_regions"
+            f" WHERE run_id IN ({marks}) AND health IS NOT NULL ORDER BY run_id, region",
+            list(run_ids),
+        ).fetchall()
+        found: dict[int, dict[str, dict[str, Any]]] = {}
+        for run_id, region, health, reasons in rows:
+            found.setdefault(run_id, {})[region] = {"health": health, "health_reasons": reasons}
+        return found
+
     def site_history(
         self, region: str, before_run: int | None, runs: int = 5, mode: str | None = None
     ) -> list[dict[str, Any]]:

@@ -114,8 +114,12 @@ def test_a_site_gone_dark_degrades_the_run_and_its_walk_stops_after_three_failur
     assert json.loads(run["health_reasons"]) == [f"kalsel: {gone}"]
     assert json.loads(regions["kalsel"]["health_reasons"]) == [gone]
     assert regions["kalteng"]["health"] == "ok" and regions["kalteng"]["articles_new"] > 20
-    status = run_cli("status", "--db", str(db), "--json")
-    assert json.loads(status.stdout.splitlines()[0])["health_reasons"] == [f"kalsel: {gone}"]
+    status = json.loads(run_cli("status", "--db", str(db), "--json").stdout.splitlines()[0])
+    assert status["health_reasons"] == [f"kalsel: {gone}"]
+    assert status["sites"] == {
+        "kalsel": {"health": "degraded", "health_reasons": [gone]},
+        "kalteng": {"health": "ok", "health_reasons": []},
+    }
 
 
 def test_a_site_yielding_far_fewer_articles_than_its_recent_runs_is_named(site: RunningSite, tmp_path: Path) -> None:
@@ -135,3 +139,23 @@ def test_a_site_yielding_far_fewer_articles_than_its_recent_runs_is_named(site: 
     assert f"kalsel: 0 articles, far fewer than the {usual} of its recent runs (median of 2)" in reasons
     assert not [r for r in reasons if r.startswith("kalteng")]
     assert regions["kalsel"]["health"] == "degraded" and regions["kalteng"]["health"] == "ok"
+
+
+def test_status_reads_an_archive_made_before_sites_were_judged(tmp_path: Path) -> None:
+    from archive import Archive
+    from crawler.regions import REGIONS
+
+    db = tmp_path / "old.db"
+    with Archive(db) as archive:
+        archive.sync_regions(r.as_row() for r in REGIONS)
+        run = archive.start_run({}, ["kalsel"], "test")
+        archive.finish_run(run, "finished", "finished", {"health": "ok"}, [{"region": "kalsel", "articles_new": 2}])
+    conn = sqlite3.connect(db)
+    with conn:  # status only reads: it does not bring the archive up to date
+        for column in ("health", "health_reasons", "field_coverage"):
+            conn.execute(f"ALTER TABLE crawl_run_regions DROP COLUMN {column}")
+    conn.close()
+    status = run_cli("status", "--db", str(db), "--json")
+    assert status.returncode == 0, status.stderr
+    line = json.loads(status.stdout)
+    assert (line["health"], line["sites"]) == ("ok", {})
