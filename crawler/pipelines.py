@@ -198,6 +198,7 @@ class ArchivePipeline:
                 earlier_missing.update(coverage[1])
         return SiteFacts(
             region=slug,
+            mode=mode,
             list_read=get(f"antara/list_read/{slug}", 0),
             feed_read=get(f"antara/feed_read/{slug}", 0),
             listing_failures=tuple(self.tally.listing_failures.get(slug, ())),
