@@ -114,6 +114,6 @@ EXTRACTOR_VERDICTS: tuple[str, ...] = tuple(sorted(r.value for r in _BY_EXTRACTO
 
 
 def list_ended(page: int, reason: Reason) -> bool:
-    """A list page past the first that is not there (404, 410): the list ends before it, which
-    is no failure of the site; the walk stops there."""
-    return page > 1 and reason in (Reason.HTTP_404, Reason.HTTP_410)
+    """A list page past the first that is not there (404, 410) or lists nothing: the list ends
+    before it, which is no failure of the site; the walk stops there."""
+    return page > 1 and reason in (Reason.HTTP_404, Reason.HTTP_410, Reason.EMPTY_LIST)

@@ -34,7 +34,7 @@ class AntaraSpider(scrapy.Spider):
     """Crawl the latest news of chosen ANTARA sites and follow Baca juga links.
 
     Modes (``mode``): ``full`` walks ``/terkini`` pages 1..max_pages and fetches every article
-    listed; ``incremental`` looks at the RSS feed first, walks list pages only until a page
+    listed (a list page that fails does not end the walk; three in a row do); ``incremental`` looks at the RSS feed first, walks list pages only until a page
     holds nothing new, never refetches an archived article, and revisits recent articles at
     the ``revisit`` ages with conditional requests; ``backfill`` walks far back through
     ``/terkini/N`` (``pages``, ``until``), resumably. Every mode first fetches links an

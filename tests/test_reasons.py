@@ -73,6 +73,7 @@ def test_a_crawl_error_only_takes_a_member() -> None:
     with pytest.raises(ValueError):
         CrawlError("https://x", "feed_timeout")  # type: ignore[arg-type]
     assert list_ended(2, Reason.HTTP_404) and not list_ended(1, Reason.HTTP_404)
+    assert list_ended(5, Reason.EMPTY_LIST) and not list_ended(1, Reason.EMPTY_LIST)
     assert not list_ended(3, Reason.HTTP_500)
 
 
