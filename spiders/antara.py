@@ -34,11 +34,12 @@ class AntaraSpider(scrapy.Spider):
     """Crawl the latest news of chosen ANTARA sites and follow Baca juga links.
 
     Modes (``mode``): ``full`` walks ``/terkini`` pages 1..max_pages and fetches every article
-    listed (a list page that fails does not end the walk; three in a row do); ``incremental`` looks at the RSS feed first, walks list pages only until a page
+    listed; ``incremental`` looks at the RSS feed first, walks list pages only until a page
     holds nothing new, never refetches an archived article, and revisits recent articles at
     the ``revisit`` ages with conditional requests; ``backfill`` walks far back through
     ``/terkini/N`` (``pages``, ``until``), resumably. Every mode first fetches links an
-    interrupted run left in the archive's frontier.
+    interrupted run left in the archive's frontier. In every mode a list page that fails does
+    not end the walk (the next one is tried); three failing in a row do.
 
     Arguments (``-a`` on ``scrapy crawl``): ``regions``, ``all_regions``, ``mode``,
     ``max_pages``, ``since``, ``follow_depth``, ``until``, ``pages``, ``revisit``, ``feeds``.
