@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 ARTICLE_COLUMNS: dict[str, type] = {
     "url": str,
@@ -107,8 +107,34 @@ RUN_COLUMNS: dict[str, type] = {
 }
 
 
+ERROR_COLUMNS: dict[str, type] = {
+    "id": int,
+    "run_id": int,
+    "url": str,
+    "status": int,
+    "reason": str,
+    "detail": str,
+    "referer": str,
+    "occurred_at": str,
+    #: the extraction rules of the crawler that recorded the error (its verdicts on a page are
+    #: final only for that version); NULL in rows of archives made before it was kept
+    "extractor_version": str,
+}
+
 #: per-region counts of a run (crawl_run_regions columns besides run_id and region)
 RUN_REGION_COUNTS = ("list_pages", "feed_requests", "articles_new", "articles_updated", "articles_unchanged", "errors")
+
+RUN_REGION_COLUMNS: dict[str, type] = {
+    "run_id": int,
+    "region": str,
+    **{name: int for name in RUN_REGION_COUNTS},
+    #: ``ok`` or ``degraded``, for the sites the run crawled (NULL for sites only reached by links)
+    "health": str,
+    #: JSON list of sentences: why the site is degraded
+    "health_reasons": str,
+    #: JSON ``{"articles": parsed, "missing": {field: count}}`` of the site's articles in the run
+    "field_coverage": str,
+}
 
 
 def create(db: sqlite_utils.Database) -> None:
@@ -162,16 +188,7 @@ def create(db: sqlite_utils.Database) -> None:
         db.table("links").create_index(["target_site", "target_article_id"])
     if "crawl_errors" not in db.table_names():
         db.table("crawl_errors").create(
-            {
-                "id": int,
-                "run_id": int,
-                "url": str,
-                "status": int,
-                "reason": str,
-                "detail": str,
-                "referer": str,
-                "occurred_at": str,
-            },
+            ERROR_COLUMNS,
             pk="id",
             not_null={"url", "reason"},
             foreign_keys=[("run_id", "crawl_runs", "id")],
@@ -187,16 +204,7 @@ def create(db: sqlite_utils.Database) -> None:
         )
     if "crawl_run_regions" not in db.table_names():
         db.table("crawl_run_regions").create(
-            {
-                "run_id": int,
-                "region": str,
-                "list_pages": int,
-                "feed_requests": int,
-                "articles_new": int,
-                "articles_updated": int,
-                "articles_unchanged": int,
-                "errors": int,
-            },
+            RUN_REGION_COLUMNS,
             pk=("run_id", "region"),
             foreign_keys=[("run_id", "crawl_runs", "id"), ("region", "regions", "slug")],
         )
@@ -235,6 +243,8 @@ def create(db: sqlite_utils.Database) -> None:
     _add_missing_columns(db, "articles", ARTICLE_COLUMNS)
     _add_missing_columns(db, "crawl_runs", RUN_COLUMNS)
     _add_missing_columns(db, "article_versions", VERSION_COLUMNS)
+    _add_missing_columns(db, "crawl_errors", ERROR_COLUMNS)
+    _add_missing_columns(db, "crawl_run_regions", RUN_REGION_COLUMNS)
     db.table("archive_meta").upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
 

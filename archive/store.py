@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -33,23 +33,6 @@ _PREVIOUS = (
     "warc_length",
     "warc_record_id",
     "extractor_version",
-)
-
-
-#: crawl_errors reasons that a later fetch of the same URL would most likely meet again
-PERMANENT_REASONS = (
-    "http_404",
-    "http_410",
-    "no_article",
-    "missing_title",
-    "missing_body",
-    "missing_date",
-    "bad_date",
-    "robots_disallowed",
-    "offsite_blocked",
-    "not_html",
-    "redirect_loop",
-    "too_large",
 )
 
 
@@ -370,24 +353,39 @@ class Archive:
         """The last ``limit`` runs, newest first."""
         return [dict(r) for r in self.db.table("crawl_runs").rows_where(order_by="id DESC", limit=limit)]
 
-    def field_coverage(self, before_run: int | None, runs: int = 5) -> tuple[int, dict[str, int]]:
-        """Article pages parsed, and how many lacked each field, summed over the last ``runs``
-        finished runs before ``before_run`` that recorded it (``crawl_runs.field_coverage``)."""
+    def site_verdicts(self, run_ids: Sequence[int]) -> dict[int, dict[str, dict[str, Any]]]:
+        """run id -> region -> ``{"health", "health_reasons"}`` of the sites those runs judged
+        (none in an archive made before sites were judged, opened read-only so not brought up to date)."""
+        if not run_ids or "health" not in self.db.table("crawl_run_regions").columns_dict:
+            return {}
+        marks = ", ".join("?" for _ in run_ids)
         rows = self.db.execute(
-            "SELECT field_coverage FROM crawl_runs WHERE id < ? AND outcome = 'finished'"
-            " AND field_coverage IS NOT NULL ORDER BY id DESC LIMIT ?",
-            [before_run if before_run is not None else 2**62, runs],
+            "SELECT run_id, region, health, health_reasons FROM crawl_run_regions"
+            f" WHERE run_id IN ({marks}) AND health IS NOT NULL ORDER BY run_id, region",
+            list(run_ids),
         ).fetchall()
-        parsed, missing = 0, dict[str, int]()
-        for (text,) in rows:
-            try:
-                coverage = json.loads(text)
-                parsed += int(coverage.get("articles", 0))
-                for name, count in dict(coverage.get("missing", {})).items():
-                    missing[str(name)] = missing.get(str(name), 0) + int(count)
-            except (ValueError, TypeError, AttributeError):
-                continue
-        return parsed, missing
+        found: dict[int, dict[str, dict[str, Any]]] = {}
+        for run_id, region, health, reasons in rows:
+            found.setdefault(run_id, {})[region] = {"health": health, "health_reasons": reasons}
+        return found
+
+    def site_history(
+        self, region: str, before_run: int | None, runs: int = 5, mode: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The ``crawl_run_regions`` rows of ``region`` in the last ``runs`` runs before ``before_run``
+        that crawled it (it was among their ``regions``, not only reached by links) and finished
+        by themselves (of ``mode`` when given), newest first; each with the run's ``mode``."""
+        rows = self.db.execute(
+            "SELECT g.*, r.mode AS mode FROM crawl_run_regions g JOIN crawl_runs r ON r.id = g.run_id"
+            " WHERE g.region = ? AND r.id < ? AND r.outcome = 'finished' AND r.finish_reason = 'finished'"
+            " AND (? IS NULL OR r.mode = ?)"
+            " AND EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(r.regions) THEN r.regions ELSE '[]' END)"
+            " WHERE value = g.region)"
+            " ORDER BY r.id DESC LIMIT ?",
+            [region, before_run if before_run is not None else 2**62, mode, mode, runs],
+        )
+        names = [d[0] for d in rows.description]
+        return [dict(zip(names, row, strict=True)) for row in rows.fetchall()]
 
     # -- errors ----------------------------------------------------------------------------
     def record_error(
@@ -398,8 +396,10 @@ class Archive:
         status: int | None = None,
         detail: str = "",
         referer: str | None = None,
+        extractor_version: str | None = None,
     ) -> None:
-        """Store one page that could not be archived, with a specific reason."""
+        """Store one page that could not be archived, with a specific reason (and the version of
+        the extraction rules of the crawler that recorded it)."""
         site, article_id = _site_and_id(url)
         with self._writing(f"the error of {url}"):
             if site is not None and article_id is not None:
@@ -413,6 +413,7 @@ class Archive:
                     "detail": detail,
                     "referer": referer,
                     "occurred_at": utc_now(),
+                    "extractor_version": extractor_version,
                 }
             )
 
@@ -795,11 +796,25 @@ class Archive:
     def count(self, table: str) -> int:
         return self.db[table].count
 
-    def failed_for_good(self, url: str) -> bool:
-        """True when ``url`` failed in an earlier run for a reason retrying will not fix (404, no article...)."""
-        marks = ", ".join("?" for _ in PERMANENT_REASONS)
+    def failed_for_good(
+        self,
+        url: str,
+        permanent: Collection[str],
+        extractor_version: str | None = None,
+        by_extractor: Collection[str] = (),
+    ) -> bool:
+        """True when ``url`` failed in an earlier run for one of the ``permanent`` reasons: ones
+        retrying will not fix (404, no article...; the crawler says which). A reason among
+        ``by_extractor`` (a verdict of the extraction rules) counts only when the error was
+        recorded by ``extractor_version``: a crawler with newer rules tries the page again."""
+        if not permanent:
+            return False
+        marks = ", ".join("?" for _ in permanent)
+        judged = ", ".join("?" for _ in by_extractor)
         found = self.db.execute(
-            f"SELECT 1 FROM crawl_errors WHERE url = ? AND reason IN ({marks}) LIMIT 1", [url, *PERMANENT_REASONS]
+            f"SELECT 1 FROM crawl_errors WHERE url = ? AND reason IN ({marks})"
+            f" AND (reason NOT IN ({judged}) OR extractor_version IS ?) LIMIT 1",
+            [url, *permanent, *by_extractor, extractor_version],
         ).fetchone()
         return found is not None
 

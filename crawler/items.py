@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from crawler.reasons import Reason
+
 
 @dataclass
 class Link:
@@ -91,10 +93,14 @@ class CrawlError:
     """A page the crawler could not turn into a record; stored in ``crawl_errors``."""
 
     url: str  #: the URL as requested (real host, never the mirror)
-    reason: str  #: a short machine-readable code, e.g. ``http_404``, ``missing_title``, ``timeout``
+    #: why, as a code of :class:`crawler.reasons.Reason` (a code given as text is checked and converted)
+    reason: Reason
     status: int | None = None  #: HTTP status when there was a response
     detail: str = ""  #: one human-readable sentence saying what went wrong
     referer: str | None = None  #: the page that linked to ``url``
+
+    def __post_init__(self) -> None:
+        self.reason = Reason(self.reason)  # ValueError for a code that is not a Reason
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from scrapy.utils.project import data_path
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from crawler.reasons import Reason
 from crawler.robotscache import KeptCopies
 
 if TYPE_CHECKING:
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: the crawl_errors reason of a page not fetched because its host's robots.txt was unreadable
-ROBOTS_UNAVAILABLE = "robots_unavailable"
 #: what a host whose robots.txt cannot be read, with no copy kept, is taken to say
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 #: folder of the kept copies, inside HTTPCACHE_DIR
@@ -194,7 +193,9 @@ class RobotsMiddleware(RobotsTxtMiddleware):
             f"robots.txt of {netloc} {problem}, after retries, and no earlier copy is kept: "
             "RFC 9309 2.3.1.4 asks to fetch nothing from the host; a later run tries again"
         )
-        logger.warning("%s. None of its pages is fetched this run (crawl_errors: %s).", why, ROBOTS_UNAVAILABLE)
+        logger.warning(
+            "%s. None of its pages is fetched this run (crawl_errors: %s).", why, Reason.ROBOTS_UNAVAILABLE.value
+        )
         return HostRules(build_from_crawler(self.parser_class, self.crawler, DISALLOW_ALL), blocked=why)
 
     async def _obey(self, body: bytes, request: Request, netloc: str) -> HostRules:

@@ -23,10 +23,16 @@ ANTARA_HEALTH_MIN_ARTICLES = 1
 ANTARA_HEALTH_MIN_ARTICLES_INCREMENTAL = 0
 #: a larger share of the run's pages ending in crawl_errors is degraded
 ANTARA_HEALTH_MAX_ERROR_RATE = 0.2
-#: a field missing on this much larger a share of the run's articles than in earlier runs is degraded
+#: a field missing on this much larger a share of a site's articles than in its earlier runs is degraded
 ANTARA_HEALTH_FIELD_DROP = 0.5
-#: fields are judged only when the run, and the earlier runs together, parsed this many articles
+#: fields are judged only when the run, and the site's earlier runs together, parsed this many of its articles
 ANTARA_HEALTH_FIELD_MIN_ARTICLES = 20
+#: a site that stores fewer than this share of the median of its recent runs (same mode) is degraded
+ANTARA_HEALTH_SITE_DROP = 0.25
+#: ... judged only when that median is at least this many articles
+ANTARA_HEALTH_SITE_MIN_BASELINE = 10
+#: how many of a site's earlier finished runs make its baseline (articles, field coverage)
+ANTARA_HEALTH_SITE_RUNS = 5
 #: Base URL of a mirror (e.g. the sample site) that serves ``{ANTARA_MIRROR}/{host}{path}``.
 ANTARA_MIRROR = ""
 #: Where site owners can read about this crawler and reach its maintainers.

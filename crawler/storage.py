@@ -10,7 +10,7 @@ from typing import Any
 from archive import Archive
 from archive.warc import seen_at
 from crawler.extraction import EXTRACTOR_VERSION
-from crawler.extraction.urls import host_of
+from crawler.extraction.urls import host_of, list_page_number
 from crawler.items import (
     Article,
     ArticlePage,
@@ -21,6 +21,7 @@ from crawler.items import (
     NotModified,
     WarcRef,
 )
+from crawler.reasons import Reason, list_ended
 from crawler.regions import region_for_host
 
 #: Article fields that may legitimately be empty on a page; counted per run so a monitor can see one vanish.
@@ -46,7 +47,8 @@ class Stored:
 
     counts: Counter[str] = field(default_factory=Counter)  #: crawl_runs columns, e.g. articles_new
     host: str | None = None  #: the site the counts belong to (for crawl_run_regions)
-    error_reason: str | None = None  #: crawl_errors.reason for a CrawlError
+    error_reason: Reason | None = None  #: crawl_errors.reason for a CrawlError
+    error_url: str | None = None  #: the URL of a CrawlError
 
 
 def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None = None) -> Stored:
@@ -56,8 +58,10 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
     types are ignored. Raises :class:`archive.ArchiveError` when the archive cannot be written.
     """
     if isinstance(item, CrawlError):
-        archive.record_error(run_id, item.url, item.reason, item.status, item.detail, item.referer)
-        return Stored(Counter(errors=1), host_of(item.url), item.reason)
+        archive.record_error(
+            run_id, item.url, item.reason, item.status, item.detail, item.referer, extractor_version=EXTRACTOR_VERSION
+        )
+        return Stored(Counter(errors=1), host_of(item.url), item.reason, item.url)
     if isinstance(item, (ArticlePage, Article)):
         page = item if isinstance(item, ArticlePage) else ArticlePage(item)
         record = page.article.as_record()
@@ -86,13 +90,28 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
 REGION_COUNTS = ("articles_new", "articles_updated", "articles_unchanged", "errors")
 
 
+def listing_failure(url: str, reason: Reason) -> str | None:
+    """``list page N (reason)`` or ``RSS feed (reason)`` when a list page or the feed of a site
+    failed; None for other pages, and for a list that merely ended (see :func:`list_ended`)."""
+    page = list_page_number(url)
+    if page is not None:
+        return None if list_ended(page, reason) else f"list page {page} ({reason})"
+    if url.split("?", 1)[0].endswith("/rss/terkini.xml"):
+        return f"RSS feed ({reason})"
+    return None
+
+
 class Tally:
-    """Counts of a run built from what :func:`store_item` reports: totals, errors by kind, per region."""
+    """Counts of a run built from what :func:`store_item` reports: totals, errors by kind, per region
+    (every count of :attr:`Stored.counts`; ``crawl_run_regions`` keeps :data:`REGION_COUNTS`), and
+    the list pages and feeds that failed, per region."""
 
     def __init__(self) -> None:
         self.totals: Counter[str] = Counter()
         self.errors_by_kind: Counter[str] = Counter()
         self.by_region: dict[str, Counter[str]] = {}
+        #: region -> failed list pages and feeds, e.g. ``list page 1 (http_500)``, in the order met
+        self.listing_failures: dict[str, list[str]] = {}
 
     def add(self, stored: Stored) -> None:
         self.totals.update(stored.counts)
@@ -100,8 +119,12 @@ class Tally:
             self.errors_by_kind[stored.error_reason] += 1
         region = region_for_host(stored.host) if stored.host else None
         if region is not None:
-            counted = self.by_region.setdefault(region.slug, Counter())
-            counted.update({k: v for k, v in stored.counts.items() if k in REGION_COUNTS})
+            self.by_region.setdefault(region.slug, Counter()).update(stored.counts)
+            failure = None
+            if stored.error_url is not None and stored.error_reason is not None:
+                failure = listing_failure(stored.error_url, stored.error_reason)
+            if failure is not None:
+                self.listing_failures.setdefault(region.slug, []).append(failure)
 
     def __bool__(self) -> bool:
         return bool(self.totals or self.errors_by_kind or self.by_region)

@@ -12,12 +12,13 @@ from twisted.python.failure import Failure
 
 from archive import Archive, ArchiveError
 from crawler.errors import describe_failure
-from crawler.extraction import extract_feed, extract_listing
+from crawler.extraction import EXTRACTOR_VERSION, extract_feed, extract_listing
 from crawler.extraction.urls import list_page_url, parse_article_url
 from crawler.items import ArticlePage, BackfillProgress, CrawlError, Discovered, ListEntry, NotModified
 from crawler.memory import CrawlMemory, Key, LocalMemory
 from crawler.options import CrawlOptions, Since
 from crawler.pages import EMPTY_PAGE, article_from_response, capture_of
+from crawler.reasons import EXTRACTOR_VERDICTS, PERMANENT_CODES, Reason, list_ended
 from crawler.regions import BY_SLUG, Region
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 LIST_PRIORITY = 100
 ARTICLE_PRIORITY = 50
+#: a site's list walk gives up after this many list pages failed in a row (the site is down)
+LIST_FAILURES_IN_A_ROW = 3
 
 
 class AntaraSpider(scrapy.Spider):
@@ -35,7 +38,8 @@ class AntaraSpider(scrapy.Spider):
     holds nothing new, never refetches an archived article, and revisits recent articles at
     the ``revisit`` ages with conditional requests; ``backfill`` walks far back through
     ``/terkini/N`` (``pages``, ``until``), resumably. Every mode first fetches links an
-    interrupted run left in the archive's frontier.
+    interrupted run left in the archive's frontier. In every mode a list page that fails does
+    not end the walk (the next one is tried); three failing in a row do.
 
     Arguments (``-a`` on ``scrapy crawl``): ``regions``, ``all_regions``, ``mode``,
     ``max_pages``, ``since``, ``follow_depth``, ``until``, ``pages``, ``revisit``, ``feeds``.
@@ -83,6 +87,8 @@ class AntaraSpider(scrapy.Spider):
         self._archive: Archive | None = None
         #: backfill: the list page this run started at, per region
         self._backfill_first: dict[str, int] = {}
+        #: list pages of each region that failed since the last one read
+        self._list_failures: dict[str, int] = {}
         #: interrupted runs this one completes: their list walks are redone in full, and what
         #: they fetched is not fetched again
         self.resume_runs: list[int] = [int(x) for x in str(resume_runs or "").split(",") if x.strip().isdigit()]
@@ -139,11 +145,15 @@ class AntaraSpider(scrapy.Spider):
             return False
         if self.resume_runs and archive.fetched_by(key[0], key[1], url, self.resume_runs):
             return True
-        return self.options.mode != "full" and (archive.has_article(*key) or archive.failed_for_good(url))
+        return self.options.mode != "full" and (archive.has_article(*key) or self.failed_for_good(url))
 
     def failed_for_good(self, url: str) -> bool:
+        """An earlier run found a condition of the page that fetching it again would meet again
+        (a permanent :class:`~crawler.reasons.Reason`; a verdict of older extraction rules is retried)."""
         archive = self.archive
-        return archive is not None and archive.failed_for_good(url)
+        return archive is not None and archive.failed_for_good(
+            url, PERMANENT_CODES, EXTRACTOR_VERSION, EXTRACTOR_VERDICTS
+        )
 
     def known_before(self, key: Key) -> bool:
         """Archived by an earlier run (not by this one)."""
@@ -201,7 +211,7 @@ class AntaraSpider(scrapy.Spider):
         return scrapy.Request(
             list_page_url(region, page),
             callback=self.parse_list,
-            errback=self.on_error,
+            errback=self.on_list_error,
             cb_kwargs=cb_kwargs,
             priority=LIST_PRIORITY - min(page, 50),
         )
@@ -282,10 +292,11 @@ class AntaraSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"antara/feed_requests/{region}")
         if not response.body:
             yield CrawlError(
-                response.url, "feed_empty_page", response.status, EMPTY_PAGE + "; walking list pages instead"
+                response.url, Reason.EMPTY_PAGE, response.status, f"RSS feed: {EMPTY_PAGE}; walking list pages instead"
             )
             yield self.list_request(BY_SLUG[region], 1)
             return
+        self.crawler.stats.inc_value(f"antara/feed_read/{region}")
         entries = extract_feed(response.body, response.url)
         keys = [k for k in map(_key, (e.url for e in entries)) if k is not None]
         overlaps = any(self.known_before(k) for k in keys)  # before follow() marks them as this run's
@@ -299,7 +310,6 @@ class AntaraSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         region = BY_SLUG[request.cb_kwargs["region"]]
         error = describe_failure(failure, _first_url(request), None)
-        error.reason = f"feed_{error.reason}"
         error.detail = f"RSS feed unavailable, walking list pages instead: {error.detail}"
         yield error
         yield self.list_request(region, 1)
@@ -308,19 +318,46 @@ class AntaraSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"antara/list_pages/{region}")
         yield from self._walk_list(response, BY_SLUG[region], page, page if first is None else first)
 
+    def on_list_error(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        error = describe_failure(failure, _first_url(request), _referer(request))
+        yield error
+        kwargs = request.cb_kwargs
+        if not list_ended(kwargs["page"], error.reason):
+            yield from self._after_failed_list_page(BY_SLUG[kwargs["region"]], kwargs["page"], kwargs.get("first"))
+
+    def _after_failed_list_page(self, region: Region, page: int, first: int | None) -> Iterator[scrapy.Request]:
+        """A list page failed for good: walk on to the next one, as far as the walk would have
+        gone, so a broken ``/terkini`` does not cost the site's whole run; but stop after
+        ``LIST_FAILURES_IN_A_ROW`` failures in a row (the site is down: the run's health says so)."""
+        failed = self._list_failures[region.slug] = self._list_failures.get(region.slug, 0) + 1
+        if failed >= LIST_FAILURES_IN_A_ROW:
+            return
+        if self.options.mode == "backfill":
+            first = page if first is None else first
+            last = self.options.pages[1]
+            if page - first + 1 < self.options.max_pages and (last is None or page < last):
+                yield self.list_request(region, page + 1, first)
+        elif page < self.options.max_pages:
+            yield self.list_request(region, page + 1)
+
     def _walk_list(self, response: Response, region: Region, page: int, first: int) -> Iterator[Any]:
         if not response.body:
-            yield CrawlError(response.url, "empty_page", response.status, EMPTY_PAGE)
+            yield CrawlError(response.url, Reason.EMPTY_PAGE, response.status, EMPTY_PAGE)
+            yield from self._after_failed_list_page(region, page, first)
             return
         if not isinstance(response, TextResponse):
-            yield CrawlError(response.url, "not_html", response.status, "the list page is not HTML")
+            yield CrawlError(response.url, Reason.NOT_HTML, response.status, "the list page is not HTML")
+            yield from self._after_failed_list_page(region, page, first)
             return
         entries = extract_listing(response.text, response.url, now=datetime.now(region.tz))
         if not entries:
-            yield CrawlError(response.url, "empty_list", response.status, "the list page holds no article links")
+            yield CrawlError(response.url, Reason.EMPTY_LIST, response.status, "the list page holds no article links")
             if self.options.mode == "backfill":
                 yield self.backfill_progress(region, page, [], done=True)
             return
+        self._list_failures[region.slug] = 0
+        self.crawler.stats.inc_value(f"antara/list_read/{region.slug}")
         since = self.options.since
         fresh = [e for e in entries if since is None or since.admits(e.published_at)]
         listed = self._listed.setdefault(region.slug, set())

@@ -163,7 +163,7 @@ def test_an_archive_from_before_warc_capture_is_brought_up_to_date(tmp_path: Pat
         assert "captures" in archive.db.table_names()
         assert {"warc_record_id", "extractor_version"} <= set(archive.db.table("articles").columns_dict)
         assert {"warc_file", "warc_offset"} <= set(archive.db.table("article_versions").columns_dict)
-        assert archive.meta("schema_version") == "3"
+        assert archive.meta("schema_version") == "4"
         kept = archive.db.execute("SELECT title, warc_record_id FROM articles").fetchall()
     assert kept == [(record()["title"], None)]
 

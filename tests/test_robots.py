@@ -106,8 +106,7 @@ def test_robots_txt_answering_500_disallows_the_host(mode: str, tmp_path: Path) 
     assert dark == ["/robots.txt"] * 3, "robots.txt tried and retried twice, then no page of the host"
     assert len(pages(requested(tmp_path, LIT))) > 5, "the other host is crawled as usual"
     found = errors(tmp_path / "a.db")
-    feed = {"feed_robots_unavailable"} if mode == "incremental" else set()  # the feed's errors say feed_
-    assert {reason for url, reason in found if DARK in url} == {"robots_unavailable", *feed}
+    assert {reason for url, reason in found if DARK in url} == {"robots_unavailable"}
     assert not any(reason == "robots_unavailable" for url, reason in found if LIT in url)
     said = f"robots.txt of {DARK} answered HTTP 500, after retries, and no earlier copy is kept"
     assert output.count(said) == 1, output[-3000:]

@@ -16,6 +16,7 @@ DEGRADED_EXIT = 1
 
 
 def _reasons(run: dict[str, Any]) -> list[str]:
+    """The ``health_reasons`` JSON list of a crawl_runs or crawl_run_regions row."""
     try:
         reasons = json.loads(run.get("health_reasons") or "[]")
     except ValueError:
@@ -52,8 +53,11 @@ def status(db: str, runs: int, fail_on_degraded: bool, as_json: bool) -> None:
     """Show the last crawl runs of an archive and whether each was healthy.
 
     A run is degraded when a monitor failed after it: too few articles, an error rate above
-    the threshold, a field suddenly missing on many articles (the site's markup changed), or
-    a finish reason other than "finished". Reads the archive only.
+    the threshold, a finish reason other than "finished", or a site in trouble: gone dark (no
+    list page or feed read), a list page or its feed failing, far fewer articles than in its
+    recent runs, a field suddenly missing on many of its articles (its markup changed). The
+    reasons name the site ("kalsel: went dark: ..."); --json adds each site's verdict.
+    Reads the archive only.
 
     \b
     Examples:
@@ -68,11 +72,17 @@ def status(db: str, runs: int, fail_on_degraded: bool, as_json: bool) -> None:
             if "crawl_runs" not in archive.db.table_names():
                 raise click.UsageError(f"{db} holds no crawl_runs table: not an antara archive")
             recent = archive.recent_runs(runs)
+            sites = archive.site_verdicts([r["id"] for r in recent]) if as_json else {}
     except ArchiveError as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:
         for run in recent:
-            click.echo(json.dumps({**run, "health": verdict(run), "health_reasons": _reasons(run)}, sort_keys=True))
+            judged = {
+                region: {"health": site["health"], "health_reasons": _reasons(site)}
+                for region, site in sites.get(run["id"], {}).items()
+            }
+            line = {**run, "health": verdict(run), "health_reasons": _reasons(run), "sites": judged}
+            click.echo(json.dumps(line, sort_keys=True))
     elif not recent:
         click.echo(f"No crawl has run on {db} yet.")
     else:

@@ -29,6 +29,7 @@ from crawler.extraction.text import (
 )
 from crawler.extraction.urls import ArticleRef, parse_article_url
 from crawler.items import Article, Link
+from crawler.reasons import Reason
 from crawler.regions import ZONES, Region
 
 __all__ = ["Element", "ExtractionError", "extract_article", "parse_html", "text_of"]
@@ -37,14 +38,16 @@ Element: TypeAlias = etree._Element  # lxml ships no type stubs here: an alias o
 
 
 class ExtractionError(Exception):
-    """A page that cannot become an :class:`Article`; ``reason`` is a short code.
+    """A page that cannot become an :class:`Article`, and why.
 
-    Reasons: ``not_article_url``, ``no_article``, ``missing_title``, ``missing_body``,
-    ``missing_date``, ``bad_date``.
+    ``reason`` is a condition of the page (``not_article_url``, ``no_article``,
+    ``missing_title``, ``missing_body``, ``missing_date``, ``bad_date``), or
+    ``extractor_error``: an unexpected exception in the extractor itself, a bug, chained as
+    ``__cause__`` so its traceback can be logged.
     """
 
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
+    def __init__(self, reason: Reason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
         self.reason = reason
         self.detail = detail
 
@@ -334,7 +337,7 @@ class _Page:
             return "new", wrapper if wrapper is not None else doc
         if _first(_OLD_TITLE, doc) is not None and _first(_OLD_CONTENT, doc) is not None:
             return "old", doc
-        raise ExtractionError("no_article", "no article container (neither the old nor the new template)")
+        raise ExtractionError(Reason.NO_ARTICLE, "no article container (neither the old nor the new template)")
 
     @cached_property
     def post_header(self) -> Element | None:
@@ -439,12 +442,12 @@ def _title(page: _Page) -> str:
         text = _strip_site_suffix(fold(candidate))
         if text:
             return text
-    raise ExtractionError("missing_title", "no headline in h1, og:title or <title>")
+    raise ExtractionError(Reason.MISSING_TITLE, "no headline in h1, og:title or <title>")
 
 
 def _body(page: _Page) -> list[str]:
     if page.content is None:
-        raise ExtractionError("missing_body", "no article body container")
+        raise ExtractionError(Reason.MISSING_BODY, "no article body container")
     paragraphs = list(page.walker.paragraphs)
     if paragraphs and is_dateline_only(paragraphs[0]):
         if len(paragraphs) == 1:
@@ -452,7 +455,7 @@ def _body(page: _Page) -> list[str]:
         else:
             paragraphs[0:2] = [f"{paragraphs[0]} {paragraphs[1]}"]
     if not paragraphs:
-        raise ExtractionError("missing_body", "the article body has no text")
+        raise ExtractionError(Reason.MISSING_BODY, "the article body has no text")
     return paragraphs
 
 
@@ -495,8 +498,8 @@ def _published(page: _Page) -> tuple[str, str]:
             except DateError:
                 bad.append(raw)
     if bad:
-        raise ExtractionError("bad_date", f"cannot read the publication date {bad[-1]!r}")
-    raise ExtractionError("missing_date", "no publication date in the page or its metadata")
+        raise ExtractionError(Reason.BAD_DATE, f"cannot read the publication date {bad[-1]!r}")
+    raise ExtractionError(Reason.MISSING_DATE, "no publication date in the page or its metadata")
 
 
 def _resolve(href: str | None, base: str) -> str | None:
@@ -646,7 +649,7 @@ def _summary(page: _Page, first_paragraph: str) -> str:
 def _ref_for(url: str) -> ArticleRef:
     ref = parse_article_url(url) if isinstance(url, str) else None
     if ref is None:
-        raise ExtractionError("not_article_url", f"{url!r} is not an ANTARA article URL")
+        raise ExtractionError(Reason.NOT_ARTICLE_URL, f"{url!r} is not an ANTARA article URL")
     return ref
 
 
@@ -655,15 +658,24 @@ def extract_article(html: str | bytes, url: str) -> Article:
 
     Raises :class:`ExtractionError` (and nothing else) when ``url`` is not an article URL
     or the page lacks an article container, title, body or a readable publication date.
+    Conditions of the page are found by the field helpers, which raise their own reason;
+    markup nested too deep for the tree walkers is ``no_article``. Any other exception is a
+    bug of the extractor (a ``KeyError`` in a field helper, say), whatever the page: it
+    becomes ``extractor_error`` with the exception as ``__cause__``, never a page condition,
+    so the page is fetched again once the bug is fixed.
     """
     ref = _ref_for(url)
     doc = parse_html(html)
     if doc is None:
-        raise ExtractionError("no_article", "the page is empty or not HTML")
+        raise ExtractionError(Reason.NO_ARTICLE, "the page is empty or not HTML")
     try:
         return _extract(_Page(doc, ref))
-    except (ValueError, TypeError, LookupError, RecursionError, etree.LxmlError) as exc:
-        raise ExtractionError("no_article", f"the page could not be read ({type(exc).__name__}: {exc})") from exc
+    except ExtractionError:
+        raise
+    except RecursionError as exc:
+        raise ExtractionError(Reason.NO_ARTICLE, "the page's markup nests too deep to be walked") from exc
+    except Exception as exc:  # deliberately broad: whatever our code raised is reported as our bug, not the page's
+        raise ExtractionError(Reason.EXTRACTOR_ERROR, f"the extractor failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _extract(page: _Page) -> Article:

@@ -89,8 +89,6 @@ def audit(site: SampleSite, answers: list[Answer], db: str | Path) -> FaultAudit
     report.articles_archived = len(articles)
     for key, answer in last.items():
         expected = EXPECTED_REASON.get(answer.fault) if answer.fault else None
-        if answer.kind == "feed" and expected:
-            expected = f"feed_{expected}"
         spec = None
         if answer.kind == "article":
             host, _, number = key.partition("/berita/")

@@ -46,6 +46,9 @@ class Router:
         self.site = site
         self._cached = lru_cache(maxsize=cache_size)(self._route)
         self._generation = site.generation
+        #: pages that fail for good: mirror path -> HTTP status answered instead of the page,
+        #: e.g. ``{"/kalsel.antaranews.com/terkini": 500}``; a path ending in "/" covers itself and all below it
+        self.broken: dict[str, int] = {}
 
     def get(self, target: str) -> Page:
         """The response to ``target`` (``/{host}{path}[?query]``); the query never changes the page."""
@@ -53,7 +56,17 @@ class Router:
             self._cached.cache_clear()
             self._generation = self.site.generation
         path = target.split("?", 1)[0].split("#", 1)[0]
+        if self.broken:
+            status = self._broken_status(path)
+            if status is not None:
+                return NOT_FOUND if status == 404 else Page(status, HTML, render.SERVER_ERROR_HTML.encode())
         return self._cached(path)
+
+    def _broken_status(self, path: str) -> int | None:
+        for broken, status in self.broken.items():
+            if path == broken.rstrip("/") or (broken.endswith("/") and path.startswith(broken)):
+                return status
+        return None
 
     def article_spec(self, target: str) -> ArticleSpec | None:
         """The article a target ``/{host}/berita/{id}/...`` (or its AMP copy) asks for, or None."""
