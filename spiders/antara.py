@@ -84,8 +84,9 @@ class AntaraSpider(scrapy.Spider):
         #: backfill: the list page this run started at, per region
         self._backfill_first: dict[str, int] = {}
         #: interrupted runs this one completes: their list walks are redone in full, and what
-        #: they fetched is not fetched again
+        #: they, and the interrupted runs they completed in turn, fetched is not fetched again
         self.resume_runs: list[int] = [int(x) for x in str(resume_runs or "").split(",") if x.strip().isdigit()]
+        self._resume_from: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AntaraSpider:
@@ -131,13 +132,26 @@ class AntaraSpider(scrapy.Spider):
         archive = self.archive
         return archive is not None and archive.has_article(*key)
 
+    @property
+    def resume_from(self) -> int | None:
+        """The first run of the chain of interrupted runs this one completes (None: no resume).
+
+        After several kills in a row each run resumed the one before it; what any of them
+        fetched is done, and anything archived since the first of them began is as fresh as
+        this run would make it.
+        """
+        if self._resume_from is None and self.resume_runs and self.archive is not None:
+            self._resume_from = self.archive.interrupted_chain(self.resume_runs)[0]
+        return self._resume_from
+
     def already_done(self, key: Key, url: str) -> bool:
         """Whether this run should leave the article alone: archived before (outside ``full`` mode),
-        fetched by the interrupted run being resumed, or failed for good earlier."""
+        fetched by the chain of interrupted runs being resumed, or failed for good earlier."""
         archive = self.archive
         if archive is None:
             return False
-        if self.resume_runs and archive.fetched_by(key[0], key[1], url, self.resume_runs):
+        first = self.resume_from
+        if first is not None and archive.fetched_since(key[0], key[1], url, first):
             return True
         return self.options.mode != "full" and (archive.has_article(*key) or archive.failed_for_good(url))
 
@@ -242,8 +256,9 @@ class AntaraSpider(scrapy.Spider):
         An article first met through a long chain and later through a shorter one is not
         fetched again, but its own links are followed again with the hops they now have left.
         An article this run leaves alone (archived before, outside ``full`` mode; fetched by the
-        interrupted run being resumed) is not fetched either: its links stored in the archive
-        are followed instead, so what lies behind it is still reached.
+        interrupted runs being resumed) is not fetched either: its links stored in the archive
+        are followed instead, with the hops they have left, so what lies behind it is reached
+        exactly as far as an uninterrupted run would reach it.
         """
         ref = parse_article_url(url)
         if ref is None:
@@ -330,7 +345,9 @@ class AntaraSpider(scrapy.Spider):
         requests: list[scrapy.Request] = []
         for entry in fresh:
             for request in self.follow(entry.url, 0, priority=ARTICLE_PRIORITY - min(page, 50)):
-                requested.append((request.url, 0))
+                # the entry itself (0 hops), or a link behind an article left alone (more hops):
+                # the frontier keeps the real count, so a resume never follows past follow_depth
+                requested.append((request.url, self._hops_of(request.url)))
                 requests.append(request)
         if requested and self.options.mode != "backfill":
             yield Discovered(response.url, requested)  # in the frontier before any is fetched
@@ -373,10 +390,14 @@ class AntaraSpider(scrapy.Spider):
             article,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
-            follow=[(r.url, self.memory.hops(k)) for r in requests if (k := _key(r.url)) is not None],
+            follow=[(r.url, self._hops_of(r.url)) for r in requests],
             capture=capture_of(response),
         )
         yield from requests
+
+    def _hops_of(self, url: str) -> int:
+        key = _key(url)
+        return self.memory.hops(key) if key is not None else 0
 
     def on_error(self, failure: Failure) -> Iterator[CrawlError]:
         request = getattr(failure, "request", None)
