@@ -308,6 +308,8 @@ class Archive:
             )
             for region, counted in by_region.items():
                 names = [n for n in counted if n in schema.RUN_REGION_COUNTS]
+                if not names:
+                    continue
                 self.db.execute(
                     f"INSERT INTO crawl_run_regions (run_id, region, {', '.join(names)})"
                     f" VALUES (?, ?, {', '.join('?' for _ in names)})"
@@ -849,6 +851,19 @@ class Archive:
             [site, article_id, kind],
         ).fetchall()
         return [r[0] for r in rows]
+
+    def newest_published_before(self, site: str, day: str | None = None, instant: str | None = None) -> int | None:
+        """The highest article id of ``site`` archived with a publication before ``day`` (its own
+        local date, ``YYYY-MM-DD``) or before ``instant`` (ISO 8601 with offset); None if none is."""
+        if day is not None:
+            sql = "SELECT max(article_id) FROM articles WHERE site = ? AND substr(published_at, 1, 10) < ?"
+            found = self.db.execute(sql, [site, day]).fetchone()
+        elif instant is not None:
+            sql = "SELECT max(article_id) FROM articles WHERE site = ? AND julianday(published_at) < julianday(?)"
+            found = self.db.execute(sql, [site, instant]).fetchone()
+        else:
+            return None
+        return int(found[0]) if found and found[0] is not None else None
 
     def has_article(self, site: str, article_id: int) -> bool:
         return self._find(site, article_id) is not None

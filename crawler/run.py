@@ -90,11 +90,13 @@ def summary(stats: dict[str, Any], db: str) -> str:
     elapsed = get("elapsed_time_seconds", 0.0) or 0.0
     requests, new = get("downloader/request_count", 0) - get("httpcache/hit", 0), get("archive/articles_new", 0)
     per_new = f", {requests / new:.2f} requests per new article" if new else ""
+    older = get("archive/older_than_since", 0)
+    left_out = f", {older} older than --since left out" if older else ""
     return (
         f"Crawl {get('finish_reason', 'ended')} in {elapsed:.1f}s: "
         f"{get('downloader/response_count', 0)} pages fetched, "
         f"{get('archive/articles_new', 0)} articles new, {get('archive/articles_updated', 0)} updated, "
-        f"{get('archive/articles_unchanged', 0)} unchanged, {get('archive/errors', 0)} errors "
+        f"{get('archive/articles_unchanged', 0)} unchanged, {get('archive/errors', 0)} errors{left_out} "
         f"-> {db} (run {get('archive/run_id', '?')}; {requests} requests{per_new})"
     )
 

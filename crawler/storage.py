@@ -21,6 +21,7 @@ from crawler.items import (
     NotModified,
     WarcRef,
 )
+from crawler.options import OLDER_THAN_SINCE
 from crawler.regions import region_for_host
 
 #: Article fields that may legitimately be empty on a page; counted per run so a monitor can see one vanish.
@@ -57,6 +58,8 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
     """
     if isinstance(item, CrawlError):
         archive.record_error(run_id, item.url, item.reason, item.status, item.detail, item.referer)
+        if item.reason == OLDER_THAN_SINCE:  # left out on purpose: recorded, but no failure of the run
+            return Stored(Counter({OLDER_THAN_SINCE: 1}), host_of(item.url))
         return Stored(Counter(errors=1), host_of(item.url), item.reason)
     if isinstance(item, (ArticlePage, Article)):
         page = item if isinstance(item, ArticlePage) else ArticlePage(item)

@@ -16,7 +16,7 @@ from crawler.extraction import extract_feed, extract_listing
 from crawler.extraction.urls import list_page_url, parse_article_url
 from crawler.items import ArticlePage, BackfillProgress, CrawlError, Discovered, ListEntry, NotModified
 from crawler.memory import CrawlMemory, Key, LocalMemory
-from crawler.options import CrawlOptions, Since
+from crawler.options import OLDER_THAN_SINCE, CrawlOptions, Since
 from crawler.pages import EMPTY_PAGE, article_from_response, capture_of
 from crawler.regions import BY_SLUG, Region
 
@@ -62,12 +62,13 @@ class AntaraSpider(scrapy.Spider):
         revisit: str | None = None,
         feeds: Any = True,
         resume_runs: str | None = None,
+        follow_older: Any = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         all_flag = str(all_regions).lower() in ("1", "true", "yes")
         self.options = CrawlOptions.parse(
-            regions, max_pages, follow_depth, since, all_flag, mode, until, pages, revisit, feeds
+            regions, max_pages, follow_depth, since, all_flag, mode, until, pages, revisit, feeds, follow_older
         )
         self.regions: list[Region] = self.options.regions
         self.run_arguments = self.options.as_arguments()
@@ -87,6 +88,9 @@ class AntaraSpider(scrapy.Spider):
         #: they, and the interrupted runs they completed in turn, fetched is not fetched again
         self.resume_runs: list[int] = [int(x) for x in str(resume_runs or "").split(",") if x.strip().isdigit()]
         self._resume_from: int | None = None
+        #: per host, the highest article id known to be older than ``since`` (ids grow with time
+        #: on each host, so every id up to it is older too); None: the archive was not asked yet
+        self._older_up_to: dict[str, int | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AntaraSpider:
@@ -154,6 +158,36 @@ class AntaraSpider(scrapy.Spider):
         if first is not None and archive.fetched_since(key[0], key[1], url, first):
             return True
         return self.options.mode != "full" and (archive.has_article(*key) or archive.failed_for_good(url))
+
+    # -- --since: what is too old to store --------------------------------------------------
+    @property
+    def bounds_by_since(self) -> bool:
+        """Whether articles older than ``since`` are left out (``--since`` without ``--follow-older``)."""
+        return self.options.since is not None and not self.options.follow_older
+
+    def known_older(self, key: Key) -> bool:
+        """Whether the article is older than ``since`` before fetching it: its id is at most the
+        id of an article of the same host known to be older (from a list page, a page fetched
+        in this run, or the archive). Article ids grow with publication time on each host."""
+        if not self.bounds_by_since:
+            return False
+        host, article_id = key
+        if host not in self._older_up_to:
+            found = None
+            if self.archive is not None and self.options.since is not None:
+                day, instant = self.options.since.sql_bound()
+                found = self.archive.newest_published_before(host, day=day, instant=instant)
+            self._older_up_to[host] = max(found or 0, self._older_up_to.get(host) or 0) or None
+        bound = self._older_up_to[host]
+        return bound is not None and article_id <= bound
+
+    def note_older(self, key: Key) -> None:
+        """Remember that the article is older than ``since`` (and so is every lower id on its host)."""
+        host, article_id = key
+        self.known_older(key)  # the archive's bound first, so it is not asked after this
+        bound = self._older_up_to.get(host)
+        if bound is None or article_id > bound:
+            self._older_up_to[host] = article_id
 
     def failed_for_good(self, url: str) -> bool:
         archive = self.archive
@@ -264,6 +298,11 @@ class AntaraSpider(scrapy.Spider):
         if ref is None:
             return
         key = (ref.host, ref.article_id)
+        if self.known_older(key):
+            # older than --since: neither fetched nor stored, and nothing behind it is followed
+            # (the page linking to it keeps the link in the ``links`` table)
+            self.crawler.stats.inc_value("antara/older_than_since/skipped")
+            return
         known = self.memory.lower_hops(key, hops)
         request = scrapy.Request(
             ref.url,
@@ -338,6 +377,10 @@ class AntaraSpider(scrapy.Spider):
             return
         since = self.options.since
         fresh = [e for e in entries if since is None or since.admits(e.published_at)]
+        if since is not None:
+            for entry in entries:
+                if not since.admits(entry.published_at) and (k := _key(entry.url)) is not None:
+                    self.note_older(k)
         listed = self._listed.setdefault(region.slug, set())
         nothing_new = all((k := _key(e.url)) is None or k in listed or self.known_before(k) for e in entries)
         listed.update(k for k in map(_key, (e.url for e in entries)) if k is not None)
@@ -380,6 +423,19 @@ class AntaraSpider(scrapy.Spider):
         article = article_from_response(response, _referer(response.request))
         if isinstance(article, CrawlError):
             yield article
+            return
+        since = self.options.since
+        if self.bounds_by_since and since and key not in self._revisiting and not since.admits(article.published_at):
+            self.note_older(key)
+            self.crawler.stats.inc_value("antara/older_than_since/fetched")
+            yield CrawlError(
+                response.url,
+                OLDER_THAN_SINCE,
+                response.status,
+                f"published {article.published_at}, before --since {since.text}: kept as a link only"
+                " (--follow-older stores it)",
+                _referer(response.request),
+            )
             return
         hops = self.memory.note_targets(key, tuple(link.url for link in article.links))
         requests: list[scrapy.Request] = []
