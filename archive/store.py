@@ -293,19 +293,23 @@ class Archive:
         errors_by_kind: Mapping[str, int],
         by_region: Mapping[str, Mapping[str, int]],
     ) -> None:
-        """Add to a running run's counts (crawl_runs columns, errors by kind, crawl_run_regions)."""
+        """Add to a running run's counts (crawl_runs columns, errors by kind, crawl_run_regions).
+
+        The crawl calls it with each stored item, in the item's transaction, so the row of a run
+        killed midway still counts what it stored; the distributed ingester with each batch."""
         allowed = set(schema.RUN_COLUMNS)
-        with self._writing("the ingest ledger"):
-            row = self.db.execute("SELECT errors_by_kind FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
-            kinds: dict[str, int] = json.loads(row[0]) if row and row[0] else {}
-            for reason, count in errors_by_kind.items():
-                kinds[reason] = kinds.get(reason, 0) + count
+        with self._writing(f"the counts of run {run_id}"):
             sets = [f"[{name}] = coalesce([{name}], 0) + ?" for name in totals if name in allowed]
-            values = [count for name, count in totals.items() if name in allowed]
-            self.db.execute(
-                f"UPDATE crawl_runs SET {', '.join([*sets, 'errors_by_kind = ?'])} WHERE id = ?",
-                [*values, json.dumps(kinds, sort_keys=True), run_id],
-            )
+            values: list[Any] = [count for name, count in totals.items() if name in allowed]
+            if errors_by_kind:
+                row = self.db.execute("SELECT errors_by_kind FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
+                kinds: dict[str, int] = json.loads(row[0]) if row and row[0] else {}
+                for reason, count in errors_by_kind.items():
+                    kinds[reason] = kinds.get(reason, 0) + count
+                sets.append("errors_by_kind = ?")
+                values.append(json.dumps(kinds, sort_keys=True))
+            if sets:
+                self.db.execute(f"UPDATE crawl_runs SET {', '.join(sets)} WHERE id = ?", [*values, run_id])
             for region, counted in by_region.items():
                 names = [n for n in counted if n in schema.RUN_REGION_COUNTS]
                 if not names:

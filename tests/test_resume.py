@@ -202,3 +202,26 @@ def test_a_resume_follows_links_behind_archived_articles_no_further_than_follow_
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     good, _bad = expected_reach(running.site, REGIONS, 3, FOLLOW_DEPTH)
     assert stored_keys(db) == set(good)
+
+
+def test_a_fresh_full_run_after_the_resume_fetches_everything_again(
+    running: RunningSite, kill_series: dict[str, Any], tmp_path: Path
+) -> None:
+    """Leaving alone what the interrupted runs fetched is for their resume only: the next full
+    run refreshes every article it reaches, as full runs do."""
+    db = tmp_path / "archive.db"
+    source = sqlite3.connect(kill_series["db"])
+    try:
+        with sqlite3.connect(db) as copy:
+            source.backup(copy)
+    finally:
+        source.close()
+    mark = running.mark()
+    result = crawl_sample(running, db, "--region", ",".join(REGIONS), "--follow-depth", str(FOLLOW_DEPTH), "-q")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Resuming" not in result.stderr
+    fetched = fetch_counts(running.requests()[mark:])
+    good, _bad = expected_reach(running.site, REGIONS, 3, FOLLOW_DEPTH)
+    assert set(good) <= set(fetched)
+    run = query(db, "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
+    assert (run["articles_new"], run["articles_unchanged"]) == (0, len(good))
