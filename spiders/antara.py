@@ -172,12 +172,12 @@ class AntaraSpider(scrapy.Spider):
         if not self.bounds_by_since:
             return False
         host, article_id = key
-        if host not in self._older_up_to:
+        if host not in self._older_up_to:  # first look at this host: what the archive knows
             found = None
             if self.archive is not None and self.options.since is not None:
                 day, instant = self.options.since.sql_bound()
                 found = self.archive.newest_published_before(host, day=day, instant=instant)
-            self._older_up_to[host] = max(found or 0, self._older_up_to.get(host) or 0) or None
+            self._older_up_to[host] = found
         bound = self._older_up_to[host]
         return bound is not None and article_id <= bound
 
@@ -188,6 +188,19 @@ class AntaraSpider(scrapy.Spider):
         bound = self._older_up_to.get(host)
         if bound is None or article_id > bound:
             self._older_up_to[host] = article_id
+
+    def _not_older(self, entries: list[ListEntry]) -> list[ListEntry]:
+        """The list or feed entries not dated before ``since``; the others teach which ids are older."""
+        since = self.options.since
+        if since is None:
+            return entries
+        fresh = []
+        for entry in entries:
+            if since.admits(entry.published_at):
+                fresh.append(entry)
+            elif (key := _key(entry.url)) is not None:
+                self.note_older(key)
+        return fresh
 
     def failed_for_good(self, url: str) -> bool:
         archive = self.archive
@@ -343,7 +356,7 @@ class AntaraSpider(scrapy.Spider):
         entries = extract_feed(response.body, response.url)
         keys = [k for k in map(_key, (e.url for e in entries)) if k is not None]
         overlaps = any(self.known_before(k) for k in keys)  # before follow() marks them as this run's
-        for entry in entries:
+        for entry in self._not_older(entries):
             yield from self.follow(entry.url, 0, priority=ARTICLE_PRIORITY)
         if not overlaps:
             # the feed is empty, broken, or all new: it may not reach back to what we hold
@@ -376,11 +389,7 @@ class AntaraSpider(scrapy.Spider):
                 yield self.backfill_progress(region, page, [], done=True)
             return
         since = self.options.since
-        fresh = [e for e in entries if since is None or since.admits(e.published_at)]
-        if since is not None:
-            for entry in entries:
-                if not since.admits(entry.published_at) and (k := _key(entry.url)) is not None:
-                    self.note_older(k)
+        fresh = self._not_older(entries)
         listed = self._listed.setdefault(region.slug, set())
         nothing_new = all((k := _key(e.url)) is None or k in listed or self.known_before(k) for e in entries)
         listed.update(k for k in map(_key, (e.url for e in entries)) if k is not None)
