@@ -17,8 +17,8 @@ class OptionError(ValueError):
 #: what ``--since`` does, for the help of every command that takes it
 SINCE_HELP = (
     "Store only articles published on or after this (YYYY-MM-DD, each site's local date, or an ISO time"
-    " with offset): list pages stop at the first older page, and older Baca juga targets are kept as"
-    " links only (not fetched when their id shows their age)."
+    " with offset): older list entries are skipped, paging stops after a page that ends with an older one,"
+    " and older Baca juga targets are kept as links only (not fetched when their id shows their age)."
 )
 
 #: ``crawl_errors.reason`` of a Baca juga target fetched and found older than ``--since``: left out
