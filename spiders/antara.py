@@ -38,7 +38,16 @@ class AntaraSpider(scrapy.Spider):
     interrupted run left in the archive's frontier.
 
     Arguments (``-a`` on ``scrapy crawl``): ``regions``, ``all_regions``, ``mode``,
-    ``max_pages``, ``since``, ``follow_depth``, ``until``, ``pages``, ``revisit``, ``feeds``.
+    ``max_pages``, ``since``, ``follow_older``, ``follow_depth``, ``until``, ``pages``,
+    ``revisit``, ``feeds``, ``resume_runs``.
+
+    ``since`` bounds what is stored: list and feed entries dated before it are skipped, and a
+    Baca juga target older than it is neither stored nor followed further (the linking
+    article keeps the link). Article ids grow with publication time on each host, so a target
+    whose id is at most that of an article known to be older (a list or feed entry, a page
+    fetched in this run, an archived article) is not fetched at all; one fetched and found
+    older gets a ``crawl_errors`` row ``older_than_since`` instead of an ``articles`` row.
+    ``follow_older`` fetches and stores such targets like any other.
 
     Distributed (``ANTARA_DISTRIBUTED``, see docs/distributed.md): ``antara seed`` makes the
     start requests and stores the arguments with the run; every worker's spider takes them
