@@ -182,9 +182,10 @@ class Archive:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[Archive]:
-        """One transaction around several write methods (each of them nests as a savepoint)."""
-        with self._writing("several items"):
+    def transaction(self, what: str = "several items") -> Iterator[Archive]:
+        """One transaction around several write methods (each of them nests as a savepoint);
+        ``what`` names the writes in the error raised when the transaction fails."""
+        with self._writing(what):
             yield self
 
     # -- regions ---------------------------------------------------------------------------
@@ -275,21 +276,27 @@ class Archive:
         errors_by_kind: Mapping[str, int],
         by_region: Mapping[str, Mapping[str, int]],
     ) -> None:
-        """Add to a running run's counts (crawl_runs columns, errors by kind, crawl_run_regions)."""
+        """Add to a running run's counts (crawl_runs columns, errors by kind, crawl_run_regions).
+
+        The crawl calls it with each stored item, in the item's transaction, so the row of a run
+        killed midway still counts what it stored; the distributed ingester with each batch."""
         allowed = set(schema.RUN_COLUMNS)
-        with self._writing("the ingest ledger"):
-            row = self.db.execute("SELECT errors_by_kind FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
-            kinds: dict[str, int] = json.loads(row[0]) if row and row[0] else {}
-            for reason, count in errors_by_kind.items():
-                kinds[reason] = kinds.get(reason, 0) + count
+        with self._writing(f"the counts of run {run_id}"):
             sets = [f"[{name}] = coalesce([{name}], 0) + ?" for name in totals if name in allowed]
-            values = [count for name, count in totals.items() if name in allowed]
-            self.db.execute(
-                f"UPDATE crawl_runs SET {', '.join([*sets, 'errors_by_kind = ?'])} WHERE id = ?",
-                [*values, json.dumps(kinds, sort_keys=True), run_id],
-            )
+            values: list[Any] = [count for name, count in totals.items() if name in allowed]
+            if errors_by_kind:
+                row = self.db.execute("SELECT errors_by_kind FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
+                kinds: dict[str, int] = json.loads(row[0]) if row and row[0] else {}
+                for reason, count in errors_by_kind.items():
+                    kinds[reason] = kinds.get(reason, 0) + count
+                sets.append("errors_by_kind = ?")
+                values.append(json.dumps(kinds, sort_keys=True))
+            if sets:
+                self.db.execute(f"UPDATE crawl_runs SET {', '.join(sets)} WHERE id = ?", [*values, run_id])
             for region, counted in by_region.items():
                 names = [n for n in counted if n in schema.RUN_REGION_COUNTS]
+                if not names:
+                    continue
                 self.db.execute(
                     f"INSERT INTO crawl_run_regions (run_id, region, {', '.join(names)})"
                     f" VALUES (?, ?, {', '.join('?' for _ in names)})"
@@ -315,6 +322,10 @@ class Archive:
         become ``interrupted``. Distributed runs (with a ``run_key``) are not among them: their
         frontier is in Redis.
 
+        A killed run's article and error counts were added as it stored each item; what it
+        fetched (``pages_fetched``, ``warc_records``, ``warc_bytes``) is counted here from the
+        WARC records it indexed in ``captures``.
+
         Call this only while holding the archive's crawl lock, so no live run is among them.
         """
         rows = list(
@@ -330,19 +341,54 @@ class Archive:
                 if row["outcome"] == "running":
                     values["outcome"] = "interrupted"
                     values["finish_reason"] = "process ended without closing the run"
+                    values.update(self._captured_counts(row["id"]))
                 self.db.table("crawl_runs").update(row["id"], values)
         return rows
 
-    def fetched_by(self, site: str, article_id: int, url: str, run_ids: Iterable[int]) -> bool:
-        """True when one of ``run_ids`` fetched the article: archived it last, or recorded its failure."""
-        ids = list(run_ids)
-        if not ids:
-            return False
-        marks = ", ".join("?" for _ in ids)
+    def _captured_counts(self, run_id: int) -> dict[str, int]:
+        """What a run fetched, as the WARC records it indexed show (crawl_runs columns)."""
+        records, responses, revisits, size = self.db.execute(
+            "SELECT count(*), coalesce(sum(record_type IN ('response', 'revisit')), 0),"
+            " coalesce(sum(record_type = 'revisit'), 0), coalesce(sum(warc_length), 0)"
+            " FROM captures WHERE run_id = ?",
+            [run_id],
+        ).fetchone()
+        if not records:
+            return {}
+        return {"pages_fetched": responses, "warc_records": records, "warc_revisits": revisits, "warc_bytes": size}
+
+    def interrupted_chain(self, run_ids: Iterable[int]) -> list[int]:
+        """``run_ids`` (interrupted runs about to be resumed) and the interrupted runs they continued
+        in turn, oldest first: the local runs right before the oldest of them that ended early and
+        were resumed, back to the last run that ended normally.
+
+        Runs take the archive's crawl lock one at a time, and each resumes every interrupted run
+        before it, so an interrupted, resumed run directly before a run of the chain was resumed
+        by that run. Distributed runs (with a ``run_key``) in between are passed over.
+        """
+        chain = sorted(set(run_ids))
+        if not chain:
+            return []
+        earlier = self.db.execute(
+            "SELECT id, outcome, finish_reason, resumed FROM crawl_runs"
+            " WHERE id < ? AND run_key IS NULL ORDER BY id DESC",
+            [chain[0]],
+        )
+        for run_id, outcome, finish_reason, resumed in earlier:
+            ended_early = outcome == "interrupted" or (outcome == "failed" and finish_reason == "archive_error")
+            if not (ended_early and resumed):
+                break
+            chain.insert(0, run_id)
+        return chain
+
+    def fetched_since(self, site: str, article_id: int, url: str, first_run_id: int) -> bool:
+        """True when run ``first_run_id`` or a later one fetched the article: archived or touched it
+        last, or recorded its failure. Run ids grow with time, so this is "fetched since that run
+        began"; a resumed run asks it with the first run of the chain it completes."""
         found = self.db.execute(
-            f"SELECT 1 FROM articles WHERE site = ? AND article_id = ? AND last_run_id IN ({marks})"
-            f" UNION ALL SELECT 1 FROM crawl_errors WHERE url = ? AND run_id IN ({marks}) LIMIT 1",
-            [site, article_id, *ids, url, *ids],
+            "SELECT 1 FROM articles WHERE site = ? AND article_id = ? AND last_run_id >= ?"
+            " UNION ALL SELECT 1 FROM crawl_errors WHERE url = ? AND run_id >= ? LIMIT 1",
+            [site, article_id, first_run_id, url, first_run_id],
         ).fetchone()
         return found is not None
 
@@ -566,9 +612,7 @@ class Archive:
                 }
             )
         if rows:
-            self.db.conn.executemany(
-                _insert_sql("frontier", tuple(rows[0]), "OR IGNORE"), [tuple(r.values()) for r in rows]
-            )
+            self.db.conn.executemany(_FRONTIER_UPSERT, [tuple(r.values()) for r in rows])
 
     def _failed_in_run(self, url: str, run_id: int) -> bool:
         found = self.db.execute("SELECT 1 FROM crawl_errors WHERE url = ? AND run_id = ? LIMIT 1", [url, run_id])
@@ -827,8 +871,30 @@ class Archive:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def newest_published_before(self, site: str, day: str | None = None, instant: str | None = None) -> int | None:
+        """The highest article id of ``site`` archived with a publication before ``day`` (its own
+        local date, ``YYYY-MM-DD``) or before ``instant`` (ISO 8601 with offset); None if none is."""
+        if day is not None:
+            sql = "SELECT max(article_id) FROM articles WHERE site = ? AND substr(published_at, 1, 10) < ?"
+            found = self.db.execute(sql, [site, day]).fetchone()
+        elif instant is not None:
+            sql = "SELECT max(article_id) FROM articles WHERE site = ? AND julianday(published_at) < julianday(?)"
+            found = self.db.execute(sql, [site, instant]).fetchone()
+        else:
+            return None
+        return int(found[0]) if found and found[0] is not None else None
+
     def has_article(self, site: str, article_id: int) -> bool:
         return self._find(site, article_id) is not None
+
+
+#: a link already in the frontier keeps the fewest hops it was found at (a resumed run
+#: follows its targets only as far as the uninterrupted run would have)
+_FRONTIER_UPSERT = (
+    "INSERT OR IGNORE INTO frontier (url, site, article_id, hops, referer, run_id, added_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, article_id) DO UPDATE"
+    " SET hops = excluded.hops, referer = excluded.referer WHERE excluded.hops < frontier.hops"
+)
 
 
 @lru_cache(maxsize=64)

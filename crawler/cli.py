@@ -11,7 +11,7 @@ import click
 
 from crawler import __version__
 from crawler.commands.common import check_redis_url, region_options
-from crawler.options import CrawlOptions, OptionError
+from crawler.options import SINCE_HELP, CrawlOptions, OptionError
 
 
 class AntaraGroup(click.Group):
@@ -103,7 +103,12 @@ def _run_options(func: Any) -> Any:
 @cli.command()
 @region_options
 @click.option("--max-pages", default=None, help="Latest-news pages per region [3; 20 with --incremental].")
-@click.option("--since", default=None, metavar="DATE", help="Skip articles older than this (YYYY-MM-DD or ISO time).")
+@click.option("--since", default=None, metavar="DATE", help=SINCE_HELP)
+@click.option(
+    "--follow-older",
+    is_flag=True,
+    help="With --since: fetch and store Baca juga targets older than it too (list pages still stop).",
+)
 @click.option("--incremental", is_flag=True, help="Fetch only what is new, plus revisits; the mode for schedules.")
 @click.option(
     "--revisit",
@@ -124,6 +129,7 @@ def crawl(
     all_regions: bool,
     max_pages: str | None,
     since: str | None,
+    follow_older: bool,
     incremental: bool,
     revisit: str | None,
     no_feeds: bool,
@@ -150,6 +156,7 @@ def crawl(
                 ("--all-regions", all_regions),
                 ("--max-pages", max_pages),
                 ("--since", since),
+                ("--follow-older", follow_older),
                 ("--incremental", incremental),
                 ("--revisit", revisit),
                 ("--no-feeds", no_feeds),
@@ -162,10 +169,20 @@ def crawl(
         return
     if not incremental and (revisit is not None or no_feeds):
         raise click.UsageError("--revisit and --no-feeds only apply with --incremental")
+    if follow_older and not since:
+        raise click.UsageError("--follow-older only applies with --since")
     mode = "incremental" if incremental else "full"
     try:
         options = CrawlOptions.parse(
-            list(regions), max_pages, run["follow_depth"], since, all_regions, mode, revisit=revisit, feeds=not no_feeds
+            list(regions),
+            max_pages,
+            run["follow_depth"],
+            since,
+            all_regions,
+            mode,
+            revisit=revisit,
+            feeds=not no_feeds,
+            follow_older=follow_older,
         )
     except OptionError as exc:
         raise click.UsageError(str(exc)) from None

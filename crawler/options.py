@@ -14,6 +14,14 @@ class OptionError(ValueError):
     """A crawl option with a bad value; the message names the option and the value."""
 
 
+#: what ``--since`` does, for the help of every command that takes it
+SINCE_HELP = (
+    "Store only articles published on or after this (YYYY-MM-DD, each site's local date, or an ISO time"
+    " with offset): older list entries are skipped, paging stops after a page that ends with an older one,"
+    " and older Baca juga targets are kept as links only (not fetched when their id shows their age)."
+)
+
+
 @dataclass(frozen=True)
 class Since:
     """Lower bound on publication time: a local calendar date, or an exact instant."""
@@ -21,6 +29,13 @@ class Since:
     text: str
     day: date | None = None
     instant: datetime | None = None
+
+    def sql_bound(self) -> tuple[str | None, str | None]:
+        """(day, instant) as ISO strings, one of them None, for archive queries."""
+        return (
+            self.day.isoformat() if self.day else None,
+            self.instant.isoformat() if self.instant else None,
+        )
 
     def admits(self, published_at: str | None) -> bool:
         """True when an article published at ``published_at`` (ISO with offset) is not older."""
@@ -129,6 +144,8 @@ class CrawlOptions:
     revisit: tuple[timedelta, ...] = ()
     #: incremental: look at the RSS feed before the list pages
     feeds: bool = True
+    #: with ``since``: fetch and store Baca juga targets older than it too
+    follow_older: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -144,6 +161,7 @@ class CrawlOptions:
         pages: str | None = None,
         revisit: str | None = None,
         feeds: Any = True,
+        follow_older: Any = False,
     ) -> CrawlOptions:
         if mode not in MODES:
             raise OptionError(f"mode {mode!r} is not one of {', '.join(MODES)}")
@@ -164,6 +182,7 @@ class CrawlOptions:
             pages=(first, last),
             revisit=parse_revisit(DEFAULT_REVISIT if revisit is None and mode == "incremental" else revisit),
             feeds=str(feeds).lower() not in ("0", "false", "no", "off"),
+            follow_older=str(follow_older).lower() in ("1", "true", "yes", "on"),
         )
 
     def spider_arguments(self) -> dict[str, Any]:
@@ -179,6 +198,7 @@ class CrawlOptions:
             "pages": f"{first}-{last if last is not None else ''}",
             "revisit": ",".join(f"{int(a.total_seconds() // 60)}m" for a in self.revisit) or "off",
             "feeds": self.feeds,
+            "follow_older": self.follow_older,
         }
 
     def as_arguments(self) -> dict[str, Any]:
@@ -190,6 +210,8 @@ class CrawlOptions:
             "follow_depth": self.follow_depth,
             "since": self.since.text if self.since else None,
         }
+        if self.since and self.follow_older:
+            args["follow_older"] = True
         if self.mode == "incremental":
             args["revisit"] = [int(a.total_seconds()) for a in self.revisit]
             args["feeds"] = self.feeds

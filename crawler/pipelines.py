@@ -115,8 +115,14 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/fatal_kind", exc.kind)
 
     def _store(self, item: Any) -> None:
-        assert self.archive is not None
-        stored = store_item(self.archive, item, self.run_id, now=self.clock)
+        assert self.archive is not None and self.run_id is not None
+        with self.archive.transaction(_describe(item)):
+            stored = store_item(self.archive, item, self.run_id, now=self.clock)
+            if stored.counts:  # the run's ledger row counts it in the same transaction, so a
+                # killed run's row still says what it stored (the close replaces them with the totals)
+                one = Tally()
+                one.add(stored)
+                self.archive.add_run_counts(self.run_id, one.totals, one.errors_by_kind, one.by_region)
         self.tally.add(stored)
         for name, count in stored.counts.items():
             self.crawler.stats.inc_value(f"archive/{name}", count)
@@ -259,3 +265,10 @@ def _coverage(text: Any) -> tuple[int, dict[str, int]] | None:
         return int(coverage.get("articles", 0)), {str(k): int(v) for k, v in dict(coverage["missing"]).items()}
     except (TypeError, ValueError, KeyError, AttributeError):
         return None
+
+
+def _describe(item: Any) -> str:
+    """What storing ``item`` writes, for the message of a failed write."""
+    page = getattr(item, "article", None)
+    url = getattr(page, "url", None) or getattr(item, "url", None) or getattr(item, "referer", None)
+    return str(url) if url else type(item).__name__

@@ -90,19 +90,23 @@ def summary(stats: dict[str, Any], db: str) -> str:
     elapsed = get("elapsed_time_seconds", 0.0) or 0.0
     requests, new = get("downloader/request_count", 0) - get("httpcache/hit", 0), get("archive/articles_new", 0)
     per_new = f", {requests / new:.2f} requests per new article" if new else ""
+    older = get("archive/older_than_since", 0)
+    left_out = f", {older} older than --since left out" if older else ""
     return (
         f"Crawl {get('finish_reason', 'ended')} in {elapsed:.1f}s: "
         f"{get('downloader/response_count', 0)} pages fetched, "
         f"{get('archive/articles_new', 0)} articles new, {get('archive/articles_updated', 0)} updated, "
-        f"{get('archive/articles_unchanged', 0)} unchanged, {get('archive/errors', 0)} errors "
+        f"{get('archive/articles_unchanged', 0)} unchanged, {get('archive/errors', 0)} errors{left_out} "
         f"-> {db} (run {get('archive/run_id', '?')}; {requests} requests{per_new})"
     )
 
 
-def _resume_interrupted(db: str, timeout: float) -> list[dict[str, Any]]:
-    """Runs a killed crawl left marked running; the caller holds the lock, so none is alive."""
+def _resume_interrupted(db: str, timeout: float) -> tuple[list[dict[str, Any]], list[int]]:
+    """Runs a killed crawl left marked running, and the whole chain of interrupted runs they
+    continue; the caller holds the lock, so none is alive."""
     with Archive(db, timeout=timeout) as archive:
-        return archive.close_interrupted_runs()
+        rows = archive.close_interrupted_runs()
+        return rows, archive.interrupted_chain(r["id"] for r in rows)
 
 
 def _max_pages(run: dict[str, Any]) -> int:
@@ -140,7 +144,7 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
     )
     _quiet_tracebacks(tuning)
     try:
-        resume = _resume_interrupted(db, settings.getfloat("ARCHIVE_BUSY_TIMEOUT"))
+        resume, chain = _resume_interrupted(db, settings.getfloat("ARCHIVE_BUSY_TIMEOUT"))
     except ArchiveError as exc:
         lock.close()
         print(f"antara: error: {exc}", file=sys.stderr)
@@ -149,9 +153,11 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
     if resume:
         spider_args["resume_runs"] = ",".join(str(r["id"]) for r in resume)
         spider_args["max_pages"] = max([options.max_pages, *(_max_pages(r) for r in resume)])
+        earlier = [str(r) for r in chain if r not in {int(x["id"]) for x in resume}]
         print(
-            f"Resuming interrupted run(s) {spider_args['resume_runs']}: their list pages are walked again,"
-            " what they archived is not fetched again, and the links they found are followed",
+            f"Resuming interrupted run(s) {spider_args['resume_runs']}"
+            f"{' (which continued ' + ', '.join(earlier) + ')' if earlier else ''}: their list pages are walked"
+            " again, what they archived is not fetched again, and the links they found are followed",
             file=sys.stderr,
         )
     process = CrawlerProcess(settings)

@@ -61,6 +61,8 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
         archive.record_error(
             run_id, item.url, item.reason, item.status, item.detail, item.referer, extractor_version=EXTRACTOR_VERSION
         )
+        if item.reason == Reason.OLDER_THAN_SINCE:  # left out on purpose: recorded, but no failure of the run
+            return Stored(Counter({Reason.OLDER_THAN_SINCE.value: 1}), host_of(item.url))
         return Stored(Counter(errors=1), host_of(item.url), item.reason, item.url)
     if isinstance(item, (ArticlePage, Article)):
         page = item if isinstance(item, ArticlePage) else ArticlePage(item)

@@ -42,7 +42,16 @@ class AntaraSpider(scrapy.Spider):
     not end the walk (the next one is tried); three failing in a row do.
 
     Arguments (``-a`` on ``scrapy crawl``): ``regions``, ``all_regions``, ``mode``,
-    ``max_pages``, ``since``, ``follow_depth``, ``until``, ``pages``, ``revisit``, ``feeds``.
+    ``max_pages``, ``since``, ``follow_older``, ``follow_depth``, ``until``, ``pages``,
+    ``revisit``, ``feeds``, ``resume_runs``.
+
+    ``since`` bounds what is stored: list and feed entries dated before it are skipped, and a
+    Baca juga target older than it is neither stored nor followed further (the linking
+    article keeps the link). Article ids grow with publication time on each host, so a target
+    whose id is at most that of an article known to be older (a list or feed entry, a page
+    fetched in this run, an archived article) is not fetched at all; one fetched and found
+    older gets a ``crawl_errors`` row ``older_than_since`` instead of an ``articles`` row.
+    ``follow_older`` fetches and stores such targets like any other.
 
     Distributed (``ANTARA_DISTRIBUTED``, see docs/distributed.md): ``antara seed`` makes the
     start requests and stores the arguments with the run; every worker's spider takes them
@@ -66,12 +75,13 @@ class AntaraSpider(scrapy.Spider):
         revisit: str | None = None,
         feeds: Any = True,
         resume_runs: str | None = None,
+        follow_older: Any = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         all_flag = str(all_regions).lower() in ("1", "true", "yes")
         self.options = CrawlOptions.parse(
-            regions, max_pages, follow_depth, since, all_flag, mode, until, pages, revisit, feeds
+            regions, max_pages, follow_depth, since, all_flag, mode, until, pages, revisit, feeds, follow_older
         )
         self.regions: list[Region] = self.options.regions
         self.run_arguments = self.options.as_arguments()
@@ -90,8 +100,12 @@ class AntaraSpider(scrapy.Spider):
         #: list pages of each region that failed since the last one read
         self._list_failures: dict[str, int] = {}
         #: interrupted runs this one completes: their list walks are redone in full, and what
-        #: they fetched is not fetched again
+        #: they, and the interrupted runs they completed in turn, fetched is not fetched again
         self.resume_runs: list[int] = [int(x) for x in str(resume_runs or "").split(",") if x.strip().isdigit()]
+        self._resume_from: int | None = None
+        #: per host, the highest article id known to be older than ``since`` (ids grow with time
+        #: on each host, so every id up to it is older too); None: the archive was not asked yet
+        self._older_up_to: dict[str, int | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AntaraSpider:
@@ -137,15 +151,71 @@ class AntaraSpider(scrapy.Spider):
         archive = self.archive
         return archive is not None and archive.has_article(*key)
 
+    @property
+    def resume_from(self) -> int | None:
+        """The first run of the chain of interrupted runs this one completes (None: no resume).
+
+        After several kills in a row each run resumed the one before it; what any of them
+        fetched is done, and anything archived since the first of them began is as fresh as
+        this run would make it.
+        """
+        if self._resume_from is None and self.resume_runs and self.archive is not None:
+            self._resume_from = self.archive.interrupted_chain(self.resume_runs)[0]
+        return self._resume_from
+
     def already_done(self, key: Key, url: str) -> bool:
         """Whether this run should leave the article alone: archived before (outside ``full`` mode),
-        fetched by the interrupted run being resumed, or failed for good earlier."""
+        fetched by the chain of interrupted runs being resumed, or failed for good earlier."""
         archive = self.archive
         if archive is None:
             return False
-        if self.resume_runs and archive.fetched_by(key[0], key[1], url, self.resume_runs):
+        first = self.resume_from
+        if first is not None and archive.fetched_since(key[0], key[1], url, first):
             return True
         return self.options.mode != "full" and (archive.has_article(*key) or self.failed_for_good(url))
+
+    # -- --since: what is too old to store --------------------------------------------------
+    @property
+    def bounds_by_since(self) -> bool:
+        """Whether articles older than ``since`` are left out (``--since`` without ``--follow-older``)."""
+        return self.options.since is not None and not self.options.follow_older
+
+    def known_older(self, key: Key) -> bool:
+        """Whether the article is older than ``since`` before fetching it: its id is at most the
+        id of an article of the same host known to be older (from a list page, a page fetched
+        in this run, or the archive). Article ids grow with publication time on each host."""
+        if not self.bounds_by_since:
+            return False
+        host, article_id = key
+        if host not in self._older_up_to:  # first look at this host: what the archive knows
+            found = None
+            if self.archive is not None and self.options.since is not None:
+                day, instant = self.options.since.sql_bound()
+                found = self.archive.newest_published_before(host, day=day, instant=instant)
+            self._older_up_to[host] = found
+        bound = self._older_up_to[host]
+        return bound is not None and article_id <= bound
+
+    def note_older(self, key: Key) -> None:
+        """Remember that the article is older than ``since`` (and so is every lower id on its host)."""
+        host, article_id = key
+        self.known_older(key)  # the archive's bound first, so it is not asked after this
+        bound = self._older_up_to.get(host)
+        if bound is None or article_id > bound:
+            self._older_up_to[host] = article_id
+
+    def _not_older(self, entries: list[ListEntry]) -> list[ListEntry]:
+        """The list or feed entries not dated before ``since``; the others teach which ids are older."""
+        since = self.options.since
+        if since is None:
+            return entries
+        fresh = []
+        for entry in entries:
+            if since.admits(entry.published_at):
+                fresh.append(entry)
+            elif (key := _key(entry.url)) is not None:
+                self.note_older(key)
+        return fresh
 
     def failed_for_good(self, url: str) -> bool:
         """An earlier run found a condition of the page that fetching it again would meet again
@@ -252,13 +322,19 @@ class AntaraSpider(scrapy.Spider):
         An article first met through a long chain and later through a shorter one is not
         fetched again, but its own links are followed again with the hops they now have left.
         An article this run leaves alone (archived before, outside ``full`` mode; fetched by the
-        interrupted run being resumed) is not fetched either: its links stored in the archive
-        are followed instead, so what lies behind it is still reached.
+        interrupted runs being resumed) is not fetched either: its links stored in the archive
+        are followed instead, with the hops they have left, so what lies behind it is reached
+        exactly as far as an uninterrupted run would reach it.
         """
         ref = parse_article_url(url)
         if ref is None:
             return
         key = (ref.host, ref.article_id)
+        if self.known_older(key):
+            # older than --since: neither fetched nor stored, and nothing behind it is followed
+            # (the page linking to it keeps the link in the ``links`` table)
+            self.crawler.stats.inc_value("antara/older_than_since/skipped")
+            return
         known = self.memory.lower_hops(key, hops)
         request = scrapy.Request(
             ref.url,
@@ -300,7 +376,7 @@ class AntaraSpider(scrapy.Spider):
         entries = extract_feed(response.body, response.url)
         keys = [k for k in map(_key, (e.url for e in entries)) if k is not None]
         overlaps = any(self.known_before(k) for k in keys)  # before follow() marks them as this run's
-        for entry in entries:
+        for entry in self._not_older(entries):
             yield from self.follow(entry.url, 0, priority=ARTICLE_PRIORITY)
         if not overlaps:
             # the feed is empty, broken, or all new: it may not reach back to what we hold
@@ -359,7 +435,7 @@ class AntaraSpider(scrapy.Spider):
         self._list_failures[region.slug] = 0
         self.crawler.stats.inc_value(f"antara/list_read/{region.slug}")
         since = self.options.since
-        fresh = [e for e in entries if since is None or since.admits(e.published_at)]
+        fresh = self._not_older(entries)
         listed = self._listed.setdefault(region.slug, set())
         nothing_new = all((k := _key(e.url)) is None or k in listed or self.known_before(k) for e in entries)
         listed.update(k for k in map(_key, (e.url for e in entries)) if k is not None)
@@ -367,7 +443,9 @@ class AntaraSpider(scrapy.Spider):
         requests: list[scrapy.Request] = []
         for entry in fresh:
             for request in self.follow(entry.url, 0, priority=ARTICLE_PRIORITY - min(page, 50)):
-                requested.append((request.url, 0))
+                # the entry itself (0 hops), or a link behind an article left alone (more hops):
+                # the frontier keeps the real count, so a resume never follows past follow_depth
+                requested.append((request.url, self._hops_of(request.url)))
                 requests.append(request)
         if requested and self.options.mode != "backfill":
             yield Discovered(response.url, requested)  # in the frontier before any is fetched
@@ -401,6 +479,19 @@ class AntaraSpider(scrapy.Spider):
         if isinstance(article, CrawlError):
             yield article
             return
+        since = self.options.since
+        if self.bounds_by_since and since and key not in self._revisiting and not since.admits(article.published_at):
+            self.note_older(key)
+            self.crawler.stats.inc_value("antara/older_than_since/fetched")
+            yield CrawlError(
+                response.url,
+                Reason.OLDER_THAN_SINCE,
+                response.status,
+                f"published {article.published_at}, before --since {since.text}: kept as a link only"
+                " (--follow-older stores it)",
+                _referer(response.request),
+            )
+            return
         hops = self.memory.note_targets(key, tuple(link.url for link in article.links))
         requests: list[scrapy.Request] = []
         if hops < self.options.follow_depth:
@@ -410,10 +501,14 @@ class AntaraSpider(scrapy.Spider):
             article,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
-            follow=[(r.url, self.memory.hops(k)) for r in requests if (k := _key(r.url)) is not None],
+            follow=[(r.url, self._hops_of(r.url)) for r in requests],
             capture=capture_of(response),
         )
         yield from requests
+
+    def _hops_of(self, url: str) -> int:
+        key = _key(url)
+        return self.memory.hops(key) if key is not None else 0
 
     def on_error(self, failure: Failure) -> Iterator[CrawlError]:
         request = getattr(failure, "request", None)

@@ -228,3 +228,56 @@ def test_distributed_run_counts_and_ledger(archive: Archive) -> None:
     assert [r["id"] for r in archive.close_interrupted_runs()] == [local]
     archive.forget_ingested(run)
     assert archive.mark_ingested(run, "article kalteng.antaranews.com 1")
+
+
+def test_the_interrupted_chain_reaches_back_to_the_last_run_that_ended_normally(archive: Archive) -> None:
+    def run(outcome: str | None, reason: str = "", key: str | None = None) -> int:
+        run_id = archive.start_run({"mode": "full"}, ["kalteng"], "0", run_key=key)
+        if outcome is not None:
+            archive.finish_run(run_id, outcome, reason, {})
+        return run_id
+
+    finished = run("finished", "finished")
+    killed = run(None)  # still marked running, as SIGKILL leaves it
+    assert [r["id"] for r in archive.close_interrupted_runs()] == [killed]
+    disk_full = run("failed", "archive_error")  # resumed the killed one, then the disk filled up
+    assert [r["id"] for r in archive.close_interrupted_runs()] == [disk_full]
+    run("finished", "finished", key="20261128T000000Z-ab12")  # a distributed run in between
+    stopped = run("interrupted", "shutdown")  # Ctrl-C, resuming the two before
+    archive.close_interrupted_runs()
+    assert archive.interrupted_chain([stopped]) == [killed, disk_full, stopped]
+    assert archive.interrupted_chain([]) == []
+    assert finished not in archive.interrupted_chain([killed])
+    later = run(None)
+    assert archive.interrupted_chain([later]) == [killed, disk_full, stopped, later]
+    run("finished", "finished")
+    last = run(None)
+    assert archive.interrupted_chain([last]) == [last], "a run that ended normally starts a new chain"
+    assert archive.run(killed)["outcome"] == "interrupted"
+
+
+def test_the_frontier_keeps_the_fewest_hops_a_link_was_found_at(archive: Archive) -> None:
+    url = "https://kalteng.antaranews.com/berita/612001/pemprov-kalteng"
+    archive.remember([(url, 2)], "https://kalteng.antaranews.com/terkini", None)
+    archive.remember([(url.replace("pemprov-kalteng", "other-slug"), 1)], "https://a", None)
+    archive.remember([(url, 2)], "https://b", None)
+    assert archive.pending() == [(url, 1, "https://a")]
+
+
+def test_newest_published_before_and_fetched_since(archive: Archive) -> None:
+    first = archive.start_run({"mode": "full"}, ["kalteng"], "0")
+    archive.upsert_article(record(), first)
+    site = "kalteng.antaranews.com"
+    newer = record(url=f"https://{site}/berita/612400/x", article_id=612400, published_at="2022-10-21T00:30:00+07:00")
+    second = archive.start_run({"mode": "full"}, ["kalteng"], "0")
+    archive.upsert_article(newer, second)
+    assert archive.newest_published_before(site, day="2022-10-21") == 612345
+    assert archive.newest_published_before(site, day="2022-10-20") is None
+    # 00:30 WIB on 21 October is 17:30 UTC on the 20th
+    assert archive.newest_published_before(site, instant="2022-10-20T17:31:00+00:00") == 612400
+    assert archive.newest_published_before(site, instant="2022-10-20T17:29:00+00:00") == 612345
+    assert archive.newest_published_before("www.antaranews.com", day="2030-01-01") is None
+    assert archive.fetched_since(site, 612400, newer["url"], second)
+    assert not archive.fetched_since(site, 612345, record()["url"], second)
+    archive.record_error(second, f"https://{site}/berita/612002/y", "http_500")
+    assert archive.fetched_since(site, 612002, f"https://{site}/berita/612002/y", second)

@@ -27,6 +27,7 @@ from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli
         (["crawl", "--region", "kalteng", "--delay", "-3"], "--delay"),
         (["crawl", "--region", "kalteng", "--set", "NOEQUALS"], "is not NAME=VALUE"),
         (["crawl", "--region", "kalteng", "--bogus"], "No such option"),
+        (["crawl", "--region", "kalteng", "--follow-older"], "--follow-older only applies with --since"),
         (["sample-site", "--port", "99999"], "--port"),
         (["frobnicate"], "No such command 'frobnicate'"),
     ],

@@ -112,7 +112,9 @@ def test_robots_txt_answering_500_disallows_the_host(mode: str, tmp_path: Path) 
     said = f"robots.txt of {DARK} answered HTTP 500, after retries, and no earlier copy is kept"
     assert output.count(said) == 1, output[-3000:]
     with Archive(str(tmp_path / "a.db")) as archive:
-        assert not any(archive.failed_for_good(url, PERMANENT_CODES) for url, _ in found if DARK in url), "a later run tries again"
+        assert not any(archive.failed_for_good(url, PERMANENT_CODES) for url, _ in found if DARK in url), (
+            "a later run tries again"
+        )
 
 
 def test_an_unreachable_robots_txt_disallows_the_host(tmp_path: Path) -> None:

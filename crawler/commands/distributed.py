@@ -10,14 +10,14 @@ from typing import Any
 import click
 
 from crawler.commands.common import check_redis_url, region_options
-from crawler.options import CrawlOptions, OptionError
+from crawler.options import SINCE_HELP, CrawlOptions, OptionError
 
 
 @click.command()
 @click.option("--redis", "redis_url", metavar="URL", help="Redis database of the run, e.g. redis://127.0.0.1:6379/0.")
 @region_options
 @click.option("--max-pages", default=None, help="Latest-news pages per region [3]; with --backfill, pages in all.")
-@click.option("--since", default=None, metavar="DATE", help="Skip articles older than this (YYYY-MM-DD or ISO time).")
+@click.option("--since", default=None, metavar="DATE", help=SINCE_HELP)
 @click.option("--follow-depth", default=None, help="Hops of 'Baca juga' links to follow [2; 0 with --backfill].")
 @click.option("--backfill", is_flag=True, help="Walk /terkini/N far back (needs --until or --pages).")
 @click.option("--until", default=None, metavar="DATE", help="With --backfill: go back until articles are older.")
