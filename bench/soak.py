@@ -11,10 +11,12 @@ fault (cut off, 503, 429, empty). Once per simulated hour the soak runs the exac
 `antara schedule` prints, pointed at the site with --mirror, --delay 0 and ANTARA_NOW set to the
 simulated time. --kill-rate of the runs are killed with SIGKILL when the site has answered a
 random number of their requests; the next hourly run resumes. One `antara serve` runs on the same
-archive from the first run to the end, polled from a thread (table, row, search, canned query,
-JSON). At the end the archive is compared with the site's truth and one summary block is
-printed; the exit status is 1 when an article is lost, duplicated, or the server answered 5xx,
-did not answer, or kept serving stale rows.
+archive from the end of the first run that ended (as a user starts it, while no crawl runs) to
+the end, polled from a thread (table, row, search, canned query, JSON). At the end the archive is compared with the site's truth and one summary block is
+printed; the exit status is 1 when an article is lost or duplicated, the server answered 5xx or
+an error page, did not answer, or kept serving stale rows, an outage went unflagged for its
+site, a correction never reached the archive, an archived article was fetched again (not as a
+revisit), or a killed run's ledger row miscounts what it stored.
 
 Kill points count requests, not seconds, so the same seed kills at the same places on a fast or
 a loaded machine. Figures (--json): see ``Figures``.
@@ -26,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shlex
 import signal
 import sqlite3
@@ -58,6 +61,7 @@ SOAK_FAULTS = ("drop", "http_503", "http_429", "empty")
 FOLLOW_DEPTH = 2  #: what `antara schedule` runs with
 RUN_TIMEOUT = 300.0  #: seconds one hourly run may take before the soak gives up on it
 STALE_AFTER = 10.0  #: seconds the server may take to show a run's rows
+MALFORMED = b"database disk image is malformed"
 
 
 @dataclass
@@ -100,6 +104,8 @@ class Figures:
     archived_in_regions: int = 0
     lost: list[str] = field(default_factory=list)
     lost_after_kill: list[str] = field(default_factory=list)  #: lost articles a killed run had been sent
+    #: killed runs whose ledger row (crawl_runs.articles_new) does not count what they stored
+    killed_ledger_wrong: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     edits_made: int = 0
     edits_due: int = 0  #: made, and a revisit checkpoint (1 d after publication) has passed since
@@ -115,6 +121,7 @@ class Figures:
     server_statuses: dict[str, int] = field(default_factory=dict)
     server_5xx: int = 0
     server_unanswered: int = 0
+    server_other_errors: int = 0  #: 4xx, and 200 pages that carry a query error
     server_errors: list[str] = field(default_factory=list)  #: the first few 5xx / unanswered
     stale_checks: int = 0
     stale_failed: list[str] = field(default_factory=list)
@@ -127,10 +134,22 @@ class Figures:
             found.append(f"{len(self.lost)} articles lost")
         if self.duplicates:
             found.append(f"{len(self.duplicates)} duplicates")
-        if self.server_5xx or self.server_unanswered:
-            found.append(f"server: {self.server_5xx} 5xx, {self.server_unanswered} unanswered")
+        if self.server_5xx or self.server_unanswered or self.server_other_errors:
+            found.append(
+                f"server: {self.server_5xx} 5xx, {self.server_unanswered} unanswered,"
+                f" {self.server_other_errors} other errors"
+            )
         if self.stale_failed:
             found.append(f"server stale in {len(self.stale_failed)} of {self.stale_checks} checks")
+        if self.outages and self.outages_flagged != len(self.outages):
+            found.append(f"outages flagged: {'n/a' if self.outages_flagged is None else self.outages_flagged}"
+                         f" of {len(self.outages)}")  # fmt: skip
+        if self.edits_stale:
+            found.append(f"{len(self.edits_stale)} corrections never archived")
+        if self.extra_refetched:
+            found.append(f"{len(self.extra_refetched)} archived articles fetched again")
+        if self.killed_ledger_wrong:
+            found.append(f"{len(self.killed_ledger_wrong)} killed runs' ledgers miscount")
         return found
 
 
@@ -217,10 +236,13 @@ class Poller(threading.Thread):
             status, body = exc.code, exc.read()
         except (OSError, urllib.error.URLError) as exc:
             status, body = 0, str(exc).encode()
+        # a page may carry a query error under any status (a canned query's is a 400 page)
+        failed_page = status == 200 and (b'class="message-error"' in body or MALFORMED in body)
+        answer = "no answer" if status == 0 else f"{status} with an error" if failed_page else str(status)
         with self.lock:
-            self.statuses["no answer" if status == 0 else str(status)] += 1
-            if (status == 0 or status >= 500) and len(self.errors) < 10:
-                self.errors.append(f"{path}: {status or 'no answer'} {body[:200].decode(errors='replace')!r}")
+            self.statuses[answer] += 1
+            if (status != 200 or failed_page) and len(self.errors) < 10:
+                self.errors.append(f"{path}: {status or 'no answer'} {_gist(body)}")
         return status, body
 
     def served_rows(self) -> int | None:
@@ -233,6 +255,17 @@ class Poller(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=60)
+
+
+def _gist(body: bytes) -> str:
+    """The error of a JSON answer or an HTML page (its message, else its title), else the start of the text."""
+    text = body.decode(errors="replace")
+    try:
+        return str(json.loads(text).get("error"))
+    except (ValueError, AttributeError):
+        pass
+    match = re.search(r'class="message-error">(.*?)<', text, re.S) or re.search(r"<title>(.*?)</title>", text, re.S)
+    return " ".join((match.group(1) if match else text).split())[:160]
 
 
 def _pages(db: Path, region: str) -> list[str]:
@@ -313,7 +346,7 @@ def kill_plan(config: Config) -> list[int | None]:
     rng = random.Random(f"{config.seed}:kills")
     plan: list[int | None] = []
     for run in range(config.hours):
-        chance, early, late = rng.random(), rng.randint(3, 12), rng.randint(1, 30)
+        chance, early, late = rng.random(), rng.randint(5, 25), rng.randint(1, 30)
         if run in config.kill_at:
             plan.append(early)
         elif chance < config.kill_rate:
@@ -394,8 +427,13 @@ def soak(config: Config) -> Figures:
     if poller is not None:
         figures.server_statuses = dict(poller.statuses)
         figures.server_requests = sum(poller.statuses.values())
-        figures.server_5xx = sum(n for s, n in poller.statuses.items() if s.isdigit() and int(s) >= 500)
-        figures.server_unanswered = poller.statuses.get("no answer", 0)
+        for seen, n in poller.statuses.items():
+            if seen == "no answer":
+                figures.server_unanswered += n
+            elif seen.isdigit() and int(seen) >= 500:
+                figures.server_5xx += n
+            elif seen != "200":
+                figures.server_other_errors += n
         figures.server_errors = poller.errors
     compare(site, clock, db, config, figures, run_hours, killed_runs, recorder)
     figures.wall_seconds = round(time.monotonic() - started, 1)
@@ -477,6 +515,7 @@ def compare(
         for row in conn.execute("SELECT * FROM article_versions ORDER BY article_url, version"):
             versions.setdefault(row["article_url"], []).append(row)
         figures.health_source, flagged_runs = _flags(conn, regions)
+        figures.killed_ledger_wrong = _killed_ledgers(conn, [hour for hour, _ in killed_runs], run_hours)
     finally:
         conn.close()
     hosts = {BY_SLUG[r].host for r in regions}
@@ -520,6 +559,23 @@ def compare(
             figures.extra_refetched.append(f"run {run}: {page}")
 
 
+def _killed_ledgers(conn: sqlite3.Connection, hours: list[int], run_hours: dict[int, int]) -> list[str]:
+    """Killed runs whose ledger says another number of new articles than they stored (the
+    articles first seen at their simulated time: ANTARA_NOW stamps first_seen_at)."""
+    wrong = []
+    for hour in hours:
+        ids = [run_id for run_id, h in run_hours.items() if h == hour]
+        stamp = (START + timedelta(hours=hour)).isoformat()
+        stored = conn.execute("SELECT count(*) FROM articles WHERE first_seen_at = ?", [stamp]).fetchone()[0]
+        marks = ", ".join("?" for _ in ids)
+        counted = conn.execute(f"SELECT sum(articles_new) FROM crawl_runs WHERE id IN ({marks})", ids).fetchone()[0]
+        if (counted or 0) != stored:
+            wrong.append(
+                f"run {hour} (crawl_runs {','.join(map(str, ids)) or 'none'}): ledger {counted}, stored {stored}"
+            )
+    return wrong
+
+
 def _edits(
     site: SampleSite,
     rows: dict[tuple[str, int], dict[str, Any]],
@@ -559,7 +615,7 @@ def _flags(conn: sqlite3.Connection, regions: list[str]) -> tuple[str, dict[int,
     for row in conn.execute("SELECT id, health, health_reasons FROM crawl_runs"):
         text = (row["health_reasons"] or "").lower()
         named = {r for r in regions if r in text or BY_SLUG[r].host in text}
-        if row["health"] == "degraded" and named:
+        if (row["health"] or "ok") != "ok" and named:
             flagged.setdefault(row["id"], set()).update(named)
     if health:
         chosen = ", ".join(health)
@@ -614,11 +670,13 @@ def summary(f: Figures) -> str:
         f" ({f.outage_site_days:g} site-days)",
         f"  articles published {f.published} in the crawled regions, {f.expected_in_regions} of them reachable"
         f" and whole, {f.archived_in_regions} archived; every host: {f.expected} expected, {f.archived} archived",
-        f"  lost {len(f.lost)} ({len(f.lost_after_kill)} sent to a killed run), duplicates {len(f.duplicates)}",
+        f"  lost {len(f.lost)} ({len(f.lost_after_kill)} sent to a killed run), duplicates {len(f.duplicates)};"
+        f" killed runs whose ledger miscounts what they stored: {len(f.killed_ledger_wrong)} of {f.kills}",
         f"  edits {f.edits_made} made, {f.edits_due} due for a revisit: {f.edits_versioned} produced a version row,"
         f" {f.edits_seen_late} first archived already corrected, {len(f.edits_stale)} stale",
         f"  outages flagged per site: {flagged} [{f.health_source}]" + (f": {per_site}" if per_site else ""),
         f"  server requests {f.server_requests}, 5xx {f.server_5xx}, unanswered {f.server_unanswered},"
+        f" other errors {f.server_other_errors},"
         f" stale {len(f.stale_failed)} of {f.stale_checks} checks",
         f"  site requests {f.site_requests}, {f.requests_per_new_article} per new article",
         f"  extra fetches {f.extra_fetches}: {f.extra_in_flight} in flight at a kill,"
@@ -629,6 +687,7 @@ def summary(f: Figures) -> str:
         ("duplicates", f.duplicates),
         ("stale edits", f.edits_stale),
         ("refetched", f.extra_refetched),
+        ("killed runs' ledgers", f.killed_ledger_wrong),
         ("server errors", f.server_errors),
         ("server stale", f.stale_failed),
         ("runs failed", f.runs_failed),

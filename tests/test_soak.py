@@ -67,6 +67,7 @@ def test_killed_runs_lose_nothing_and_refetch_nothing_archived(
     figures, _ = soak
     assert figures["kills"] >= 2
     assert figures["lost_after_kill"] == []
+    assert figures["killed_ledger_wrong"] == []  # a killed run's ledger row counts what it stored
     assert figures["extra_refetched"] == []  # fetched twice: only what was in flight at a kill
     assert figures["extra_fetches"] == figures["extra_in_flight"]
 
@@ -85,6 +86,7 @@ def test_server_never_fails_and_follows_the_archive(
     figures, _ = soak
     assert figures["server_5xx"] == 0, figures["server_errors"]
     assert figures["server_unanswered"] == 0, figures["server_errors"]
+    assert figures["server_other_errors"] == 0, figures["server_errors"]
     assert figures["stale_checks"] >= 2 and figures["stale_failed"] == []
 
 
