@@ -12,11 +12,12 @@ fault (cut off, 503, 429, empty). Once per simulated hour the soak runs the exac
 simulated time. --kill-rate of the runs are killed with SIGKILL when the site has answered a
 random number of their requests; the next hourly run resumes. One `antara serve` runs on the same
 archive from the end of the first run that ended (as a user starts it, while no crawl runs) to
-the end, polled from a thread (table, row, search, canned query, JSON). At the end the archive is compared with the site's truth and one summary block is
-printed; the exit status is 1 when an article is lost or duplicated, the server answered 5xx or
-an error page, did not answer, or kept serving stale rows, an outage went unflagged for its
-site, a correction never reached the archive, an archived article was fetched again (not as a
-revisit), or a killed run's ledger row miscounts what it stored.
+the end, polled from a thread (table, row, search, canned query, JSON). At the end the archive
+is compared with the site's truth and one summary block is printed; the exit status is 1 when
+an article is lost or duplicated, the server answered 5xx or an error page, did not answer, or
+kept serving stale rows, an outage went unflagged for its site, a correction never reached the
+archive, an archived article was fetched again (not as a revisit), or a killed run's ledger row
+miscounts what it stored.
 
 Kill points count requests, not seconds, so the same seed kills at the same places on a fast or
 a loaded machine. Figures (--json): see ``Figures``.

@@ -53,7 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(with_body=False)
 
     def do_POST(self) -> None:
-        """``/_control/publish?count=N`` and ``/_control/edit?url=URL``: change the site while it runs."""
+        """``/_control/publish?count=N``, ``/_control/edit?url=URL``, ``/_control/clock?now=ISO``: change the site."""
         self._send_json(*self.server.control(self.path))
 
     def _send_json(self, status: int, answer: dict[str, Any]) -> None:
