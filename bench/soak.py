@@ -93,6 +93,7 @@ class Figures:
     seed: int = 0
     runs: int = 0
     kills: int = 0
+    kills_planned: int = 0  #: a planned kill does not happen when the run ends before its request
     runs_failed: list[str] = field(default_factory=list)  #: runs not killed that exited non-zero
     outages: list[dict[str, Any]] = field(default_factory=list)  #: windows, each with ``flagged``
     outage_site_days: float = 0.0
@@ -347,7 +348,7 @@ def kill_plan(config: Config) -> list[int | None]:
     rng = random.Random(f"{config.seed}:kills")
     plan: list[int | None] = []
     for run in range(config.hours):
-        chance, early, late = rng.random(), rng.randint(5, 25), rng.randint(1, 30)
+        chance, early, late = rng.random(), rng.randint(5, 25), rng.randint(1, 15)
         if run in config.kill_at:
             plan.append(early)
         elif chance < config.kill_rate:
@@ -373,6 +374,7 @@ def soak(config: Config) -> Figures:
     figures = Figures(days=config.days, regions=config.regions, seed=config.seed)
     run_hours: dict[int, int] = {}  #: crawl_runs.id -> simulated hour
     kills = kill_plan(config)
+    figures.kills_planned = sum(k is not None for k in kills)
     killed_runs: list[tuple[int, set[str]]] = []  #: (hour, article keys sent but not archived)
     serve: subprocess.Popen[bytes] | None = None
     poller: Poller | None = None
@@ -667,7 +669,8 @@ def summary(f: Figures) -> str:
     )
     lines = [
         f"Soak: {f.days:g} simulated days, regions {','.join(f.regions)}, seed {f.seed}, {f.wall_seconds:.0f}s wall",
-        f"  runs {f.runs}, kills {f.kills}, runs failed {len(f.runs_failed)}, outages {len(f.outages)}"
+        f"  runs {f.runs}, kills {f.kills} ({f.kills_planned} planned), runs failed {len(f.runs_failed)},"
+        f" outages {len(f.outages)}"
         f" ({f.outage_site_days:g} site-days)",
         f"  articles published {f.published} in the crawled regions, {f.expected_in_regions} of them reachable"
         f" and whole, {f.archived_in_regions} archived; every host: {f.expected} expected, {f.archived} archived",
