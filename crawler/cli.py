@@ -350,6 +350,14 @@ def _start_demo_site() -> Any:
 @click.option(
     "--retry-after", type=click.IntRange(min=0), default=2, show_default=True, help="Retry-After of the 429 answers."
 )
+@click.option(
+    "--clock",
+    "clock_start",
+    default=None,
+    metavar="ISO-TIME",
+    help="Simulated clock from this time: only what is published by then is served; 5% of later articles get a "
+    "correction. Move it with POST /_control/clock?now=ISO-TIME; GET /_control/truth tells what is published.",
+)
 def sample_site(
     port: int,
     host: str,
@@ -361,6 +369,7 @@ def sample_site(
     fault_kinds: str | None,
     slow_seconds: float,
     retry_after: int,
+    clock_start: str | None,
 ) -> None:
     """Serve a deterministic synthetic ANTARA network for tests, demos and benchmarks.
 
@@ -386,8 +395,16 @@ def sample_site(
             plan = FaultPlan(fault_share, fault_seed, kinds, slow_seconds=slow_seconds, retry_after=retry_after)
         except ValueError as exc:
             raise click.BadParameter(f"{exc} (known: {', '.join(KINDS)})", param_hint="'--fault-kinds'") from None
+    clock = None
+    if clock_start is not None:
+        from crawler.samplesite.clock import Clock, parse_time
+
+        try:
+            clock = Clock(parse_time(clock_start), seed=seed, edit_share=0.05)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--clock'") from None
     try:
-        serve(port=port, articles=articles, seed=seed, host=host, log_path=log_path, faults=plan)
+        serve(port=port, articles=articles, seed=seed, host=host, log_path=log_path, faults=plan, clock=clock)
     except OSError as exc:
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     except KeyboardInterrupt:

@@ -4,7 +4,8 @@ Article ``k`` (0 <= k < articles) belongs to ``REGIONS[k % 35]`` with local inde
 everything about it (id, time, title, body, links, faults, markup variants) follows from
 ``(seed, host, i)`` by index arithmetic and seeded hashing, so a site of a million articles costs
 no more memory than one of a hundred. Nothing here reads the clock: the newest article of every
-region is published near :data:`ANCHOR` (local time of the region).
+region is published near :data:`ANCHOR` (local time of the region). A site may be given a simulated
+clock (:mod:`crawler.samplesite.clock`): it then holds only what was published by its "now".
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from crawler.regions import REGIONS, Region, region_for_host
 from crawler.samplesite import words as W
+
+if TYPE_CHECKING:
+    from crawler.samplesite.clock import Clock, Outage
 
 #: Local wall time of the newest article of every region (never the real clock).
 ANCHOR = datetime(2026, 11, 27, 12, 0)
@@ -208,8 +212,12 @@ class SampleSite:
         self._revisions: dict[tuple[int, int], int] = {}
         self._basics = lru_cache(maxsize=16384)(self._make_basics)
         self._spec = lru_cache(maxsize=2048)(self._make_spec)
-        #: bumped by every change (publish, edit), so servers know their cached pages are stale
+        #: bumped by every change (publish, edit, clock), so servers know their cached pages are stale
         self.generation = 0
+        #: the simulated clock (None: no clock, every article the site was built with is published)
+        self.clock: Clock | None = None
+        #: the clock's "now" (None without a clock)
+        self.now: datetime | None = None
 
     # ------------------------------------------------------------------ changes over time
 
@@ -237,13 +245,77 @@ class SampleSite:
         return edited
 
     def revision(self, host: str, article_id: int) -> int:
-        """How many times an article was edited (0 for never)."""
+        """How many times an article was edited (0 for never), by ``edit`` and by the clock."""
         spec = self.article(host, article_id)
-        return 0 if spec is None else self._revisions.get((self._by_slug[spec.region].index, spec.index), 0)
+        return 0 if spec is None else self._revision(self._by_slug[spec.region], spec.index)
+
+    def _revision(self, reg: _Region, i: int) -> int:
+        edited = self._edit_time(reg, i)
+        scheduled = edited is not None and self.now is not None and edited <= self.now
+        return self._revisions.get((reg.index, i), 0) + scheduled
 
     def _changed(self) -> None:
         self._spec.cache_clear()
         self.generation += 1
+
+    # ------------------------------------------------------------------ simulated clock
+
+    def set_clock(self, clock: Clock | None) -> None:
+        """Attach a simulated clock and move "now" to its start (None detaches it; the counts stay).
+
+        With a clock, the site holds exactly the articles published at or before "now", in every
+        region (``publish`` and ``article_at`` are for sites without one).
+        """
+        self.clock = clock
+        if clock is None:
+            self.now = None
+            self._changed()
+        else:
+            self.set_now(clock.start)
+
+    def set_now(self, now: datetime) -> None:
+        """Move the clock to ``now`` (aware): articles published since appear, corrections due land."""
+        if self.clock is None:
+            raise ValueError("the site has no clock: set_clock first")
+        if now.tzinfo is None:
+            raise ValueError("now must carry a UTC offset")
+        self.now = now
+        for reg in self._regions:
+            reg.count = self._published_by(reg, now)
+        self.articles = sum(reg.count for reg in self._regions)
+        self._changed()
+
+    def outage(self, host: str) -> Outage | None:
+        """The clock's outage of ``host``'s region going on now, or None."""
+        region = region_for_host(host)
+        if self.clock is None or self.now is None or region is None:
+            return None
+        return self.clock.outage(region.slug, self.now)
+
+    def edit_time(self, spec: ArticleSpec) -> datetime | None:
+        """When the clock corrects ``spec`` (aware; None: never)."""
+        return self._edit_time(self._by_slug[spec.region], spec.index)
+
+    def _edit_time(self, reg: _Region, i: int) -> datetime | None:
+        if self.clock is None:
+            return None
+        published = self._published_at(reg, i)
+        delay = self.clock.edit_delay(reg.region.host, i)
+        return published + delay if delay is not None and published > self.clock.start else None
+
+    def _published_at(self, reg: _Region, i: int) -> datetime:
+        return (ANCHOR + timedelta(minutes=self._minutes(reg, i))).replace(tzinfo=reg.region.tz)
+
+    def _published_by(self, reg: _Region, now: datetime) -> int:
+        """How many articles of ``reg`` are published at or before ``now`` (times only grow with i)."""
+        local = now.astimezone(reg.region.tz).replace(tzinfo=None)
+        minute = int((local - ANCHOR).total_seconds() // 60)
+        j = max(-1, reg.base_count - 1 + minute // STEP_MINUTES + 1)
+        while j >= 0 and self._minutes(reg, j) > minute:
+            j -= 1
+        while self._minutes(reg, j + 1) <= minute:
+            j += 1
+        return j + 1
 
     # ------------------------------------------------------------------ truth API
 
@@ -563,7 +635,7 @@ class SampleSite:
         n = len(paragraphs)
         quote_paragraph = rng.randint(2, n - 2) if variants.quote_old else None
         ads_paragraph = 1 if variants.ads else None
-        revision = self._revisions.get((r, i), 0)
+        revision = self._revision(reg, i)
         if revision:
             paragraphs = [*paragraphs, W.CORRECTION.format(n=revision)]
         return ArticleSpec(

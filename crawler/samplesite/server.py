@@ -8,10 +8,13 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import IO
+from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.samplesite import clock as C
 from crawler.samplesite import faults as F
 from crawler.samplesite import render
 from crawler.samplesite.model import ArticleSpec, SampleSite
@@ -23,6 +26,17 @@ CHUNKED_HOST = "www.antaranews.com"
 CHUNK = 4096
 
 
+@dataclass(frozen=True)
+class Served:
+    """One request the site answered, as a watcher (``SampleSiteServer.watch``) sees it."""
+
+    method: str
+    target: str  #: ``/{host}{path}?{query}`` as received
+    status: int  #: the status sent (an outage that refused the connection: 0)
+    fault: str | None  #: the fault or outage served (``outage_http_503``, ``outage_refused``), or None
+    conditional: bool  #: the request carried If-None-Match or If-Modified-Since (a revisit)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     server_version = "SampleAntara/1.0"
@@ -30,14 +44,19 @@ class _Handler(BaseHTTPRequestHandler):
     server: SampleSiteServer
 
     def do_GET(self) -> None:
+        if self.path.startswith("/_control/"):
+            self._send_json(*self.server.control_get(self.path))
+            return
         self._answer(with_body=True)
 
     def do_HEAD(self) -> None:
         self._answer(with_body=False)
 
     def do_POST(self) -> None:
-        """``/_control/publish?count=N`` and ``/_control/edit?url=URL``: change the site while it runs."""
-        status, answer = self.server.control(self.path)
+        """``/_control/publish?count=N``, ``/_control/edit?url=URL``, ``/_control/clock?now=ISO``: change the site."""
+        self._send_json(*self.server.control(self.path))
+
+    def _send_json(self, status: int, answer: dict[str, Any]) -> None:
         body = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -46,7 +65,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.server.log_request_line(self.command, self.path, status)
 
+    @property
+    def conditional(self) -> bool:
+        return bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
+
     def _answer(self, with_body: bool) -> None:
+        if self._outage(with_body):
+            return
         page = self.server.page(self.path)
         if self.server.faults is not None and self._fault(page, with_body):
             return
@@ -56,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("ETag", etag)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            self.server.log_request_line(self.command, self.path, 304)
+            self.server.log_request_line(self.command, self.path, 304, conditional=True)
             return
         body = page.body
         gzipped = page.status == 200 and "gzip" in (self.headers.get("Accept-Encoding") or "")
@@ -79,7 +104,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         elif with_body:
             self.wfile.write(body)
-        self.server.log_request_line(self.command, self.path, page.status)
+        self.server.log_request_line(self.command, self.path, page.status, conditional=self.conditional)
+
+    # -- simulated clock -------------------------------------------------------------------
+    def _outage(self, with_body: bool) -> bool:
+        """Answer for a host the clock has taken down (every path fails); True when it did."""
+        outage = self.server.site.outage(self.path.lstrip("/").split("/", 1)[0].split("?", 1)[0])
+        if outage is None:
+            return False
+        fault = f"outage_{outage.kind}"
+        if outage.kind == "refused":  # no answer at all: the connection closes
+            self.server.log_request_line(self.command, self.path, 0, fault, self.conditional)
+            self.close_connection = True
+            return True
+        self.server.log_request_line(self.command, self.path, 503, fault, self.conditional)
+        self._send(503, HTML, render.SERVER_ERROR_HTML.encode() if with_body else b"")
+        return True
 
     # -- fault mode ------------------------------------------------------------------------
     def _fault(self, page: Page, with_body: bool) -> bool:
@@ -91,7 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         spec = server.router.article_spec(self.path)
         article_ok = page.status == 200 and spec is not None and spec.fault is None
-        kind = server.draw(self.command, self.path, article_ok, page.status)
+        kind = server.draw(self.command, self.path, article_ok, page.status, self.conditional)
         if kind is None:
             return False
         if kind == "slow":
@@ -212,6 +252,8 @@ class SampleSiteServer(ThreadingHTTPServer):
         #: robots.txt answers that replace the site's own, by host (a 500, a 404, other rules)
         self.robots: dict[str, Page] = {}
         self._log = open(log_path, "a", encoding="utf-8") if log_path else None
+        #: called with every answered request, in the handler's thread, as it is logged
+        self.watch: Callable[[Served], None] | None = None
 
     @property
     def port(self) -> int:
@@ -255,17 +297,46 @@ class SampleSiteServer(ThreadingHTTPServer):
                     return 404, {"error": f"no article at {url!r}"}
                 edited = self.site.edit(spec.host, spec.article_id)
                 return 200, {"edited": edited.url, "revision": self.site.revision(spec.host, spec.article_id)}
+            if parts.path == "/_control/clock":
+                return self._move_clock(query.get("now", [""])[0])
         return 404, {"error": "unknown control path"}
 
-    def log_request_line(self, method: str, target: str, status: int, fault: str | None = None) -> None:
-        """Append ``METHOD /{host}{path}?query STATUS [fault=KIND]`` to the request log, if there is one."""
+    def _move_clock(self, now: str) -> tuple[int, dict[str, object]]:
+        """``/_control/clock?now=ISO``: move the simulated clock (the site must have one)."""
+        if self.site.clock is None:
+            return 409, {"error": "the site has no clock (antara sample-site --clock START)"}
+        try:
+            self.site.set_now(C.parse_time(now))
+        except ValueError as exc:
+            return 400, {"error": str(exc)}
+        return 200, {"now": now, "articles": self.site.articles}
+
+    def control_get(self, target: str) -> tuple[int, dict[str, object]]:
+        """``GET /_control/truth[?region=SLUG,SLUG]``: what the site holds now (see ``clock.truth``)."""
+        parts = urlsplit(target)
+        if parts.path != "/_control/truth":
+            return 404, {"error": "unknown control path"}
+        wanted = [s for s in ",".join(parse_qs(parts.query).get("region", [])).split(",") if s]
+        try:
+            with self._log_lock:
+                return 200, C.truth(self.site, wanted or None)
+        except KeyError as exc:
+            return 400, {"error": str(exc.args[0])}
+
+    def log_request_line(
+        self, method: str, target: str, status: int, fault: str | None = None, conditional: bool = False
+    ) -> None:
+        """Append ``METHOD /{host}{path}?query STATUS [fault=KIND]`` to the request log, if there is one,
+        and tell the watcher, if there is one."""
+        if self.watch is not None:
+            self.watch(Served(method, target, status, fault, conditional))
         if self._log is None:
             return
         with self._log_lock:
             self._log.write(f"{method} {target} {status}{f' fault={fault}' if fault else ''}\n")
             self._log.flush()
 
-    def draw(self, method: str, target: str, article_ok: bool, status: int) -> str | None:
+    def draw(self, method: str, target: str, article_ok: bool, status: int, conditional: bool = False) -> str | None:
         """Fault mode: the fault for this request (None: answer normally), recorded in :attr:`answers`.
 
         A fault is logged here, before it is served, so a slow answer shows up at once.
@@ -280,7 +351,7 @@ class SampleSiteServer(ThreadingHTTPServer):
         with self._log_lock:
             self.answers.append(F.Answer(key, kind, target, attempt, fault, sent, time.monotonic()))
         if fault is not None:
-            self.log_request_line(method, target, sent, fault)
+            self.log_request_line(method, target, sent, fault, conditional)
         return fault
 
     def server_close(self) -> None:
@@ -312,10 +383,15 @@ def serve(
     host: str = "127.0.0.1",
     log_path: str | None = None,
     faults: F.FaultPlan | None = None,
+    clock: C.Clock | None = None,
 ) -> None:
     """Serve a sample site until interrupted, after printing where."""
-    server = make_server(SampleSite(articles, seed), host, port, log_path, faults)
+    site = SampleSite(articles, seed)
+    site.set_clock(clock)
+    server = make_server(site, host, port, log_path, faults)
     mode = f", faults on {faults.share:.0%} of requests (seed {faults.seed})" if faults else ""
+    if clock is not None:
+        mode += f", clock at {clock.start.isoformat()} (POST /_control/clock?now=ISO moves it)"
     print(
         f"Serving sample ANTARA site ({articles} articles, seed {seed}{mode}) on http://{host}:{server.port}/{{host}}/...",
         flush=True,
