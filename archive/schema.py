@@ -124,6 +124,19 @@ ERROR_COLUMNS: dict[str, type] = {
 #: per-region counts of a run (crawl_run_regions columns besides run_id and region)
 RUN_REGION_COUNTS = ("list_pages", "feed_requests", "articles_new", "articles_updated", "articles_unchanged", "errors")
 
+#: links found but not fetched yet; ``failures``: runs in which fetching the link failed for a
+#: reason that may pass (a 503, a timeout): it stays for a later run until it failed too often
+FRONTIER_COLUMNS: dict[str, type] = {
+    "url": str,
+    "site": str,
+    "article_id": int,
+    "hops": int,
+    "referer": str,
+    "run_id": int,
+    "added_at": str,
+    "failures": int,
+}
+
 RUN_REGION_COLUMNS: dict[str, type] = {
     "run_id": int,
     "region": str,
@@ -209,10 +222,7 @@ def create(db: sqlite_utils.Database) -> None:
             foreign_keys=[("run_id", "crawl_runs", "id"), ("region", "regions", "slug")],
         )
     if "frontier" not in db.table_names():
-        db.table("frontier").create(
-            {"url": str, "site": str, "article_id": int, "hops": int, "referer": str, "run_id": int, "added_at": str},
-            pk="url",
-        )
+        db.table("frontier").create(FRONTIER_COLUMNS, pk="url")
         db.table("frontier").create_index(["site", "article_id"], unique=True)
     if "backfill_state" not in db.table_names():
         db.table("backfill_state").create(
@@ -245,6 +255,7 @@ def create(db: sqlite_utils.Database) -> None:
     _add_missing_columns(db, "article_versions", VERSION_COLUMNS)
     _add_missing_columns(db, "crawl_errors", ERROR_COLUMNS)
     _add_missing_columns(db, "crawl_run_regions", RUN_REGION_COLUMNS)
+    _add_missing_columns(db, "frontier", FRONTIER_COLUMNS)
     db.table("archive_meta").upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
 

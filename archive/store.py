@@ -443,13 +443,19 @@ class Archive:
         detail: str = "",
         referer: str | None = None,
         extractor_version: str | None = None,
+        keep_for_runs: int = 0,
     ) -> None:
         """Store one page that could not be archived, with a specific reason (and the version of
-        the extraction rules of the crawler that recorded it)."""
+        the extraction rules of the crawler that recorded it).
+
+        Its link leaves the frontier, unless ``keep_for_runs`` is given (a reason that may pass,
+        such as a 503): then it stays for a later run to try again, until it has failed in
+        ``keep_for_runs`` runs. Without that, a Baca juga target that met an outage would be
+        reached again only through its referer, which a later run may never list."""
         site, article_id = _site_and_id(url)
         with self._writing(f"the error of {url}"):
             if site is not None and article_id is not None:
-                self._frontier_done(site, article_id)
+                self._frontier_failed(site, article_id, keep_for_runs)
             self.db.table("crawl_errors").insert(
                 {
                     "run_id": run_id,
@@ -620,6 +626,17 @@ class Archive:
 
     def _frontier_done(self, site: str, article_id: int) -> None:
         self.db.execute("DELETE FROM frontier WHERE site = ? AND article_id = ?", [site, article_id])
+
+    def _frontier_failed(self, site: str, article_id: int, keep_for_runs: int) -> None:
+        key = [site, article_id]
+        if keep_for_runs > 0:
+            self.db.execute(
+                "UPDATE frontier SET failures = coalesce(failures, 0) + 1 WHERE site = ? AND article_id = ?", key
+            )
+        self.db.execute(
+            "DELETE FROM frontier WHERE site = ? AND article_id = ? AND coalesce(failures, 0) >= ?",
+            [*key, max(keep_for_runs, 0)],
+        )
 
     def remember(self, follow: Sequence[tuple[str, int]], referer: str | None, run_id: int | None) -> None:
         """Put (url, hops) of requested articles in the frontier until they are archived or fail."""

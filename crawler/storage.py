@@ -24,6 +24,9 @@ from crawler.items import (
 from crawler.reasons import Reason, list_ended
 from crawler.regions import region_for_host
 
+#: runs that try a link again after it failed for a reason that may pass (an outage, a timeout)
+RETRY_RUNS = 3
+
 #: Article fields that may legitimately be empty on a page; counted per run so a monitor can see one vanish.
 OPTIONAL_FIELDS = ("summary", "dateline", "reporter", "editor", "category", "tags", "image_url", "image_caption")
 
@@ -58,8 +61,16 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
     types are ignored. Raises :class:`archive.ArchiveError` when the archive cannot be written.
     """
     if isinstance(item, CrawlError):
+        transient = not item.reason.permanent and item.reason != Reason.OLDER_THAN_SINCE
         archive.record_error(
-            run_id, item.url, item.reason, item.status, item.detail, item.referer, extractor_version=EXTRACTOR_VERSION
+            run_id,
+            item.url,
+            item.reason,
+            item.status,
+            item.detail,
+            item.referer,
+            extractor_version=EXTRACTOR_VERSION,
+            keep_for_runs=RETRY_RUNS if transient else 0,
         )
         if item.reason == Reason.OLDER_THAN_SINCE:  # left out on purpose: recorded, but no failure of the run
             return Stored(Counter({Reason.OLDER_THAN_SINCE.value: 1}), host_of(item.url))
