@@ -57,6 +57,11 @@ ANTARA_WORKER_TTL = 30.0
 ANTARA_WORKER_TICK = 0.5
 #: Seconds a worker waits with nothing queued or in flight anywhere before it closes.
 ANTARA_IDLE_CLOSE = 5.0
+#: One request rate per host for the whole run, shared by every worker through Redis: requests
+#: to a host are at least max(DOWNLOAD_DELAY, its robots.txt Crawl-delay) seconds apart.
+ANTARA_SHARED_POLITENESS = True
+#: The longest robots.txt Crawl-delay honoured (seconds); a longer one is cut to this.
+ANTARA_CRAWL_DELAY_MAX = 60.0
 
 # -- politeness ----------------------------------------------------------------------------
 USER_AGENT = f"antara-archive/{__version__} (+{ANTARA_CONTACT_URL})"
@@ -81,6 +86,9 @@ ANTARA_RETRY_BACKOFF = 1.0
 ANTARA_RETRY_BACKOFF_MAX = 30.0
 #: the longest wait a Retry-After header gets; longer asks wait this long
 ANTARA_RETRY_AFTER_MAX = 60.0
+#: hand a retry back at once with its wait in its meta, for the sender to honour (set for
+#: distributed workers: the retry is in Redis before the failed request is acknowledged)
+ANTARA_RETRY_DEFERRED = False
 #: a redirect chain longer than this is a loop, recorded as redirect_loop
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024

@@ -47,6 +47,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.log_request_line(self.command, self.path, status)
 
     def _answer(self, with_body: bool) -> None:
+        if self.server.arrivals is not None:
+            self.server.arrivals.append((time.monotonic(), self.path))
         page = self.server.router.get(self.path)
         if self.server.faults is not None and self._fault(page, with_body):
             return
@@ -207,6 +209,9 @@ class SampleSiteServer(ThreadingHTTPServer):
         self._host = host
         self.router = Router(site)
         self._log: IO[str] | None = open(log_path, "a", encoding="utf-8") if log_path else None
+        #: set it to a list to record each GET/HEAD as it arrives, ``(time.monotonic(), target)``,
+        #: before it is answered (politeness tests measure the spacing of requests per host)
+        self.arrivals: list[tuple[float, str]] | None = None
         self._log_lock = threading.Lock()
 
     @property
