@@ -86,9 +86,6 @@ ANTARA_RETRY_BACKOFF = 1.0
 ANTARA_RETRY_BACKOFF_MAX = 30.0
 #: the longest wait a Retry-After header gets; longer asks wait this long
 ANTARA_RETRY_AFTER_MAX = 60.0
-#: hand a retry back at once with its wait in its meta, for the sender to honour (set for
-#: distributed workers: the retry is in Redis before the failed request is acknowledged)
-ANTARA_RETRY_DEFERRED = False
 #: a redirect chain longer than this is a loop, recorded as redirect_loop
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
