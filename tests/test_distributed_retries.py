@@ -16,7 +16,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.distributed import keys, messages, serializer
 from crawler.distributed.addon import SCHEDULING
-from crawler.distributed.politeness import NOT_BEFORE
+from crawler.distributed.politeness import NOT_BEFORE, RetryDelayMiddleware
 from crawler.distributed.queue import TOKEN, ReliablePriorityQueue
 from crawler.distributed.scheduler import DistributedScheduler
 from crawler.distributed.state import connect, in_flight, reclaim_dead, redis_now, register
@@ -124,6 +124,24 @@ def test_a_retry_is_queued_in_the_step_that_acknowledges_the_failed_request(redi
     response = answer_500(second, final)
     assert isinstance(response, HtmlResponse) and response.status == 500, "retries spent: the errback's turn"
     assert everywhere(server, URL) != [] and server.zcard(keys.REQUESTS) == 0
+
+
+def test_a_retry_is_held_until_its_time(redis_url: str) -> None:
+    """Whichever worker takes a retry sends it no earlier than its not-before time (Redis clock);
+    a retry that never went through the queue (robots.txt) waits its backoff where it is."""
+    server = connect(redis_url)
+    middleware = RetryDelayMiddleware.from_crawler(worker_crawler(redis_url))
+    due = redis_now(server) + 0.3
+    retry = scrapy.Request(URL, meta={NOT_BEFORE: due, "retry_times": 1})
+    asyncio.run(middleware.process_request(retry))
+    assert redis_now(server) >= due and NOT_BEFORE not in retry.meta
+    robots = scrapy.Request("https://www.antaranews.com/robots.txt", meta={RETRY_WAIT: 0.2})
+    started = time.monotonic()
+    asyncio.run(middleware.process_request(robots))
+    assert time.monotonic() - started >= 0.2 and RETRY_WAIT not in robots.meta
+    late = scrapy.Request(URL, meta={NOT_BEFORE: redis_now(server) - 5})
+    asyncio.run(middleware.process_request(late))
+    assert NOT_BEFORE not in late.meta
 
 
 def test_a_request_seen_before_is_not_queued_but_still_acknowledges(redis_url: str) -> None:

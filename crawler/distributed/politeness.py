@@ -27,6 +27,7 @@ from crawler.capture import CaptureDownloadHandler
 from crawler.distributed import keys
 from crawler.distributed.state import redis_now
 from crawler.distributed.worker import worker_of
+from crawler.retry import RETRY_WAIT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -169,6 +170,10 @@ class RetryDelayMiddleware:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
+        wait = request.meta.pop(RETRY_WAIT, None)
+        if wait:  # a retry that never went through the queue (robots.txt, fetched by the engine itself)
+            await sleep(float(wait))
+            return
         not_before = request.meta.pop(NOT_BEFORE, None)  # waited out here; not carried into redirects
         if not not_before:
             return
