@@ -9,6 +9,13 @@ includes starting the workers, their last idle wait and draining the items): end
 archive complete. The single-process ``antara crawl`` of the same workload is the reference.
 
     .venv/bin/python -m bench.distributed [--runs 3] [--articles 20000]   # from the repository root
+
+``--politeness`` measures something else: the spacing of requests per host, as the sample site
+sees them arrive, with 3 workers at ``--delay 0.2`` (``--concurrency 4``), with the shared
+per-host limiter in Redis and without it (``-s ANTARA_SHARED_POLITENESS=0``, each worker then
+keeping only its own Scrapy slot per host):
+
+    .venv/bin/python -m bench.distributed --politeness [--workers 3] [--delay 0.2]
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import redis
@@ -29,6 +38,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOAD = ("--all-regions", "--max-pages", "2", "--follow-depth", "1")
 FAST = ("--delay", "0", "--concurrency", "8", "-q")
+POLITENESS_WORKLOAD = ("--region", "kalteng,kalsel", "--max-pages", "4", "--follow-depth", "0")
 
 
 def free_port() -> int:
@@ -130,11 +140,72 @@ def local_run(mirror: str, folder: Path, others: dict[str, int]) -> tuple[int, f
     return run_row(db)
 
 
+def politeness_run(redis_url: str, client: redis.Redis, workers: int, delay: float, shared: bool, folder: Path) -> None:
+    """One run of ``workers`` workers on two hosts; prints each host's request spacing."""
+    from crawler.samplesite import SampleSite, make_server
+
+    client.flushall()
+    server = make_server(SampleSite(3000, 7), port=0)
+    server.arrivals = arrivals = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        if cli("seed", "--redis", redis_url, *POLITENESS_WORKLOAD).wait(timeout=120) != 0:
+            raise RuntimeError("seed failed")
+        crew = [
+            cli(
+                "crawl",
+                "--distributed",
+                "--redis",
+                redis_url,
+                "--mirror",
+                server.base_url,
+                "--delay",
+                str(delay),
+                "--concurrency",
+                "4",
+                "-q",
+                "-s",
+                "ANTARA_IDLE_CLOSE=0.5",
+                "-s",
+                f"ANTARA_SHARED_POLITENESS={int(shared)}",
+                "-s",
+                f"HTTPCACHE_DIR={folder / 'robots-cache'}",
+            )  # fmt: skip
+            for _ in range(workers)
+        ]
+        for process in crew:
+            wait_cpu(process, 300)
+    finally:
+        server.shutdown()
+        server.server_close()
+    times: dict[str, list[float]] = defaultdict(list)
+    for when, target in sorted(arrivals):
+        times[target.lstrip("/").split("/", 1)[0]].append(when)
+    label = "shared limiter" if shared else "per-worker slots only"
+    for host, seen in sorted(times.items()):
+        if len(seen) < 3:
+            continue
+        gaps = sorted(b - a for a, b in zip(seen, seen[1:], strict=False))
+        under = sum(1 for g in gaps if g < 0.9 * delay)
+        print(
+            f"{label:<22} {host:<23} {len(seen):3d} requests, {(len(seen) - 1) / (seen[-1] - seen[0]):5.2f}/s;"
+            f" gap min {gaps[0]:.3f}s, median {statistics.median(gaps):.3f}s;"
+            f" {under} of {len(gaps)} under 0.9 x {delay}s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--articles", type=int, default=20000)
+    parser.add_argument("--politeness", action="store_true", help="measure per-host request spacing instead")
+    parser.add_argument("--workers", type=int, default=3, help="workers of a --politeness run")
+    parser.add_argument("--delay", type=float, default=0.2, help="DOWNLOAD_DELAY of a --politeness run")
     args = parser.parse_args()
+    if args.politeness:
+        politeness(args.workers, args.delay)
+        return
     folder = Path(tempfile.mkdtemp(prefix="antara-distributed-bench-"))
     redis_port, site_port = free_port(), free_port()
     server = subprocess.Popen(
@@ -172,6 +243,27 @@ def main() -> None:
         site.terminate()
         server.terminate()
         site.wait(timeout=10)
+        server.wait(timeout=10)
+
+
+def politeness(workers: int, delay: float) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="antara-politeness-bench-"))
+    port = free_port()
+    server = subprocess.Popen(
+        ["/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        + ["--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    try:
+        time.sleep(1)
+        client.ping()
+        print(f"{workers} workers, --delay {delay}, --concurrency 4; {' '.join(POLITENESS_WORKLOAD)}")
+        print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
+        for shared in (True, False):
+            politeness_run(f"redis://127.0.0.1:{port}/0", client, workers, delay, shared, folder)
+    finally:
+        server.terminate()
         server.wait(timeout=10)
 
 

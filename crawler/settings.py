@@ -63,6 +63,11 @@ ANTARA_WORKER_TTL = 30.0
 ANTARA_WORKER_TICK = 0.5
 #: Seconds a worker waits with nothing queued or in flight anywhere before it closes.
 ANTARA_IDLE_CLOSE = 5.0
+#: One request rate per host for the whole run, shared by every worker through Redis: requests
+#: to a host are at least max(DOWNLOAD_DELAY, its robots.txt Crawl-delay) seconds apart.
+ANTARA_SHARED_POLITENESS = True
+#: The longest robots.txt Crawl-delay honoured (seconds); a longer one is cut to this.
+ANTARA_CRAWL_DELAY_MAX = 60.0
 
 # -- politeness ----------------------------------------------------------------------------
 USER_AGENT = f"antara-archive/{__version__} (+{ANTARA_CONTACT_URL})"

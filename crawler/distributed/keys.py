@@ -38,3 +38,8 @@ def inflight(worker: str) -> str:
 def stats(worker: str) -> str:
     """Hash of the worker's Scrapy stats that the run's ledger sums."""
     return f"{PREFIX}:stats:{worker}"
+
+
+def next_turn(host: str) -> str:
+    """When the next request to ``host`` may be sent, in Redis time (microseconds); expires once past."""
+    return f"{PREFIX}:turn:{host}"

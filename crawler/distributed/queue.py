@@ -12,7 +12,7 @@ from scrapy_redis.queue import PriorityQueue
 
 from crawler.distributed import keys
 from crawler.distributed.serializer import SerializationError
-from crawler.distributed.state import POP_TO_INFLIGHT
+from crawler.distributed.state import ENQUEUE, POP_TO_INFLIGHT
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class ReliablePriorityQueue(PriorityQueue):  # type: ignore[misc]
         self.worker: str | None = None
         self._tokens = itertools.count(1)
         self._pop = self.server.register_script(POP_TO_INFLIGHT)
+        self._enqueue = self.server.register_script(ENQUEUE)
 
     def bind(self, worker: str) -> None:
         """Take requests for ``worker`` from now on, recording them in its in-flight hash."""
@@ -45,6 +46,16 @@ class ReliablePriorityQueue(PriorityQueue):  # type: ignore[misc]
     def push(self, request: Request) -> None:
         request.meta.pop(TOKEN, None)  # a token is this worker's business, never queued
         super().push(request)
+
+    def enqueue(self, request: Request, seen_key: str, fingerprint: bytes | None, token: str | None) -> bool:
+        """Queue ``request`` unless the seen-set ``seen_key`` holds ``fingerprint`` (None: queue it
+        anyway), and acknowledge ``token`` (the taken request it follows), in one atomic step.
+        Returns whether it was queued."""
+        request.meta.pop(TOKEN, None)
+        data = self._encode_request(request)
+        inflight = keys.inflight(self.worker or "")
+        args = [fingerprint or b"", -request.priority, data, token if token and self.worker else ""]
+        return bool(self._enqueue(keys=[seen_key, self.key, inflight], args=args))
 
     def pop(self, timeout: int = 0) -> Request | None:
         if self.worker is None:

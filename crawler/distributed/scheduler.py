@@ -9,8 +9,11 @@ from scrapy import Request
 from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 
+from crawler.distributed.politeness import NOT_BEFORE
 from crawler.distributed.queue import TOKEN, ReliablePriorityQueue
+from crawler.distributed.state import redis_now, register
 from crawler.distributed.worker import worker_of
+from crawler.retry import RETRY_WAIT
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -39,7 +42,9 @@ class DistributedScheduler(Scheduler):  # type: ignore[misc]
     - ``next_request`` hands a request to the engine and remembers it; once the engine no
       longer holds it (its callback's requests are queued and items pushed), it is acknowledged;
     - a redirect or retry of a taken request comes back through ``enqueue_request``: it is
-      queued, then the original is acknowledged.
+      queued and the original acknowledged in one atomic step (Lua), so a kill never finds
+      neither in Redis; a retry's backoff becomes ``meta[NOT_BEFORE]`` in Redis time, waited
+      out by whichever worker takes it (:mod:`crawler.distributed.politeness`).
 
     Settings as scrapy-redis's (``SCHEDULER_PERSIST`` must be True: a worker that closes must
     not flush the queue others share).
@@ -71,26 +76,30 @@ class DistributedScheduler(Scheduler):  # type: ignore[misc]
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
         if self.flush_on_start:
             self.flush()
-        self.queue.bind(worker_of(self.crawler).id)
+        worker = worker_of(self.crawler)
+        # alive and counted before the first request is taken: never holding requests while looking dead
+        ttl = self.crawler.settings.getfloat("ANTARA_WORKER_TTL")
+        register(self.server, worker.id, worker.run.id if worker.run else "", ttl)
+        self.queue.bind(worker.id)
         queued = len(self.queue)
         if queued:
             logger.info("Taking requests from the shared queue (%d queued)", queued)
 
     # enqueue_request and next_request are scrapy-redis's, without the ``spider`` argument to
-    # StatsCollector.inc_value() that Scrapy 2.19 deprecates
+    # StatsCollector.inc_value() that Scrapy 2.19 deprecates, and with the seen-set check, the
+    # push and the acknowledgement of the request this one follows in one Lua script
     def enqueue_request(self, request: Request) -> bool:
         token = request.meta.pop(TOKEN, None)
-        try:
-            if not request.dont_filter and self.df.request_seen(request):
-                self.df.log(request, self.spider)
-                return False
-            self.queue.push(request)
-            if self.stats:
-                self.stats.inc_value("scheduler/enqueued/redis")
-            return True
-        finally:
-            if token is not None:  # queued again (or already seen): the original is done
-                self.queue.ack([token])
+        wait = request.meta.pop(RETRY_WAIT, None)
+        if wait:  # a retry's backoff, on the clock every worker shares
+            request.meta[NOT_BEFORE] = redis_now(self.server) + float(wait)
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
+        if not self.queue.enqueue(request, self.df.key, fingerprint, token):
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def next_request(self) -> Request | None:
         self.ack_finished()

@@ -30,7 +30,8 @@ return found[1]
 """
 
 #: Put the in-flight requests of a dead worker back in the queue, atomically, unless the worker
-#: turned out to be alive: KEYS inflight hash, queue, heartbeat. Returns the count, -1 if alive.
+#: turned out to be alive: KEYS inflight hash, queue, heartbeat, owners set; ARGV worker.
+#: Returns the count, -1 if alive.
 RECLAIM = """
 if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
 local entries = redis.call('HVALS', KEYS[1])
@@ -39,7 +40,22 @@ for _, entry in ipairs(entries) do
   redis.call('ZADD', KEYS[2], string.sub(entry, 1, cut - 1), string.sub(entry, cut + 1))
 end
 redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[4], ARGV[1])
 return #entries
+"""
+
+#: Queue a request unless the seen-set has it, and acknowledge the taken request it replaces, in
+#: one step: KEYS seen-set, queue, inflight hash; ARGV fingerprint ('' queues without asking the
+#: seen-set), score, request, token ('' when none). Returns 1 when queued, 0 when seen before.
+#: So a retry or redirect is in the queue before the request it follows leaves the in-flight
+#: hash, and no request is ever in the seen-set without being queued (a kill between the two
+#: used to lose it for good).
+ENQUEUE = """
+local queued = 1
+if ARGV[1] ~= '' then queued = redis.call('SADD', KEYS[1], ARGV[1]) end
+if queued == 1 then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
+return queued
 """
 
 #: Record fewer hops for an article: KEYS hops hash; ARGV field, hops. Returns the previous value.
@@ -121,15 +137,40 @@ class RunState:
         server.hset(keys.RUN, mapping=values)
 
 
+def redis_now(server: Redis) -> float:
+    """The Redis server's clock (Unix seconds): the one clock every worker of a run shares."""
+    seconds, micros = server.time()
+    return float(seconds) + micros / 1_000_000
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def register(server: Redis, worker: str, run: str, ttl: float) -> None:
+    """Say ``worker`` is alive (heartbeat with a time to live of ``ttl`` seconds) and part of the run.
+
+    Called before the worker takes its first request and at every heartbeat, so a worker
+    never holds requests while it looks dead, and one wrongly taken for dead (a stalled
+    process whose key expired) is counted again as soon as it beats.
+    """
+    with server.pipeline(transaction=True) as pipe:
+        pipe.set(keys.heartbeat(worker), run, px=int(ttl * 1000))
+        pipe.sadd(keys.RUN_WORKERS, worker)
+        pipe.sadd(keys.OWNERS, worker)
+        pipe.execute()
+
+
+def _workers(server: Redis) -> list[str]:
+    """Every worker that may hold requests: owners and the run's workers (a worker reclaimed while
+    it was alive is no longer an owner, but its in-flight hash still counts)."""
+    return sorted(m.decode() for m in server.sunion([keys.OWNERS, keys.RUN_WORKERS]))
 
 
 def live_workers(server: Redis, candidates: list[str] | None = None) -> list[str]:
     """Workers whose heartbeat key still exists, among ``candidates`` (default: every owner and run worker)."""
     if candidates is None:
-        members = server.sunion([keys.OWNERS, keys.RUN_WORKERS])
-        candidates = sorted(m.decode() for m in members)
+        candidates = _workers(server)
     if not candidates:
         return []
     with server.pipeline(transaction=False) as pipe:
@@ -141,11 +182,11 @@ def live_workers(server: Redis, candidates: list[str] | None = None) -> list[str
 
 def in_flight(server: Redis) -> int:
     """Requests taken by some worker and not finished, over all workers, dead ones included."""
-    owners = sorted(m.decode() for m in server.smembers(keys.OWNERS))
-    if not owners:
+    workers = _workers(server)
+    if not workers:
         return 0
     with server.pipeline(transaction=False) as pipe:
-        for worker in owners:
+        for worker in workers:
             pipe.hlen(keys.inflight(worker))
         return int(sum(pipe.execute()))
 
@@ -158,14 +199,12 @@ def reclaim_dead(server: Redis, queue_key: str = keys.REQUESTS, exclude: str | N
     """
     script = server.register_script(RECLAIM)
     total = 0
-    for member in server.smembers(keys.OWNERS):
-        worker = member.decode()
+    for worker in _workers(server):
         if worker == exclude:
             continue
-        moved = int(script(keys=[keys.inflight(worker), queue_key, keys.heartbeat(worker)]))
-        if moved >= 0:
-            server.srem(keys.OWNERS, worker)
-            total += moved
+        keys_ = [keys.inflight(worker), queue_key, keys.heartbeat(worker), keys.OWNERS]
+        moved = int(script(keys=keys_, args=[worker]))
+        total += max(0, moved)
     return total
 
 

@@ -14,7 +14,7 @@ from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet import task
 
 from crawler.distributed import keys
-from crawler.distributed.state import RunState, in_flight, new_worker_id, reclaim_dead
+from crawler.distributed.state import RunState, in_flight, new_worker_id, reclaim_dead, register
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -94,7 +94,6 @@ class DistributedWorker:
 
     def spider_opened(self, spider: Spider) -> None:
         worker = self.worker
-        worker.server.sadd(keys.RUN_WORKERS, worker.id)
         self.beat()
         reclaimed = reclaim_dead(worker.server, self.queue_key, exclude=worker.id)
         if reclaimed:
@@ -105,7 +104,7 @@ class DistributedWorker:
     def beat(self) -> None:
         worker = self.worker
         started = worker.run.id if worker.run else ""
-        worker.server.set(keys.heartbeat(worker.id), started, px=int(self.ttl * 1000))
+        register(worker.server, worker.id, started, self.ttl)
         stats = {k: v for k, v in self.crawler.stats.get_stats().items() if k.startswith(REPORTED)}
         if stats:
             worker.server.hset(keys.stats(worker.id), mapping={k: int(v) for k, v in stats.items()})

@@ -70,6 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
         return bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
 
     def _answer(self, with_body: bool) -> None:
+        if self.server.arrivals is not None:
+            self.server.arrivals.append((time.monotonic(), self.path))
         if self._outage(with_body):
             return
         page = self.server.page(self.path)
@@ -254,6 +256,9 @@ class SampleSiteServer(ThreadingHTTPServer):
         self._log = open(log_path, "a", encoding="utf-8") if log_path else None
         #: called with every answered request, in the handler's thread, as it is logged
         self.watch: Callable[[Served], None] | None = None
+        #: set it to a list to record each GET/HEAD as it arrives, ``(time.monotonic(), target)``,
+        #: before it is answered (politeness tests measure the spacing of requests per host)
+        self.arrivals: list[tuple[float, str]] | None = None
 
     @property
     def port(self) -> int:

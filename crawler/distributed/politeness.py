@@ -1,0 +1,182 @@
+"""One request rate per host for the whole distributed run, shared by every worker through Redis.
+
+Scrapy's politeness (a download slot per host: ``DOWNLOAD_DELAY``, AutoThrottle,
+``CONCURRENT_REQUESTS_PER_DOMAIN``) lives in each process, so N workers would send N times the
+rate to one host. Here each host has one key in Redis, ``antara:turn:{host}``: the time of the
+next free turn on the Redis clock. Right before a request leaves (in the download handler,
+after Scrapy's own slot, so nothing local delays it past its turn) a worker reserves the next
+turn with one Lua script, which moves the key one interval further, and sleeps until the turn
+without holding the reactor. Turns are handed out one interval apart whichever worker asks, so
+requests to a host leave at least ``max(DOWNLOAD_DELAY, Crawl-delay)`` seconds apart for the
+whole run. (scrapy-cluster's throttled queues limit pops per domain queue with a moderation
+key in Redis; here the queue stays one shared priority queue and the turn is taken at send time.)
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from protego import Protego
+from scrapy import Request, signals
+from scrapy.utils.asyncio import sleep
+from scrapy.utils.httpobj import urlparse_cached
+
+from crawler.capture import CaptureDownloadHandler
+from crawler.distributed import keys
+from crawler.distributed.state import redis_now
+from crawler.distributed.worker import worker_of
+from crawler.retry import RETRY_WAIT
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+#: ``Request.meta`` key: Unix time on the Redis clock before which a retry must not be sent.
+NOT_BEFORE = "antara_not_before"
+
+#: Reserve the next turn of a host: KEYS its turn key; ARGV the host's interval (microseconds).
+#: Returns the microseconds to wait until the turn. Times are the Redis server's (TIME), so
+#: the workers' own clocks never matter; the key expires once its time is past.
+TURN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local after = at + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.0f', after), 'PX', math.ceil((after - now) / 1000))
+return at - now
+"""
+
+
+def crawl_delay(robots_txt: bytes | str, user_agent: str) -> float | None:
+    """The ``Crawl-delay`` a robots.txt asks of ``user_agent``, in seconds, or None.
+
+    Read with Protego, the parser behind Scrapy's default ``ROBOTSTXT_PARSER``, through its
+    public ``crawl_delay()``.
+    """
+    text = robots_txt.decode("utf-8", "replace") if isinstance(robots_txt, bytes) else robots_txt
+    delay = Protego.parse(text).crawl_delay(user_agent)
+    return float(delay) if delay is not None else None
+
+
+class SharedPoliteness:
+    """The per-host turns of one worker's crawler (one per crawler, see :func:`politeness_of`)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.server = worker_of(crawler).server
+        self.delay = max(0.0, settings.getfloat("DOWNLOAD_DELAY"))
+        self.max_crawl_delay = settings.getfloat("ANTARA_CRAWL_DELAY_MAX")
+        self.user_agent = str(settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT") or "*")
+        #: Crawl-delay by host, from the robots.txt answers this worker saw (fetched or cached)
+        self.crawl_delays: dict[str, float] = {}
+        self._turn = self.server.register_script(TURN)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
+
+    def interval(self, host: str) -> float:
+        """Seconds between two requests to ``host``, over the whole run."""
+        return max(self.delay, self.crawl_delays.get(host, 0.0))
+
+    def response_received(self, response: Response, request: Request, spider: Any = None) -> None:
+        """Learn a host's Crawl-delay from its robots.txt (RobotsTxtMiddleware fetches it, or
+        the robots cache answers, before any other request to the host is sent)."""
+        parts = urlparse_cached(request)
+        if parts.path != "/robots.txt" or response.status != 200 or not parts.hostname:
+            return
+        asked = crawl_delay(response.body, self.user_agent)
+        self.learn(parts.hostname, asked)
+
+    def learn(self, host: str, asked: float | None) -> None:
+        """Use ``asked`` (a Crawl-delay in seconds, None for none) for ``host`` from now on."""
+        if asked is None or asked <= 0:
+            self.crawl_delays.pop(host, None)
+            return
+        kept = min(asked, self.max_crawl_delay)
+        if self.crawl_delays.get(host) != kept:
+            cut = f" (cut to ANTARA_CRAWL_DELAY_MAX, {kept:g} s)" if kept < asked else ""
+            logger.info("robots.txt of %s asks a Crawl-delay of %g s%s: kept across all workers", host, asked, cut)
+        self.crawl_delays[host] = kept
+
+    def reserve(self, host: str) -> float:
+        """Take the next turn of ``host``; returns the seconds until it (0: now)."""
+        interval = self.interval(host)
+        if interval <= 0:
+            return 0.0
+        wait_us = int(self._turn(keys=[keys.next_turn(host)], args=[round(interval * 1_000_000)]))
+        return wait_us / 1_000_000
+
+    async def take_turn(self, request: Request) -> None:
+        """Wait until ``request``'s host may get another request from this run."""
+        host = urlparse_cached(request).hostname
+        if not host:
+            return
+        wait = self.reserve(host)
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value("distributed/turns")
+        if wait > 0:
+            if stats is not None:
+                stats.inc_value("distributed/turn_wait_ms", round(wait * 1000))
+            await sleep(wait)
+
+
+_POLITENESS: weakref.WeakKeyDictionary[Any, SharedPoliteness] = weakref.WeakKeyDictionary()
+
+
+def politeness_of(crawler: Crawler) -> SharedPoliteness:
+    """The shared politeness of ``crawler`` (made once: the http and https handlers share it)."""
+    found = _POLITENESS.get(crawler)
+    if found is None:
+        found = _POLITENESS[crawler] = SharedPoliteness(crawler)
+    return found
+
+
+class PoliteDownloadHandler(CaptureDownloadHandler):
+    """The project's HTTP(S) handler (mirror, WARC capture) that takes the host's shared turn first.
+
+    The turn is taken here, below every middleware and after Scrapy's download slot released
+    the request, because this is when the request really leaves: a turn taken earlier could be
+    spent waiting in the local slot, and two requests would then leave closer than the interval.
+    The wait is not part of ``download_latency`` (Scrapy's HTTP handler starts that clock).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.politeness = politeness_of(crawler)
+
+    async def download_request(self, request: Request) -> Response:
+        await self.politeness.take_turn(request)
+        return await super().download_request(request)
+
+
+class RetryDelayMiddleware:
+    """Downloader middleware of workers: hold a retry until its ``meta[NOT_BEFORE]`` (Redis clock).
+
+    A retry is queued in Redis at once with the time it may be sent (see
+    :class:`crawler.retry.BackoffRetryMiddleware` and the distributed scheduler); the worker that
+    takes it waits here, before the request reaches its host's download slot, so other requests
+    to that host keep going meanwhile.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryDelayMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        wait = request.meta.pop(RETRY_WAIT, None)
+        if wait:  # a retry that never went through the queue (robots.txt, fetched by the engine itself)
+            await sleep(float(wait))
+            return
+        not_before = request.meta.pop(NOT_BEFORE, None)  # waited out here; not carried into redirects
+        if not not_before:
+            return
+        wait = float(not_before) - redis_now(worker_of(self.crawler).server)
+        if wait > 0:
+            await sleep(wait)
