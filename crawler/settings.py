@@ -140,6 +140,7 @@ ANTARA_PROGRESS = False
 # The last good copy of each host stays in {HTTPCACHE_DIR}/last-good/ for when robots.txt can't be read.
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "crawler.robotscache.RobotsTxtOnlyPolicy"
+HTTPCACHE_STORAGE = "crawler.robotscache.AtomicFileCacheStorage"  # one file per answer, replaced atomically
 HTTPCACHE_EXPIRATION_SECS = 24 * 3600
 HTTPCACHE_DIR = "robots-cache"  # antara crawl puts it next to the archive: {db}.robots-cache
 

@@ -273,3 +273,48 @@ def test_every_request_waiting_for_robots_txt_obeys_it(tmp_path: Path) -> None:
     refused = [line for line in result.stdout.splitlines() if line.startswith("REFUSED")]
     assert len(refused) == len(articles) and all(line.endswith(" IgnoreRequest") for line in refused)
     assert "CRAWL-DELAY 2.5" in result.stdout.splitlines(), "what a shared limiter would read"
+
+
+def test_the_robots_cache_stores_each_answer_whole(tmp_path: Path) -> None:
+    """Readers racing a writer see the old answer or the new one, never a part; junk is a miss."""
+    from scrapy import Request as ScrapyRequest
+    from scrapy import Spider
+    from scrapy.http import TextResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawler.robotscache import AtomicFileCacheStorage
+
+    crawler = get_crawler(Spider, {"HTTPCACHE_DIR": str(tmp_path / "cache"), "HTTPCACHE_EXPIRATION_SECS": 3600})
+    spider = Spider.from_crawler(crawler, name="antara")
+    storage = AtomicFileCacheStorage(crawler.settings)
+    storage.open_spider(spider)
+    url = "https://kalteng.antaranews.com/robots.txt"
+    request = ScrapyRequest(url)
+    assert storage.retrieve_response(spider, request) is None
+    bodies = [b"User-agent: *\nDisallow: /" + str(i).encode() * 20000 + b"\n" for i in range(2)]
+
+    def answer(body: bytes) -> TextResponse:
+        return TextResponse(url, status=200, headers={"Content-Type": "text/plain"}, body=body)
+
+    storage.store_response(spider, request, answer(bodies[0]))
+    seen: list[bytes] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set() and len(seen) < 5000:
+            got = storage.retrieve_response(spider, ScrapyRequest(url))
+            assert got is not None
+            seen.append(got.body)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for i in range(200):
+        storage.store_response(spider, request, answer(bodies[i % 2]))
+    done.set()
+    reader.join(timeout=30)
+    assert seen and set(seen) <= set(bodies), "a reader saw part of an answer"
+    got = storage.retrieve_response(spider, request)
+    assert got is not None and got.status == 200 and got.headers[b"Content-Type"] == b"text/plain"
+
+    storage.path(spider, request).write_bytes(b'{"url": "cut sh')
+    assert storage.retrieve_response(spider, request) is None, "an unreadable entry is fetched again"
