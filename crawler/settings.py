@@ -66,15 +66,13 @@ ANTARA_IDLE_CLOSE = 5.0
 #: One request rate per host for the whole run, shared by every worker through Redis: requests
 #: to a host are at least max(DOWNLOAD_DELAY, its robots.txt Crawl-delay) seconds apart.
 ANTARA_SHARED_POLITENESS = True
-#: The longest robots.txt Crawl-delay honoured (seconds); a longer one is cut to this.
-ANTARA_CRAWL_DELAY_MAX = 60.0
 
 # -- politeness ----------------------------------------------------------------------------
 USER_AGENT = f"antara-archive/{__version__} (+{ANTARA_CONTACT_URL})"
 #: obeyed as RFC 9309 says (crawler.robots): an unreadable robots.txt (5xx, network error) disallows
 #: everything unless an earlier copy is kept; its Crawl-delay spaces the host's requests
 ROBOTSTXT_OBEY = True
-#: the longest Crawl-delay obeyed, in seconds (a longer one is waited this long)
+#: the longest Crawl-delay obeyed, in seconds, by one process and by the workers' shared limiter
 ANTARA_CRAWL_DELAY_MAX = 60.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
