@@ -238,7 +238,10 @@ def crawl_delay_for(crawler: Crawler, host: str) -> float | None:
 
     For components that space requests themselves, e.g. a limiter shared by distributed workers.
     """
-    engine = crawler.engine
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # Scrapy 2.19 raises before the crawl starts: nothing is read yet
+        return None
     if engine is None:
         return None
     for middleware in engine.downloader.middleware.middlewares:

@@ -4,39 +4,37 @@ Redis, with robots.txt Crawl-delay honoured. Real redis-server, worker processes
 from __future__ import annotations
 
 import re
+import statistics
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
 import scrapy
-from scrapy.http import TextResponse
 from scrapy.utils.test import get_crawler
 
 from crawler.distributed import keys
-from crawler.distributed.politeness import SharedPoliteness, crawl_delay
+from crawler.distributed.politeness import SharedPoliteness
 from crawler.distributed.state import connect
 from crawler.samplesite import SampleSite
+from crawler.samplesite.routes import TEXT, Page
 from tests.conftest import serve_site
 from tests.test_crawl_e2e import rows
 from tests.test_distributed import WORKER, processes, seed
 
 DELAY = 0.4  #: the interval asked of the workers (DOWNLOAD_DELAY, --delay); ~20 requests a host: ~8 s
-TOLERANCE = 0.9  #: what the site may see of it: arrival times carry some scheduling noise
+#: what the site may see of it: a turn is taken on the Redis clock right before a request is
+#: sent, and the way from there to the site's socket varies by a few tens of milliseconds on a
+#: loaded machine, so one gap can come out shorter than the interval while the rate holds
+TOLERANCE = 0.95  #: of the interval: the median gap, and the mean rate over the whole run
+CLOSEST = 0.5  #: of the interval: the shortest gap (each worker's own slot alone: ~0.001 s)
 
 
-def politeness(redis_url: str, delay: float) -> SharedPoliteness:
-    crawler = get_crawler(
-        scrapy.Spider,
-        {"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url, "DOWNLOAD_DELAY": delay, "ANTARA_CRAWL_DELAY_MAX": 60},
-    )
-    return SharedPoliteness(crawler)
-
-
-def test_crawl_delay_is_read_from_robots_txt() -> None:
-    ua = "antara-archive/1.0 (+https://github.com/antara-archive/antara-archive)"
-    assert crawl_delay(b"User-agent: *\nCrawl-delay: 2.5\nDisallow: /search\n", ua) == 2.5
-    assert crawl_delay("User-agent: antara-archive\nCrawl-delay: 4\n\nUser-agent: *\nCrawl-delay: 1\n", ua) == 4.0
-    assert crawl_delay(b"User-agent: *\nDisallow: /search\n", ua) is None
+def politeness(redis_url: str, delay: float, crawl_delays: dict[str, float] | None = None) -> SharedPoliteness:
+    crawler = get_crawler(scrapy.Spider, {"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url, "DOWNLOAD_DELAY": delay})
+    if crawl_delays is None:
+        return SharedPoliteness(crawler)
+    return SharedPoliteness(crawler, crawl_delays.get)
 
 
 def test_turns_are_one_interval_apart_whichever_worker_asks(redis_url: str) -> None:
@@ -56,21 +54,15 @@ def test_turns_are_one_interval_apart_whichever_worker_asks(redis_url: str) -> N
 
 
 def test_a_robots_txt_crawl_delay_widens_the_interval_of_its_host(redis_url: str) -> None:
-    worker = politeness(redis_url, 0.2)
-    robots = scrapy.Request("https://kalteng.antaranews.com/robots.txt")
-    answer = TextResponse(robots.url, body=b"User-agent: *\nCrawl-delay: 3\n", request=robots)
-    worker.response_received(answer, robots)
+    """The interval is the longer of DOWNLOAD_DELAY and what the robots middleware read of the
+    host's robots.txt (fetched, cached or the last good copy: tests/test_robots.py)."""
+    worker = politeness(redis_url, 0.2, {"kalteng.antaranews.com": 3.0})
     assert worker.interval("kalteng.antaranews.com") == 3.0
     assert worker.interval("kalsel.antaranews.com") == 0.2, "other hosts keep DOWNLOAD_DELAY"
-    huge = TextResponse(robots.url, body=b"User-agent: *\nCrawl-delay: 86400\n", request=robots)
-    worker.response_received(huge, robots)
-    assert worker.interval("kalteng.antaranews.com") == 60.0, "cut to ANTARA_CRAWL_DELAY_MAX"
-    page = scrapy.Request("https://kalteng.antaranews.com/berita/1/a")
-    worker.response_received(TextResponse(page.url, body=b"Crawl-delay: 9", request=page), page)
-    assert worker.interval("kalteng.antaranews.com") == 60.0, "only robots.txt says it"
-    delay = politeness(redis_url, 5.0)
-    delay.response_received(answer, robots)
-    assert delay.interval("kalteng.antaranews.com") == 5.0, "DOWNLOAD_DELAY when it is the longer"
+    longer = politeness(redis_url, 5.0, {"kalteng.antaranews.com": 3.0})
+    assert longer.interval("kalteng.antaranews.com") == 5.0, "DOWNLOAD_DELAY when it is the longer"
+    unread = politeness(redis_url, 0.2)  # no crawl running: the middleware has read nothing yet
+    assert unread.interval("kalteng.antaranews.com") == 0.2
 
 
 def spacing(arrivals: list[tuple[float, str]]) -> dict[str, list[float]]:
@@ -81,17 +73,23 @@ def spacing(arrivals: list[tuple[float, str]]) -> dict[str, list[float]]:
     return {host: [b - a for a, b in zip(times, times[1:], strict=False)] for host, times in seen.items()}
 
 
-def test_three_workers_keep_one_rate_per_host(redis_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("asked_by", ["delay", "crawl-delay"])
+def test_three_workers_keep_one_rate_per_host(redis_url: str, tmp_path: Path, asked_by: str) -> None:
+    """The interval comes from --delay, or (with --delay 0) from the hosts' robots.txt Crawl-delay."""
     db = tmp_path / "archive.db"
     site = SampleSite(articles=3000, seed=7)
+    delay = str(DELAY) if asked_by == "delay" else "0"
     with serve_site(site, tmp_path) as served, processes(tmp_path) as running:
         served.server.arrivals = arrivals = []
+        if asked_by == "crawl-delay":
+            for host in ("kalteng.antaranews.com", "kalsel.antaranews.com"):
+                served.server.robots[host] = Page(200, TEXT, f"User-agent: *\nCrawl-delay: {DELAY}\n".encode())
         running.start("ingest", "ingest", "--redis", redis_url, "--db", str(db), "-q")
         seed(redis_url, "--region", "kalteng,kalsel", "--max-pages", "1", "--follow-depth", "0")
         for n in (1, 2, 3):
             running.start(
                 f"worker{n}", "crawl", "--distributed", "--redis", redis_url, "--mirror", served.url, *WORKER,
-                "--delay", str(DELAY), "-s", f"HTTPCACHE_DIR={tmp_path / 'robots-cache'}",
+                "--delay", delay, "-s", f"HTTPCACHE_DIR={tmp_path / 'robots-cache'}",
             )  # fmt: skip
         running.wait_all(timeout=180)
         for name, process in running.started:
@@ -104,7 +102,10 @@ def test_three_workers_keep_one_rate_per_host(redis_url: str, tmp_path: Path) ->
     assert set(gaps) == {"kalteng.antaranews.com", "kalsel.antaranews.com"}
     for host, between in gaps.items():
         assert len(between) >= 20, (host, len(between))
-        closest = min(between)
-        assert closest >= TOLERANCE * DELAY, f"{host}: two requests {closest:.3f}s apart (interval {DELAY}s)"
+        closest, typical = min(between), statistics.median(between)
+        mean = sum(between) / len(between)
+        assert closest >= CLOSEST * DELAY, f"{host}: two requests {closest:.3f}s apart (interval {DELAY}s)"
+        assert typical >= TOLERANCE * DELAY, f"{host}: median gap {typical:.3f}s (interval {DELAY}s)"
+        assert mean >= TOLERANCE * DELAY, f"{host}: {1 / mean:.2f} requests/s (interval {DELAY}s)"
     run: dict[str, Any] = dict(rows(db, "SELECT outcome, workers, articles_new FROM crawl_runs")[0])
     assert run["outcome"] == "finished" and run["workers"] == 3 and run["articles_new"] > 30

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from protego import Protego
-from scrapy import Request, signals
+from scrapy import Request
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -28,6 +28,7 @@ from crawler.distributed import keys
 from crawler.distributed.state import redis_now
 from crawler.distributed.worker import worker_of
 from crawler.retry import RETRY_WAIT
+from crawler.robots import crawl_delay_for
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -51,55 +52,22 @@ return at - now
 """
 
 
-def crawl_delay(robots_txt: bytes | str, user_agent: str) -> float | None:
-    """The ``Crawl-delay`` a robots.txt asks of ``user_agent``, in seconds, or None.
-
-    Read with Protego, the parser behind Scrapy's default ``ROBOTSTXT_PARSER``, through its
-    public ``crawl_delay()``.
-    """
-    text = robots_txt.decode("utf-8", "replace") if isinstance(robots_txt, bytes) else robots_txt
-    delay = Protego.parse(text).crawl_delay(user_agent)
-    return float(delay) if delay is not None else None
-
-
 class SharedPoliteness:
     """The per-host turns of one worker's crawler (one per crawler, see :func:`politeness_of`)."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, crawl_delay_of: Callable[[str], float | None] | None = None) -> None:
         settings = crawler.settings
         self.crawler = crawler
         self.server = worker_of(crawler).server
         self.delay = max(0.0, settings.getfloat("DOWNLOAD_DELAY"))
-        self.max_crawl_delay = settings.getfloat("ANTARA_CRAWL_DELAY_MAX")
-        self.user_agent = str(settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT") or "*")
-        #: Crawl-delay by host, from the robots.txt answers this worker saw (fetched or cached)
-        self.crawl_delays: dict[str, float] = {}
+        #: the Crawl-delay a host's robots.txt asks (already capped by ANTARA_CRAWL_DELAY_MAX), as
+        #: the robots middleware read it: fetched, from the cache, or from the last good copy kept
+        self.crawl_delay_of = crawl_delay_of or (lambda host: crawl_delay_for(crawler, host))
         self._turn = self.server.register_script(TURN)
-        crawler.signals.connect(self.response_received, signal=signals.response_received)
 
     def interval(self, host: str) -> float:
         """Seconds between two requests to ``host``, over the whole run."""
-        return max(self.delay, self.crawl_delays.get(host, 0.0))
-
-    def response_received(self, response: Response, request: Request, spider: Any = None) -> None:
-        """Learn a host's Crawl-delay from its robots.txt (RobotsTxtMiddleware fetches it, or
-        the robots cache answers, before any other request to the host is sent)."""
-        parts = urlparse_cached(request)
-        if parts.path != "/robots.txt" or response.status != 200 or not parts.hostname:
-            return
-        asked = crawl_delay(response.body, self.user_agent)
-        self.learn(parts.hostname, asked)
-
-    def learn(self, host: str, asked: float | None) -> None:
-        """Use ``asked`` (a Crawl-delay in seconds, None for none) for ``host`` from now on."""
-        if asked is None or asked <= 0:
-            self.crawl_delays.pop(host, None)
-            return
-        kept = min(asked, self.max_crawl_delay)
-        if self.crawl_delays.get(host) != kept:
-            cut = f" (cut to ANTARA_CRAWL_DELAY_MAX, {kept:g} s)" if kept < asked else ""
-            logger.info("robots.txt of %s asks a Crawl-delay of %g s%s: kept across all workers", host, asked, cut)
-        self.crawl_delays[host] = kept
+        return max(self.delay, self.crawl_delay_of(host) or 0.0)
 
     def reserve(self, host: str) -> float:
         """Take the next turn of ``host``; returns the seconds until it (0: now)."""
