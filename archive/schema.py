@@ -124,8 +124,9 @@ ERROR_COLUMNS: dict[str, type] = {
 #: per-region counts of a run (crawl_run_regions columns besides run_id and region)
 RUN_REGION_COUNTS = ("list_pages", "feed_requests", "articles_new", "articles_updated", "articles_unchanged", "errors")
 
-#: links found but not fetched yet; ``failures``: runs in which fetching the link failed for a
-#: reason that may pass (a 503, a timeout): it stays for a later run until it failed too often
+#: links found but not fetched yet; ``failures``: how often fetching the link failed for a reason
+#: that may pass (a 503, a timeout), the first time at ``failed_at``: it stays for later runs
+#: until it failed often enough over a long enough time
 FRONTIER_COLUMNS: dict[str, type] = {
     "url": str,
     "site": str,
@@ -135,6 +136,7 @@ FRONTIER_COLUMNS: dict[str, type] = {
     "run_id": int,
     "added_at": str,
     "failures": int,
+    "failed_at": str,
 }
 
 RUN_REGION_COLUMNS: dict[str, type] = {

@@ -68,6 +68,12 @@ class UpsertResult:
     outcome: Outcome
 
 
+def _parse_utc(value: str) -> datetime:
+    """An ISO 8601 time in UTC (a time without an offset is taken as UTC)."""
+    parsed = datetime.fromisoformat(value)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
 def utc_now() -> str:
     """Current time as ISO 8601 UTC with seconds, e.g. ``2026-11-28T06:42:47+00:00``."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
@@ -443,19 +449,22 @@ class Archive:
         detail: str = "",
         referer: str | None = None,
         extractor_version: str | None = None,
-        keep_for_runs: int = 0,
+        keep_for: tuple[int, timedelta] | None = None,
+        now: str | None = None,
     ) -> None:
         """Store one page that could not be archived, with a specific reason (and the version of
         the extraction rules of the crawler that recorded it).
 
-        Its link leaves the frontier, unless ``keep_for_runs`` is given (a reason that may pass,
-        such as a 503): then it stays for a later run to try again, until it has failed in
-        ``keep_for_runs`` runs. Without that, a Baca juga target that met an outage would be
-        reached again only through its referer, which a later run may never list."""
+        Its link leaves the frontier, unless ``keep_for`` = (times, span) is given (a reason that
+        may pass, such as a 503): then it stays for later runs to try again, until it has failed
+        that many times and the first failure is that long ago. Without that, a Baca juga target
+        that met an outage would be reached again only through its referer, which a later run
+        may never list. ``now`` overrides the clock (ISO 8601)."""
         site, article_id = _site_and_id(url)
+        now = _parse_utc(now).isoformat() if now else utc_now()
         with self._writing(f"the error of {url}"):
             if site is not None and article_id is not None:
-                self._frontier_failed(site, article_id, keep_for_runs)
+                self._frontier_failed(site, article_id, keep_for, now)
             self.db.table("crawl_errors").insert(
                 {
                     "run_id": run_id,
@@ -464,7 +473,7 @@ class Archive:
                     "reason": reason,
                     "detail": detail,
                     "referer": referer,
-                    "occurred_at": utc_now(),
+                    "occurred_at": now,
                     "extractor_version": extractor_version,
                 }
             )
@@ -627,15 +636,21 @@ class Archive:
     def _frontier_done(self, site: str, article_id: int) -> None:
         self.db.execute("DELETE FROM frontier WHERE site = ? AND article_id = ?", [site, article_id])
 
-    def _frontier_failed(self, site: str, article_id: int, keep_for_runs: int) -> None:
+    def _frontier_failed(self, site: str, article_id: int, keep_for: tuple[int, timedelta] | None, now: str) -> None:
         key = [site, article_id]
-        if keep_for_runs > 0:
-            self.db.execute(
-                "UPDATE frontier SET failures = coalesce(failures, 0) + 1 WHERE site = ? AND article_id = ?", key
-            )
+        if keep_for is None:
+            self._frontier_done(site, article_id)
+            return
+        times, span = keep_for
         self.db.execute(
-            "DELETE FROM frontier WHERE site = ? AND article_id = ? AND coalesce(failures, 0) >= ?",
-            [*key, max(keep_for_runs, 0)],
+            "UPDATE frontier SET failures = coalesce(failures, 0) + 1, failed_at = coalesce(failed_at, ?)"
+            " WHERE site = ? AND article_id = ?",
+            [now, *key],
+        )
+        given_up = (_parse_utc(now) - span).isoformat()
+        self.db.execute(
+            "DELETE FROM frontier WHERE site = ? AND article_id = ? AND failures >= ? AND failed_at <= ?",
+            [*key, times, given_up],
         )
 
     def remember(self, follow: Sequence[tuple[str, int]], referer: str | None, run_id: int | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from archive import Archive
@@ -24,8 +25,10 @@ from crawler.items import (
 from crawler.reasons import Reason, list_ended
 from crawler.regions import region_for_host
 
-#: runs that try a link again after it failed for a reason that may pass (an outage, a timeout)
-RETRY_RUNS = 3
+#: a link that failed for a reason that may pass (an outage, a timeout) is tried again by later
+#: runs until it has failed this often and its first failure is this long ago: a site down for a
+#: day under an hourly schedule does not lose the Baca juga targets it failed
+RETRY_LATER = (3, timedelta(hours=48))
 
 #: Article fields that may legitimately be empty on a page; counted per run so a monitor can see one vanish.
 OPTIONAL_FIELDS = ("summary", "dateline", "reporter", "editor", "category", "tags", "image_url", "image_caption")
@@ -70,7 +73,8 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
             item.detail,
             item.referer,
             extractor_version=EXTRACTOR_VERSION,
-            keep_for_runs=RETRY_RUNS if transient else 0,
+            keep_for=RETRY_LATER if transient else None,
+            now=now,
         )
         if item.reason == Reason.OLDER_THAN_SINCE:  # left out on purpose: recorded, but no failure of the run
             return Stored(Counter({Reason.OLDER_THAN_SINCE.value: 1}), host_of(item.url))

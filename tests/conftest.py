@@ -8,6 +8,7 @@ import queue
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -211,3 +212,21 @@ def serve_archive(db: Path, folder: Path, *args: str) -> Iterator[RunningServe]:
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+def assert_frontier_holds_only_retries(db: Path) -> None:
+    """After a finished run the frontier keeps only links whose fetch failed for a reason that
+    may pass (each with its crawl_errors rows), for the next runs to try again."""
+    from crawler.reasons import PERMANENT_CODES
+
+    conn = sqlite3.connect(db)
+    try:
+        left = conn.execute(
+            "SELECT f.url, f.failures, (SELECT group_concat(reason) FROM crawl_errors e WHERE e.url = f.url)"
+            " FROM frontier f"
+        ).fetchall()
+    finally:
+        conn.close()
+    for url, failures, reasons in left:
+        assert failures and reasons, f"{url} is in the frontier without a failure"
+        assert not set(reasons.split(",")) & set(PERMANENT_CODES), f"{url} failed for good: {reasons}"

@@ -36,7 +36,7 @@ from crawler.items import (
 from crawler.pages import article_from_response
 from crawler.reextract import response_from_capture
 from crawler.samplesite import SampleSite
-from tests.conftest import ROOT, RunningRedis, RunningSite, run_cli, serve_site
+from tests.conftest import ROOT, RunningRedis, RunningSite, assert_frontier_holds_only_retries, run_cli, serve_site
 from tests.test_crawl_e2e import expected_reach, rows
 from tests.test_warc import _as_row, records
 
@@ -289,7 +289,8 @@ def assert_complete_run(db: Path, site: Any, workers: int) -> dict[str, Any]:
     }
     assert sum(r["articles_new"] for r in per_region.values()) == len(good)
     assert all(per_region[slug]["list_pages"] == MAX_PAGES for slug in REGIONS)
-    assert rows(db, "SELECT * FROM frontier") == [] and rows(db, "SELECT * FROM ingested_items") == []
+    assert_frontier_holds_only_retries(db)
+    assert rows(db, "SELECT * FROM ingested_items") == []
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()

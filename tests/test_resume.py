@@ -16,7 +16,7 @@ import pytest
 
 from crawler.extraction.urls import parse_article_url
 from crawler.samplesite import SampleSite
-from tests.conftest import ROOT, RunningSite, crawl_sample, serve_site
+from tests.conftest import ROOT, RunningSite, assert_frontier_holds_only_retries, crawl_sample, serve_site
 from tests.test_crawl_e2e import expected_reach
 from tests.test_scheduled import fetch_counts, query
 
@@ -135,14 +135,9 @@ def test_the_resumed_archive_equals_an_uninterrupted_crawl(kill_series: dict[str
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        # what is left is only what failed for a reason that may pass, kept for the next run
-        left = conn.execute(
-            "SELECT f.url, f.failures, (SELECT group_concat(reason) FROM crawl_errors e WHERE e.url = f.url)"
-            " FROM frontier f"
-        ).fetchall()
-        assert all(failures == 1 and reasons and "http_404" not in reasons for _, failures, reasons in left), left
     finally:
         conn.close()
+    assert_frontier_holds_only_retries(db)
 
 
 def test_no_run_fetches_what_an_earlier_run_stored(kill_series: dict[str, Any]) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from archive import Archive
 from crawler.samplesite import SampleSite
-from crawler.storage import RETRY_RUNS
+from crawler.storage import RETRY_LATER
 from tests.conftest import RunningSite, crawl_sample, serve_site
 
 FAST = ("-s", "ANTARA_RETRY_BACKOFF=0", "-q")
@@ -75,30 +76,42 @@ def test_a_link_that_met_an_outage_is_fetched_by_the_next_run(site: RunningSite,
     assert not rows(db, "SELECT 1 FROM frontier WHERE url = ?", (target,))
 
 
-def test_a_link_that_keeps_failing_leaves_the_frontier_after_its_runs(site: RunningSite, tmp_path: Path) -> None:
+def test_a_link_that_keeps_failing_leaves_the_frontier_after_its_runs_and_hours(
+    site: RunningSite, tmp_path: Path
+) -> None:
+    """Hourly runs keep trying it through a day-long outage; it goes once it failed often enough
+    over long enough."""
+    times, span = RETRY_LATER
     target = link_only_target(site, tmp_path)
     path = "/" + target.removeprefix("https://")
     db = tmp_path / "a.db"
     site.server.router.broken[path] = 503
-    for run in range(1, RETRY_RUNS + 1):
+    start = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)
+    hours = [0, 1, 2, 3, int(span.total_seconds() // 3600) - 1, int(span.total_seconds() // 3600)]
+    kept = []
+    for n, hour in enumerate(hours):
+        clock = ("-s", f"ANTARA_NOW={(start + timedelta(hours=hour)).isoformat()}")
         mark = site.mark()
-        done = crawl_sample(site, db, "--incremental", *(ARGS if run == 1 else NO_LINKS))
+        done = crawl_sample(site, db, "--incremental", *(ARGS if n == 0 else NO_LINKS), *clock)
         assert done.returncode == 0, done.stderr[-2000:]
-        assert any(line.split()[1] == path for line in site.requests()[mark:]), f"run {run} tried it"
-        left = rows(db, "SELECT failures FROM frontier WHERE url = ?", (target,))
-        assert left == ([(run,)] if run < RETRY_RUNS else [])
+        assert any(line.split()[1] == path for line in site.requests()[mark:]), f"the run at hour {hour} tried it"
+        kept.append(rows(db, "SELECT failures FROM frontier WHERE url = ?", (target,)))
+    assert kept[:-1] == [[(n,)] for n in range(1, len(hours))], "kept past 3 failures while the span runs"
+    assert kept[-1] == [], f"gone after {times} failures and {span}"
     mark = site.mark()
     assert crawl_sample(site, db, "--incremental", *NO_LINKS).returncode == 0
-    assert not any(line.split()[1] == path for line in site.requests()[mark:]), "given up after its runs"
+    assert not any(line.split()[1] == path for line in site.requests()[mark:]), "given up"
 
 
 def test_record_error_keeps_a_link_only_for_reasons_that_may_pass(tmp_path: Path) -> None:
     url = "https://kalteng.antaranews.com/berita/5/x"
+    keep = (2, timedelta(hours=10))
     with Archive(tmp_path / "a.db") as archive:
         archive.remember([(url, 1)], None, None)
-        archive.record_error(None, url, "http_503", 503, keep_for_runs=2)
-        assert archive.pending() == [(url, 1, None)]
-        archive.record_error(None, url, "http_503", 503, keep_for_runs=2)
+        archive.record_error(None, url, "http_503", 503, keep_for=keep, now="2026-11-30T00:00:00+00:00")
+        archive.record_error(None, url, "http_503", 503, keep_for=keep, now="2026-11-30T09:00:00+07:00")
+        assert archive.pending() == [(url, 1, None)], "twice, but not yet 10 hours after the first"
+        archive.record_error(None, url, "http_503", 503, keep_for=keep, now="2026-11-30T10:00:00Z")
         assert archive.pending() == []
         archive.remember([(url, 1)], None, None)
         archive.record_error(None, url, "http_404", 404)

@@ -18,7 +18,7 @@ import pytest
 from crawler.extraction.urls import parse_article_url
 from crawler.lock import hold_lock
 from crawler.samplesite import SampleSite
-from tests.conftest import ROOT, RunningSite, crawl_sample, serve_site
+from tests.conftest import ROOT, RunningSite, assert_frontier_holds_only_retries, crawl_sample, serve_site
 from tests.test_crawl_e2e import expected_reach
 
 
@@ -202,14 +202,9 @@ def test_kill_9_midway_then_resume_loses_nothing(tmp_path: Path) -> None:
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")  # raises if out of sync
-        # what is left is only what failed for a reason that may pass, kept for the next run
-        left = conn.execute(
-            "SELECT f.url, f.failures, (SELECT group_concat(reason) FROM crawl_errors e WHERE e.url = f.url)"
-            " FROM frontier f"
-        ).fetchall()
-        assert all(failures == 1 and reasons and "http_404" not in reasons for _, failures, reasons in left), left
     finally:
         conn.close()
+    assert_frontier_holds_only_retries(db)
 
 
 def test_backfill_resumes_after_the_last_finished_page(tmp_path: Path) -> None:
