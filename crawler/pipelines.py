@@ -205,6 +205,7 @@ class ArchivePipeline:
         return SiteFacts(
             region=slug,
             mode=mode,
+            resumed=bool(getattr(self.crawler.spider, "resume_runs", None)),
             list_read=get(f"antara/list_read/{slug}", 0),
             feed_read=get(f"antara/feed_read/{slug}", 0),
             listing_failures=tuple(self.tally.listing_failures.get(slug, ())),

@@ -78,6 +78,7 @@ def test_run_checks(changes: dict[str, Any], reason: str | None) -> None:
         ),
         ({"articles": 14}, "14 articles, far fewer than the 60 of its recent runs (median of 3)"),
         ({"articles": 15}, None),  # a quarter of the usual is still fine
+        ({"articles": 5, "resumed": True}, None),  # a resumed run stores only what the killed runs left
         ({"articles": 0, "mode": "incremental"}, None),  # a quiet hour: incremental runs are not compared
         ({"articles": 1, "baseline": (8, 9, 1)}, None),  # too few usually to judge
         ({"articles": 0, "baseline": ()}, None),  # no earlier run
