@@ -610,25 +610,13 @@ def _edits(
 
 
 def _flags(conn: sqlite3.Connection, regions: list[str]) -> tuple[str, dict[int, set[str]]]:
-    """Which regions each run flagged: from per-site health columns of crawl_run_regions if the
-    archive has them, and from crawl_runs.health_reasons naming the site."""
+    """Which regions each run judged degraded: its per-site verdicts (crawl_run_regions.health).
+    A run-wide reason that merely mentions a site (an error rate "most in kalsel") is no verdict."""
     flagged: dict[int, set[str]] = {}
-    columns = [r[1] for r in conn.execute("PRAGMA table_info(crawl_run_regions)")]
-    health = [c for c in columns if "health" in c]
-    for row in conn.execute("SELECT id, health, health_reasons FROM crawl_runs"):
-        text = (row["health_reasons"] or "").lower()
-        named = {r for r in regions if r in text or BY_SLUG[r].host in text}
-        if (row["health"] or "ok") != "ok" and named:
-            flagged.setdefault(row["id"], set()).update(named)
-    if health:
-        chosen = ", ".join(health)
-        for row in conn.execute(f"SELECT run_id, region, {chosen} FROM crawl_run_regions"):  # names from the schema
-            if any(str(row[c] or "ok").lower() not in ("ok", "", "[]") for c in health):
-                flagged.setdefault(row["run_id"], set()).add(row["region"])
-        return f"crawl_run_regions.{'/'.join(health)} and crawl_runs.health_reasons", flagged
-    if flagged:
-        return "crawl_runs.health_reasons (crawl_run_regions has no health column)", flagged
-    return "n/a: crawl_run_regions has no health column and no health_reasons names a site", {}
+    for run_id, region in conn.execute("SELECT run_id, region FROM crawl_run_regions WHERE health = 'degraded'"):
+        if region in regions:
+            flagged.setdefault(run_id, set()).add(region)
+    return "crawl_run_regions.health", flagged
 
 
 def _outages(
@@ -637,7 +625,6 @@ def _outages(
     per_hour: dict[int, set[str]] = {}
     for run_id, regions in flagged_runs.items():
         per_hour.setdefault(run_hours.get(run_id, -1), set()).update(regions)
-    seen_any = bool(flagged_runs) or not figures.health_source.startswith("n/a")
     flagged = 0
     for outage in clock.outages:
         if outage.start > end:
@@ -645,10 +632,10 @@ def _outages(
         hours = _hours(outage, end)
         hit = any(outage.region in per_hour.get(h, set()) for h in hours)
         flagged += hit
-        figures.outages.append({**outage.as_dict(), "runs": len(hours), "flagged": hit if seen_any else None})
+        figures.outages.append({**outage.as_dict(), "runs": len(hours), "flagged": hit})
         figures.outage_site_days += (min(outage.end, end + timedelta(hours=1)) - outage.start).total_seconds() / 86400
     figures.outage_site_days = round(figures.outage_site_days, 2)
-    figures.outages_flagged = flagged if seen_any else None
+    figures.outages_flagged = flagged
 
 
 def _hours(outage: Outage, end: datetime) -> list[int]:

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,6 +42,19 @@ class RobotsTxtOnlyPolicy(DummyPolicy):
     def should_cache_response(self, response: Response, request: Request) -> bool:
         readable = response.status < 500 and response.status != 429
         return readable and super().should_cache_response(response, request)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path`` under a name of this process's own, then move it into place:
+    a reader (another worker sharing the folder) sees the old file or the new one, never a part,
+    and two writers never write into one file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 class AtomicFileCacheStorage:
@@ -97,10 +111,7 @@ class AtomicFileCacheStorage:
             "timestamp": time.time(),
         }
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-            partial.write_text(json.dumps(entry), encoding="utf-8")
-            os.replace(partial, path)
+            write_atomically(path, json.dumps(entry).encode("utf-8"))
         except OSError as exc:  # a full or read-only disk costs a fetch next time, not the crawl
             logger.warning("cannot keep robots.txt of %s in %s: %s", response.url, self.folder, exc)
 
@@ -126,12 +137,8 @@ class KeptCopies:
 
     def save(self, host: str, body: bytes) -> None:
         """Keep ``body`` as ``host``'s robots.txt; a disk that refuses is logged, not fatal."""
-        target = self.path(host)
-        partial = target.with_name(target.name + ".partial")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(body)
-            partial.replace(target)  # atomic: a kill leaves the old copy or the new one
+            write_atomically(self.path(host), body)
         except OSError as exc:
             logger.warning("Could not keep the robots.txt of %s in %s: %s", host, self.folder, exc)
 
