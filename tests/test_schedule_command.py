@@ -104,6 +104,7 @@ def test_bad_arguments(args: list[str], needle: str, tmp_path: Path) -> None:
         base += ["--region", "kalteng"]
     result = run_cli(*base, *args, timeout=60)
     assert result.returncode == 2
+    assert result.stdout == "", "nothing is printed before the error"
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and needle in lines[0], result.stderr
 

@@ -151,12 +151,14 @@ def schedule(
     )
     log = Path(log_path).expanduser().resolve() if log_path else archive.with_name("antara-crawl.log")
     seed = str(archive)
+    # a bad --every fails before anything is printed
+    spec = cron_spec(every, seed)
+    calendar = on_calendar(every, seed) if fmt in ("systemd", "all") else ""
     if fmt in ("cron", "all"):
         click.echo(f"# crontab line (crontab -e): incremental crawl {every}; overlapping starts exit with status 75")
         folder, logfile = shlex.quote(str(archive.parent)), shlex.quote(str(log))
-        click.echo(f"{cron_spec(every, seed)} cd {folder} && {command} >> {logfile} 2>&1")
+        click.echo(f"{spec} cd {folder} && {command} >> {logfile} 2>&1")
     if fmt in ("systemd", "all"):
-        calendar = on_calendar(every, seed)
         if fmt == "all":
             click.echo("")
         click.echo(f"# /etc/systemd/system/{name}.service")
