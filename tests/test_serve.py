@@ -104,6 +104,15 @@ def test_metadata_applies(archive: Path) -> None:
     assert set(columns) <= set(described), "every column of articles is described"
     for column in columns:
         assert f"<dt>{column}</dt>" in table.text
+    tables = metadata.json()["databases"]["archive"]["tables"]
+    for name, needed in {
+        "crawl_runs": {"health", "health_reasons"},
+        "crawl_run_regions": {"health", "health_reasons", "field_coverage"},
+        "crawl_errors": {"reason", "extractor_version"},
+        "frontier": {"hops", "failures", "failed_at"},
+    }.items():
+        present = {r["name"] for r in rows(archive, f"PRAGMA table_info({name})")}
+        assert needed <= present and needed <= set(tables[name]["columns"]), name
 
 
 def test_articles_open_newest_first_with_titles_as_labels(archive: Path) -> None:
