@@ -95,6 +95,14 @@ def run_row(db: Path) -> tuple[int, float, int]:
     return int(pages), float(elapsed), int(new)
 
 
+def worker(redis_url: str, mirror: str, folder: Path, *args: str) -> subprocess.Popen[bytes]:
+    """One distributed worker of the seeded run, closing half a second after the work runs out."""
+    return cli(
+        "crawl", "--distributed", "--redis", redis_url, "--mirror", mirror, *args,
+        "-s", "ANTARA_IDLE_CLOSE=0.5", "-s", f"HTTPCACHE_DIR={folder / 'robots-cache'}",
+    )  # fmt: skip
+
+
 def distributed_run(
     redis_url: str, client: redis.Redis, mirror: str, workers: int, folder: Path, others: dict[str, int]
 ) -> tuple[int, float, int]:
@@ -104,22 +112,7 @@ def distributed_run(
     ingester = cli("ingest", "--redis", redis_url, "--db", str(db), "-q")
     if cli("seed", "--redis", redis_url, *WORKLOAD).wait(timeout=120) != 0:
         raise RuntimeError("seed failed")
-    crew = [
-        cli(
-            "crawl",
-            "--distributed",
-            "--redis",
-            redis_url,
-            "--mirror",
-            mirror,
-            *FAST,
-            "-s",
-            "ANTARA_IDLE_CLOSE=0.5",
-            "-s",
-            f"HTTPCACHE_DIR={folder / 'robots-cache'}",
-        )  # fmt: skip
-        for _ in range(workers)
-    ]
+    crew = [worker(redis_url, mirror, folder, *FAST) for _ in range(workers)]
     cpu = CPU.setdefault(f"{workers} worker{'s' if workers > 1 else ''}", {})
     cpu["workers"] = cpu.get("workers", 0.0) + sum(wait_cpu(p, 900) for p in crew)
     cpu["ingester"] = cpu.get("ingester", 0.0) + wait_cpu(ingester, 900)
@@ -153,24 +146,9 @@ def politeness_run(redis_url: str, client: redis.Redis, workers: int, delay: flo
         if cli("seed", "--redis", redis_url, *POLITENESS_WORKLOAD).wait(timeout=120) != 0:
             raise RuntimeError("seed failed")
         crew = [
-            cli(
-                "crawl",
-                "--distributed",
-                "--redis",
-                redis_url,
-                "--mirror",
-                server.base_url,
-                "--delay",
-                str(delay),
-                "--concurrency",
-                "4",
-                "-q",
-                "-s",
-                "ANTARA_IDLE_CLOSE=0.5",
-                "-s",
-                f"ANTARA_SHARED_POLITENESS={int(shared)}",
-                "-s",
-                f"HTTPCACHE_DIR={folder / 'robots-cache'}",
+            worker(
+                redis_url, server.base_url, folder, "--delay", str(delay), "--concurrency", "4", "-q",
+                "-s", f"ANTARA_SHARED_POLITENESS={int(shared)}",
             )  # fmt: skip
             for _ in range(workers)
         ]
