@@ -147,8 +147,16 @@ def politeness_run(redis_url: str, client: redis.Redis, workers: int, delay: flo
             raise RuntimeError("seed failed")
         crew = [
             worker(
-                redis_url, server.base_url, folder, "--delay", str(delay), "--concurrency", "4", "-q",
-                "-s", f"ANTARA_SHARED_POLITENESS={int(shared)}",
+                redis_url,
+                server.base_url,
+                folder,
+                "--delay",
+                str(delay),
+                "--concurrency",
+                "4",
+                "-q",
+                "-s",
+                f"ANTARA_SHARED_POLITENESS={int(shared)}",
             )  # fmt: skip
             for _ in range(workers)
         ]
