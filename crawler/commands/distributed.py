@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -186,8 +187,6 @@ def ingest(
 
 def _settings(overrides: dict[str, str]) -> Any:
     """The project's settings with ``overrides`` (``-s``) on top."""
-    import os
-
     from scrapy.utils.project import get_project_settings
 
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
