@@ -284,42 +284,72 @@ class Archive:
     ) -> None:
         """Add to a running run's counts (crawl_runs columns, errors by kind, crawl_run_regions).
 
+        The counts ``articles_stored`` (article pages extracted) and ``missing/<field>`` (of them,
+        those without the field) are added to the ``field_coverage`` of the run and of each region.
+
         The crawl calls it with each stored item, in the item's transaction, so the row of a run
-        killed midway still counts what it stored; the distributed ingester with each batch."""
+        killed midway still counts what it stored; the distributed ingester with each batch, so
+        an ingester started again after a kill finds the whole run's counts in the archive."""
         allowed = set(schema.RUN_COLUMNS)
         with self._writing(f"the counts of run {run_id}"):
             sets = [f"[{name}] = coalesce([{name}], 0) + ?" for name in totals if name in allowed]
             values: list[Any] = [count for name, count in totals.items() if name in allowed]
-            if errors_by_kind:
-                row = self.db.execute("SELECT errors_by_kind FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
-                kinds: dict[str, int] = json.loads(row[0]) if row and row[0] else {}
-                for reason, count in errors_by_kind.items():
-                    kinds[reason] = kinds.get(reason, 0) + count
-                sets.append("errors_by_kind = ?")
-                values.append(json.dumps(kinds, sort_keys=True))
+            covered = _has_coverage(totals)
+            if errors_by_kind or covered:
+                row = self.db.execute(
+                    "SELECT errors_by_kind, field_coverage FROM crawl_runs WHERE id = ?", [run_id]
+                ).fetchone()
+                if errors_by_kind:
+                    kinds: dict[str, int] = json.loads(row[0]) if row and row[0] else {}
+                    for reason, count in errors_by_kind.items():
+                        kinds[reason] = kinds.get(reason, 0) + count
+                    sets.append("errors_by_kind = ?")
+                    values.append(json.dumps(kinds, sort_keys=True))
+                if covered:
+                    sets.append("field_coverage = ?")
+                    values.append(_add_coverage(row[1] if row else None, totals))
             if sets:
                 self.db.execute(f"UPDATE crawl_runs SET {', '.join(sets)} WHERE id = ?", [*values, run_id])
             for region, counted in by_region.items():
                 names = [n for n in counted if n in schema.RUN_REGION_COUNTS]
-                if not names:
-                    continue
-                self.db.execute(
-                    f"INSERT INTO crawl_run_regions (run_id, region, {', '.join(names)})"
-                    f" VALUES (?, ?, {', '.join('?' for _ in names)})"
-                    " ON CONFLICT (run_id, region) DO UPDATE SET "
-                    + ", ".join(f"{n} = coalesce({n}, 0) + excluded.{n}" for n in names),
-                    [run_id, region, *(counted[n] for n in names)],
-                )
+                if names:
+                    self.db.execute(
+                        f"INSERT INTO crawl_run_regions (run_id, region, {', '.join(names)})"
+                        f" VALUES (?, ?, {', '.join('?' for _ in names)})"
+                        " ON CONFLICT (run_id, region) DO UPDATE SET "
+                        + ", ".join(f"{n} = coalesce({n}, 0) + excluded.{n}" for n in names),
+                        [run_id, region, *(counted[n] for n in names)],
+                    )
+                if _has_coverage(counted):
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO crawl_run_regions (run_id, region) VALUES (?, ?)", [run_id, region]
+                    )
+                    row = self.db.execute(
+                        "SELECT field_coverage FROM crawl_run_regions WHERE run_id = ? AND region = ?", [run_id, region]
+                    ).fetchone()
+                    self.db.execute(
+                        "UPDATE crawl_run_regions SET field_coverage = ? WHERE run_id = ? AND region = ?",
+                        [_add_coverage(row[0], counted), run_id, region],
+                    )
 
     def run_counts(self, run_id: int) -> tuple[dict[str, Any], dict[str, int], dict[str, dict[str, int]]]:
-        """A run's stored counts: (crawl_runs row, errors by kind, crawl_run_regions rows by region)."""
+        """A run's stored counts: (crawl_runs row, errors by kind, crawl_run_regions counts by region,
+        with the ``articles_stored`` and ``missing/<field>`` counts of each region's field coverage)."""
         run = self.run(run_id)
         kinds = json.loads(run.get("errors_by_kind") or "{}")
         regions = {
-            r["region"]: {n: r.get(n) or 0 for n in schema.RUN_REGION_COUNTS}
+            r["region"]: {
+                **{n: r.get(n) or 0 for n in schema.RUN_REGION_COUNTS},
+                **coverage_counts(r.get("field_coverage")),
+            }
             for r in self.db.table("crawl_run_regions").rows_where("run_id = ?", [run_id])
         }
         return run, kinds, regions
+
+    def run_errors(self, run_id: int) -> list[tuple[str, str]]:
+        """(url, reason) of the run's crawl_errors rows, in the order they were recorded."""
+        rows = self.db.execute("SELECT url, reason FROM crawl_errors WHERE run_id = ? ORDER BY id", [run_id])
+        return [(str(url), str(reason)) for url, reason in rows.fetchall()]
 
     def close_interrupted_runs(self) -> list[dict[str, Any]]:
         """Runs that ended before their work was done and were not resumed yet: killed ones (still
@@ -927,6 +957,38 @@ _FRONTIER_UPSERT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, article_id) DO UPDATE"
     " SET hops = excluded.hops, referer = excluded.referer WHERE excluded.hops < frontier.hops"
 )
+
+
+def parse_coverage(text: Any) -> tuple[int, dict[str, int]] | None:
+    """(articles parsed, missing per field) of a ``field_coverage`` JSON; None when unreadable."""
+    try:
+        coverage = json.loads(text)
+        return int(coverage.get("articles", 0)), {str(k): int(v) for k, v in dict(coverage["missing"]).items()}
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+
+
+def coverage_counts(text: Any) -> dict[str, int]:
+    """A ``field_coverage`` JSON as the counts that make it: ``articles_stored``, ``missing/<field>``."""
+    coverage = parse_coverage(text)
+    if coverage is None:
+        return {}
+    return {"articles_stored": coverage[0], **{f"missing/{name}": n for name, n in coverage[1].items()}}
+
+
+def _has_coverage(counts: Mapping[str, int]) -> bool:
+    return any(name == "articles_stored" or name.startswith("missing/") for name in counts)
+
+
+def _add_coverage(text: Any, counts: Mapping[str, int]) -> str:
+    """The ``field_coverage`` JSON ``text`` with ``counts`` (``articles_stored``, ``missing/<field>``) added."""
+    parsed, missing = parse_coverage(text) or (0, {})
+    parsed += counts.get("articles_stored", 0)
+    for name, count in counts.items():
+        if name.startswith("missing/"):
+            field = name.removeprefix("missing/")
+            missing[field] = missing.get(field, 0) + count
+    return json.dumps({"articles": parsed, "missing": missing}, sort_keys=True)
 
 
 @lru_cache(maxsize=64)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import click
 
 from crawler import __version__
-from crawler.commands.common import check_redis_url, region_options
+from crawler.commands.common import check_redis_url, region_options, settings_pairs
 from crawler.options import SINCE_HELP, CrawlOptions, OptionError
 
 
@@ -37,16 +37,6 @@ class AntaraGroup(click.Group):
 @click.version_option(__version__, prog_name="antara")
 def cli() -> None:
     """Crawl ANTARA news sites into a searchable SQLite archive."""
-
-
-def _settings_pairs(values: tuple[str, ...]) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for value in values:
-        name, sep, setting = value.partition("=")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"{value!r} is not NAME=VALUE", param_hint="'--set'")
-        pairs[name.strip()] = setting
-    return pairs
 
 
 def _check_mirror(mirror: str) -> str:
@@ -238,7 +228,7 @@ def _execute(
     quiet: bool,
     demo: bool,
 ) -> None:
-    settings_override: dict[str, Any] = dict(_settings_pairs(extra))
+    settings_override: dict[str, Any] = dict(settings_pairs(extra))
     if no_warc and warc_dir:
         raise click.UsageError("--no-warc and --warc-dir contradict each other")
     if no_warc:
@@ -294,7 +284,7 @@ def _execute_worker(
             f"{', '.join(given)}: a worker takes what to crawl from the seeded run (antara seed)"
             " and writes no archive (antara ingest does)"
         )
-    overrides: dict[str, Any] = dict(_settings_pairs(extra))
+    overrides: dict[str, Any] = dict(settings_pairs(extra))
     if no_warc and warc_dir:
         raise click.UsageError("--no-warc and --warc-dir contradict each other")
     if no_warc:

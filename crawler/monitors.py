@@ -6,7 +6,8 @@ far fewer articles than in its recent runs, no field suddenly missing on many of
 articles (markup drift). A degraded site makes the run degraded, whatever the run's global
 figures, and the run's reasons name the site.
 
-The archive pipeline calls :func:`check_run` when a run closes and stores the verdict in
+When a run closes, :func:`crawler.health.judge_run` (called by the archive pipeline, and by
+the ingester of a distributed run) calls :func:`check_run`; the verdict is stored in
 ``crawl_runs`` (``health``, ``health_reasons``) and each site's in ``crawl_run_regions``, in
 the same transaction as the run's counts. The monitors are Spidermon ``Monitor`` test cases
 in ``MonitorSuite``s, run with Spidermon's plain ``MonitorRunner`` rather than its Scrapy

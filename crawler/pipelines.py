@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 import time
-from collections import Counter
 from typing import IO, TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -15,10 +12,11 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archive import Archive, ArchiveError
 from crawler import __version__
+from crawler.health import judge_run
 from crawler.lock import LockHeld, hold_lock
-from crawler.monitors import Health, RunFacts, SiteFacts, Thresholds, check_run
+from crawler.monitors import Thresholds
 from crawler.regions import REGIONS
-from crawler.storage import OPTIONAL_FIELDS, Tally, region_counts, run_counts, store_item
+from crawler.storage import Tally, run_counts, store_item
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -141,10 +139,6 @@ class ArchivePipeline:
     def counts(self) -> dict[str, Any]:
         return run_counts(self.crawler.stats.get_stats(), self.tally, time.monotonic() - self.started)
 
-    def region_counts(self) -> list[dict[str, Any]]:
-        slugs = [r.slug for r in getattr(self.crawler.spider, "regions", [])]
-        return region_counts(self.crawler.stats.get_stats(), self.tally, slugs)
-
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archive is None or self.run_id is None:
             return
@@ -154,91 +148,9 @@ class ArchivePipeline:
             if self.lock is not None:
                 self.lock.close()
 
-    def health(self, reason: str, counts: dict[str, Any]) -> tuple[dict[str, Any], Health]:
-        """The run's field coverage and the monitors' verdict, as crawl_runs columns, and the verdict."""
-        get = self.crawler.stats.get_value
-        parsed = get("archive/articles_stored", 0)
-        missing = {name: get(f"archive/missing/{name}", 0) for name in OPTIONAL_FIELDS}
-        articles = counts["articles_new"] + counts["articles_updated"] + counts["articles_unchanged"]
-        mode = str(getattr(self.crawler.spider, "run_arguments", {}).get("mode", "full"))
-        limits = Thresholds.from_settings(self.crawler.settings)
-        facts = RunFacts(
-            mode=mode,
-            finish_reason=reason,
-            articles=articles,
-            parsed=parsed,
-            errors=counts["errors"],
-            pages=articles + counts["list_pages"] + counts["feed_requests"] + counts["errors"],
-            sites=tuple(self.site_facts(slug, mode, limits) for slug in self.crawled_regions()),
-            errors_by_site={slug: c["errors"] for slug, c in self.tally.by_region.items()},
-        )
-        verdict = check_run(facts, limits)
-        self.crawler.stats.set_value("archive/health", verdict.status)
-        self.crawler.stats.set_value("archive/health_reasons", verdict.reasons)
-        columns = {
-            "health": verdict.status,
-            "health_reasons": json.dumps(verdict.reasons, ensure_ascii=False),
-            "field_coverage": json.dumps({"articles": parsed, "missing": missing}, sort_keys=True),
-        }
-        return columns, verdict
-
     def crawled_regions(self) -> list[str]:
         """The regions the run crawled (not those its Baca juga links reached)."""
         return [r.slug for r in getattr(self.crawler.spider, "regions", [])]
-
-    def site_facts(self, slug: str, mode: str, limits: Thresholds) -> SiteFacts:
-        """What this run did on one site, and what its recent runs did (from the archive)."""
-        assert self.archive is not None
-        get = self.crawler.stats.get_value
-        counted = self.tally.by_region.get(slug, Counter())
-        try:
-            same_mode = self.archive.site_history(slug, self.run_id, limits.site_runs, mode)
-            recent = self.archive.site_history(slug, self.run_id, limits.site_runs)
-        except sqlite3.Error:
-            same_mode, recent = [], []
-        earlier_parsed, earlier_missing = 0, Counter[str]()
-        for row in recent:
-            coverage = _coverage(row.get("field_coverage"))
-            if coverage is not None:
-                earlier_parsed += coverage[0]
-                earlier_missing.update(coverage[1])
-        return SiteFacts(
-            region=slug,
-            mode=mode,
-            resumed=bool(getattr(self.crawler.spider, "resume_runs", None)),
-            list_read=get(f"antara/list_read/{slug}", 0),
-            feed_read=get(f"antara/feed_read/{slug}", 0),
-            listing_failures=tuple(self.tally.listing_failures.get(slug, ())),
-            articles=sum(counted[k] for k in ("articles_new", "articles_updated", "articles_unchanged")),
-            errors=counted["errors"],
-            parsed=counted["articles_stored"],
-            missing={name: counted[f"missing/{name}"] for name in OPTIONAL_FIELDS},
-            baseline=tuple(
-                sum(row.get(k) or 0 for k in ("articles_new", "articles_updated", "articles_unchanged"))
-                for row in same_mode
-            ),
-            earlier_parsed=earlier_parsed,
-            earlier_missing=dict(earlier_missing),
-        )
-
-    def region_rows(self, verdict: Health) -> list[dict[str, Any]]:
-        """``crawl_run_regions`` rows: counts and field coverage, and the verdict of each site the run crawled."""
-        rows = self.region_counts()
-        for row in rows:
-            slug = row["region"]
-            counted = self.tally.by_region.get(slug, Counter())
-            row["field_coverage"] = json.dumps(
-                {
-                    "articles": counted["articles_stored"],
-                    "missing": {name: counted[f"missing/{name}"] for name in OPTIONAL_FIELDS},
-                },
-                sort_keys=True,
-            )
-            site = verdict.sites.get(slug)
-            if site is not None:
-                row["health"] = site.status
-                row["health_reasons"] = json.dumps(site.reasons, ensure_ascii=False)
-        return rows
 
     def _close_run(self, reason: str) -> None:
         assert self.archive is not None and self.run_id is not None
@@ -246,10 +158,24 @@ class ArchivePipeline:
         if self.failed is not None:
             outcome = "failed"
         counts = self.counts()
-        columns, verdict = self.health(reason, counts)
-        counts.update(columns)
+        spider = self.crawler.spider
+        judged = judge_run(
+            self.archive,
+            self.run_id,
+            mode=str(getattr(spider, "run_arguments", {}).get("mode", "full")),
+            finish_reason=reason,
+            counts=counts,
+            stats=self.crawler.stats.get_stats(),
+            tally=self.tally,
+            regions=self.crawled_regions(),
+            thresholds=Thresholds.from_settings(self.crawler.settings),
+            resumed=bool(getattr(spider, "resume_runs", None)),
+        )
+        self.crawler.stats.set_value("archive/health", judged.health.status)
+        self.crawler.stats.set_value("archive/health_reasons", judged.health.reasons)
+        counts.update(judged.columns)
         try:
-            self.archive.finish_run(self.run_id, outcome, reason, counts, self.region_rows(verdict))
+            self.archive.finish_run(self.run_id, outcome, reason, counts, judged.regions)
         except ArchiveError as exc:
             # e.g. the disk is still full: the run stays marked running, and the next crawl
             # marks it interrupted and resumes it
@@ -257,15 +183,6 @@ class ArchivePipeline:
         finally:
             self.archive.close()
             self.archive = None
-
-
-def _coverage(text: Any) -> tuple[int, dict[str, int]] | None:
-    """(articles parsed, missing per field) of a stored ``field_coverage`` JSON; None when unreadable."""
-    try:
-        coverage = json.loads(text)
-        return int(coverage.get("articles", 0)), {str(k): int(v) for k, v in dict(coverage["missing"]).items()}
-    except (TypeError, ValueError, KeyError, AttributeError):
-        return None
 
 
 def _describe(item: Any) -> str:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from archive import Archive
+from archive.store import coverage_counts
 from archive.warc import seen_at
 from crawler.extraction import EXTRACTOR_VERSION
 from crawler.extraction.urls import host_of, list_page_number
@@ -137,14 +138,40 @@ class Tally:
         region = region_for_host(stored.host) if stored.host else None
         if region is not None:
             self.by_region.setdefault(region.slug, Counter()).update(stored.counts)
-            failure = None
-            if stored.error_url is not None and stored.error_reason is not None:
-                failure = listing_failure(stored.error_url, stored.error_reason)
-            if failure is not None:
-                self.listing_failures.setdefault(region.slug, []).append(failure)
+        if stored.error_url is not None and stored.error_reason is not None:
+            self.failed(stored.error_url, stored.error_reason)
+
+    def failed(self, url: str, reason: Reason) -> None:
+        """Note a page that ended in crawl_errors among the listing failures if it is a list page or feed."""
+        region = region_for_host(host_of(url))
+        failure = listing_failure(url, reason)
+        if region is not None and failure is not None:
+            self.listing_failures.setdefault(region.slug, []).append(failure)
 
     def __bool__(self) -> bool:
         return bool(self.totals or self.errors_by_kind or self.by_region)
+
+
+def stored_tally(archive: Archive, run_id: int) -> Tally:
+    """The tally of what run ``run_id`` stored, as the archive holds it: the counts
+    :meth:`Archive.add_run_counts` added up item by item (or batch by batch), and the listing
+    failures among the run's crawl_errors rows. The distributed ingester closes a run with it:
+    an ingester started again after a kill holds in memory only what it stored itself."""
+    run, kinds, regions = archive.run_counts(run_id)
+    tally = Tally()
+    names = ("articles_new", "articles_updated", "articles_unchanged", "errors", "not_modified")
+    tally.totals.update({name: run.get(name) or 0 for name in names})
+    tally.totals.update(coverage_counts(run.get("field_coverage")))
+    tally.errors_by_kind.update(kinds)
+    tally.by_region = {slug: Counter(counts) for slug, counts in regions.items()}
+    for url, reason in archive.run_errors(run_id):
+        try:
+            known = Reason(reason)
+        except ValueError:  # a reason of a newer crawler
+            continue
+        if known != Reason.OLDER_THAN_SINCE:  # left out on purpose, no failure (as in store_item)
+            tally.failed(url, known)
+    return tally
 
 
 def run_counts(stats: Mapping[str, Any], tally: Tally, elapsed: float) -> dict[str, Any]:

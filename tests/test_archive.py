@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -224,6 +225,13 @@ def test_distributed_run_counts_and_ledger(archive: Archive) -> None:
     row, kinds, regions = archive.run_counts(run)
     assert (row["articles_new"], row["errors"], kinds) == (3, 1, {"http_404": 3})
     assert regions["kalteng"]["articles_new"] == 3 and regions["kalteng"]["errors"] == 1
+    # field coverage adds up too, for the run and per region (an ingester started again finds it all)
+    for missing in (1, 2):
+        counted = {"articles_stored": 2, "missing/reporter": missing}
+        archive.add_run_counts(run, counted, {}, {"kalteng": counted})
+    row, _, regions = archive.run_counts(run)
+    assert json.loads(row["field_coverage"]) == {"articles": 4, "missing": {"reporter": 3}}
+    assert (regions["kalteng"]["articles_stored"], regions["kalteng"]["missing/reporter"]) == (4, 3)
     # a local crawl resumes killed local runs, never a distributed one (its frontier is in Redis)
     assert [r["id"] for r in archive.close_interrupted_runs()] == [local]
     archive.forget_ingested(run)

@@ -26,6 +26,8 @@ from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli
         (["crawl", "--region", "kalteng", "--mirror", "ftp://x"], "is not an http(s) URL"),
         (["crawl", "--region", "kalteng", "--delay", "-3"], "--delay"),
         (["crawl", "--region", "kalteng", "--set", "NOEQUALS"], "is not NAME=VALUE"),
+        (["ingest", "--redis", "redis://127.0.0.1:9/0", "-s", "NOEQUALS"], "is not NAME=VALUE"),
+        (["ingest", "--redis", "redis://127.0.0.1:9/0", "-s", "ANTARA_HEALTH_MIN_ARTICLES=many"], "'--set'"),
         (["crawl", "--region", "kalteng", "--bogus"], "No such option"),
         (["crawl", "--region", "kalteng", "--follow-older"], "--follow-older only applies with --since"),
         (["sample-site", "--port", "99999"], "--port"),

@@ -289,6 +289,13 @@ def assert_complete_run(db: Path, site: Any, workers: int) -> dict[str, Any]:
     }
     assert sum(r["articles_new"] for r in per_region.values()) == len(good)
     assert all(per_region[slug]["list_pages"] == MAX_PAGES for slug in REGIONS)
+    # judged as a crawl's run is: every site answered, few errors
+    assert (run["health"], json.loads(run["health_reasons"])) == ("ok", [])
+    assert json.loads(run["field_coverage"])["articles"] == len(good), "every article counted once, across ingesters"
+    for slug in REGIONS:
+        region = per_region[slug]
+        assert (region["health"], json.loads(region["health_reasons"])) == ("ok", []), slug
+        assert json.loads(region["field_coverage"])["articles"] == region["articles_new"], slug
     assert_frontier_holds_only_retries(db)
     assert rows(db, "SELECT * FROM ingested_items") == []
     conn = sqlite3.connect(db)
@@ -373,6 +380,46 @@ def test_killed_worker_and_ingester_lose_nothing(redis_server: RunningRedis, red
     assert len(again) <= WORKER_CONCURRENCY, f"only what the killed worker had in flight is fetched again: {again}"
 
 
+def test_a_region_whose_list_pages_all_fail_degrades_the_distributed_run(redis_url: str, tmp_path: Path) -> None:
+    """The ingester judges the run as a crawl's pipeline does: a site gone dark is named."""
+    db = tmp_path / "archive.db"
+    with serve_site(SampleSite(articles=3000, seed=7), tmp_path) as served, processes(tmp_path) as running:
+        served.server.router.broken["/kalsel.antaranews.com/terkini/"] = 500  # every list page of kalsel
+        running.start("ingest", "ingest", "--redis", redis_url, "--db", str(db))
+        seed(redis_url, "--region", "kalteng,kalsel", "--max-pages", "2", "--follow-depth", "0")
+        for n in (1, 2):
+            running.start(
+                f"worker{n}", "crawl", "--distributed", "--redis", redis_url, "--mirror", served.url, *WORKER,
+                "-s", f"HTTPCACHE_DIR={tmp_path / 'robots-cache'}",
+            )  # fmt: skip
+        running.wait_all(timeout=180)
+        for name, process in running.started:
+            assert process.returncode == 0, running.output(name)[-3000:]
+    run = dict(rows(db, "SELECT * FROM crawl_runs")[0])
+    sites = {r["region"]: dict(r) for r in rows(db, "SELECT * FROM crawl_run_regions WHERE run_id = ?", (run["id"],))}
+    assert (sites["kalsel"]["list_pages"], sites["kalsel"]["articles_new"], sites["kalsel"]["errors"]) == (0, 0, 2)
+    assert sites["kalteng"]["articles_new"] > 20
+
+    assert (run["outcome"], run["health"]) == ("finished", "degraded")
+    (reason,) = json.loads(sites["kalsel"]["health_reasons"])
+    dark = "went dark: no list page or feed could be read ("
+    assert sites["kalsel"]["health"] == "degraded" and reason.startswith(dark)
+    failures = set(reason.removeprefix(dark).removesuffix(")").split(", "))
+    assert failures == {"list page 1 (http_500)", "list page 2 (http_500)"}  # met in whichever order
+    assert json.loads(run["health_reasons"]) == [f"kalsel: {reason}"]
+    assert (sites["kalteng"]["health"], json.loads(sites["kalteng"]["health_reasons"])) == ("ok", [])
+    assert f"Run {run['id']} is degraded: kalsel: went dark" in running.output("ingest")
+
+    status = run_cli("status", "--db", str(db), "--json", "--fail-on-degraded")
+    assert status.returncode == 1, status.stderr
+    line = json.loads(status.stdout.splitlines()[0])
+    assert (line["health"], line["health_reasons"]) == ("degraded", [f"kalsel: {reason}"])
+    assert line["sites"] == {
+        "kalsel": {"health": "degraded", "health_reasons": [reason]},
+        "kalteng": {"health": "ok", "health_reasons": []},
+    }
+
+
 def _count(db: Path) -> int:
     try:
         return int(rows(db, "SELECT count(*) AS n FROM articles")[0]["n"])
@@ -392,8 +439,10 @@ def test_ingester_stores_each_thing_once(redis_url: str, tmp_path: Path) -> None
     run.save(server)
     page = ArticlePage(ARTICLE, '"e1"', None, [])
     error = CrawlError("https://kalteng.antaranews.com/berita/9/z", "http_404", 404, "gone")
+    list_error = CrawlError("https://kalteng.antaranews.com/terkini", "http_500", 500, "server error")
     sent = [
         messages.run_started("r1", run.ledger, run.seeded_at),
+        messages.encode(list_error, "r1", "w1/0"),  # stored by the first ingester only
         messages.encode(page, "r1", "w1/1"),
         messages.encode(error, "r1", "w1/2"),
         messages.encode(page, "r1", "w2/7"),  # fetched again: w1 was killed before it acknowledged the request
@@ -402,7 +451,15 @@ def test_ingester_stores_each_thing_once(redis_url: str, tmp_path: Path) -> None
     for raw in sent:
         server.lpush(keys.ITEMS, raw)
     server.sadd(keys.RUN_WORKERS, "w1", "w2")  # both gone (no heartbeat), their stats left behind
-    server.hset(keys.stats("w1"), mapping={"downloader/response_count": 3, "downloader/request_count": 3})
+    server.hset(
+        keys.stats("w1"),
+        mapping={
+            "downloader/response_count": 3,
+            "downloader/request_count": 3,
+            "antara/list_pages/kalteng": 2,
+            "antara/list_read/kalteng": 1,  # page 2 was read, page 1 failed
+        },
+    )
     server.hset(keys.stats("w2"), mapping={"downloader/response_count": 2, "downloader/request_count": 2})
 
     db = tmp_path / "archive.db"
@@ -418,13 +475,20 @@ def test_ingester_stores_each_thing_once(redis_url: str, tmp_path: Path) -> None
     assert server.lrange(keys.FAILED, 0, -1) == [b"{not json"]
     assert server.llen(keys.PROCESSING) == 0 and server.llen(keys.ITEMS) == 0
     assert [r["url"] for r in rows(db, "SELECT url FROM articles")] == [ARTICLE.url]
-    assert [r["reason"] for r in rows(db, "SELECT reason FROM crawl_errors")] == ["http_404"]
+    assert [r["reason"] for r in rows(db, "SELECT reason FROM crawl_errors ORDER BY id")] == ["http_500", "http_404"]
     run_row = dict(rows(db, "SELECT * FROM crawl_runs")[0])
     assert run_row["run_key"] == "r1" and run_row["outcome"] == "finished" and run_row["workers"] == 2
-    assert (run_row["articles_new"], run_row["articles_unchanged"], run_row["errors"]) == (1, 0, 1)
+    assert (run_row["articles_new"], run_row["articles_unchanged"], run_row["errors"]) == (1, 0, 2)
     assert (run_row["pages_fetched"], run_row["requests"], run_row["requests_per_new_article"]) == (5, 5, 5.0)
     regions = rows(db, "SELECT region, articles_new, errors FROM crawl_run_regions")
-    assert [tuple(r) for r in regions] == [("kalteng", 1, 1)]
+    assert [tuple(r) for r in regions] == [("kalteng", 1, 2)]
+    # judged on all the run stored, the list page the killed ingester stored included
+    failed = "list page 1 (http_500) failed; the run went on with the other list pages"
+    assert run_row["health"] == "degraded"
+    assert f"kalteng: {failed}" in json.loads(run_row["health_reasons"])
+    assert json.loads(run_row["field_coverage"])["articles"] == 1
+    site = dict(rows(db, "SELECT health, health_reasons FROM crawl_run_regions")[0])
+    assert (site["health"], json.loads(site["health_reasons"])) == ("degraded", [failed])
     assert server.hget(keys.RUN, "state") == b"finished"
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from typing import Any
 
 import click
 
-from crawler.commands.common import check_redis_url, region_options
+from crawler.commands.common import check_redis_url, region_options, settings_pairs
 from crawler.options import SINCE_HELP, CrawlOptions, OptionError
 
 
@@ -88,6 +89,14 @@ class ArchiveLocked(click.ClickException):
 @click.option("--progress-interval", type=float, default=5.0, show_default=True, help="Seconds between status lines.")
 @click.option("-q", "--quiet", is_flag=True, help="No status lines, only the summary.")
 @click.option(
+    "-s",
+    "--set",
+    "extra",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A setting, e.g. ANTARA_HEALTH_MAX_ERROR_RATE=0.3.",
+)
+@click.option(
     "--log-level",
     default="WARNING",
     show_default=True,
@@ -100,25 +109,34 @@ def ingest(
     batch: int,
     progress_interval: float,
     quiet: bool,
+    extra: tuple[str, ...],
     log_level: str,
 ) -> None:
     """Write the items of a distributed run into the archive: the run's one archive writer.
 
     Takes items from Redis reliably (each is stored once, even across a kill of this process),
     holds the archive's lock like a crawl, and exits once the run is over (queue empty,
-    workers gone, every item stored), or waits for the next run with --keep-running.
+    workers gone, every item stored), or waits for the next run with --keep-running. Each
+    run it closes is judged like a crawl's (ok or degraded, see antara status), with the
+    ANTARA_HEALTH_* settings.
 
     \b
     Example:
       antara ingest --redis redis://127.0.0.1:6379/0 --db archive.db
     """
     url = check_redis_url(redis_url)
+    overrides = settings_pairs(extra)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     from archive import Archive, ArchiveError
     from crawler.distributed.ingest import Ingester, print_report
     from crawler.distributed.state import RedisUnavailable, connect
     from crawler.lock import LockHeld, hold_lock
+    from crawler.monitors import Thresholds
 
+    try:
+        thresholds = Thresholds.from_settings(_settings(overrides))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--set'") from None
     try:
         server = connect(url)
         archive = Archive(db)
@@ -144,6 +162,7 @@ def ingest(
         keep_running=keep_running,
         report=None if quiet else print_report,
         report_every=progress_interval,
+        thresholds=thresholds,
     )
     try:
         stats = ingester.run(stop=lambda: bool(stopping))
@@ -160,4 +179,17 @@ def ingest(
         f" new, {stored['articles_updated']} updated, {stored['articles_unchanged']} unchanged,"
         f" {stored['errors']} errors, {stats.duplicates} duplicates skipped -> {db} (run {runs})"
     )
+    for run_id, health in stats.health.items():
+        if health.status == "degraded":
+            click.echo(f"Run {run_id} is degraded: {'; '.join(health.reasons)} (see antara status)")
     sys.exit(130 if stopping else 0)
+
+
+def _settings(overrides: dict[str, str]) -> Any:
+    """The project's settings with ``overrides`` (``-s``) on top."""
+    from scrapy.utils.project import get_project_settings
+
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    settings.setdict(overrides, priority="cmdline")
+    return settings

@@ -16,8 +16,10 @@ from crawler import __version__
 from crawler.distributed import keys
 from crawler.distributed.messages import RUN_STARTED, Message, MessageError, decode
 from crawler.distributed.state import Progress, Redis, RunState, live_workers, reclaim_dead
+from crawler.health import judge_run
+from crawler.monitors import Health, Thresholds
 from crawler.regions import REGIONS
-from crawler.storage import Tally, region_counts, run_counts, store_item
+from crawler.storage import Tally, run_counts, store_item, stored_tally
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ class IngestStats:
     failed: int = 0  #: unreadable messages moved to antara:items:failed
     stored: Counter[str] = field(default_factory=Counter)  #: articles_new, errors, ...
     finished_runs: list[int] = field(default_factory=list)
+    health: dict[int, Health] = field(default_factory=dict)  #: the verdict of each finished run
 
 
 def _iso(unix: float) -> str:
@@ -46,7 +49,8 @@ class Ingester:
     Runs: ``antara seed`` pushes a RunStarted message first; it opens the ``crawl_runs`` row
     (``run_key`` = the seed's run id). Counts of stored items are added in the same
     transactions; when the run is over (no live worker, nothing queued or in flight, every
-    item drained) the workers' fetch stats are summed in and the run is closed.
+    item drained) the workers' fetch stats are summed in, the run is judged like a crawl's (see
+    :mod:`crawler.health`) and closed.
     """
 
     def __init__(
@@ -58,6 +62,7 @@ class Ingester:
         wait: float = 1.0,
         report: Callable[[str], None] | None = None,
         report_every: float = 5.0,
+        thresholds: Thresholds | None = None,
     ) -> None:
         self.server = server
         self.archive = archive
@@ -66,6 +71,8 @@ class Ingester:
         self.wait = wait
         self.report = report
         self.report_every = report_every
+        #: when a run counts as degraded (the ``ANTARA_HEALTH_*`` settings of ``antara ingest``)
+        self.thresholds = thresholds or Thresholds()
         self.last_report = time.monotonic()
         self.stats = IngestStats()
         self.runs: dict[str, int] = {}
@@ -183,24 +190,33 @@ class Ingester:
         run_id = self.archive.run_by_key(state.id)
         if run_id is None:  # a run that stored nothing at all
             run_id = self._open_run(state.id, state.ledger, state.seeded_at)
-        run, kinds, regions = self.archive.run_counts(run_id)
-        tally = Tally()
-        tally.totals.update({k: run.get(k) or 0 for k in ("articles_new", "articles_updated", "articles_unchanged")})
-        tally.totals.update({k: run.get(k) or 0 for k in ("errors", "not_modified")})
-        tally.errors_by_kind.update(kinds)
-        tally.by_region = {slug: Counter(counts) for slug, counts in regions.items()}
+        tally = stored_tally(self.archive, run_id)  # all the run stored, whichever ingester stored it
         finished = time.time()
         counts = run_counts(fetched, tally, finished - state.seeded_at)
         counts["workers"] = len(workers)
-        slugs = [str(r) for r in state.ledger.get("regions") or []]
-        self.archive.finish_run(run_id, "finished", "finished", counts, region_counts(fetched, tally, slugs))
+        judged = judge_run(
+            self.archive,
+            run_id,
+            mode=str(state.ledger.get("mode") or "full"),
+            finish_reason="finished",
+            counts=counts,
+            stats=fetched,
+            tally=tally,
+            regions=[str(r) for r in state.ledger.get("regions") or []],
+            thresholds=self.thresholds,
+        )
+        counts.update(judged.columns)
+        self.archive.finish_run(run_id, "finished", "finished", counts, judged.regions)
         self.archive.forget_ingested(run_id)
         state.state, state.finished_at = "finished", finished
         state.save(self.server)
         stale = [keys.DUPEFILTER, keys.HOPS, keys.TARGETS, keys.RUN_WORKERS, keys.OWNERS]
         self.server.delete(*stale, *(keys.stats(w) for w in workers), *(keys.inflight(w) for w in workers))
         self.stats.finished_runs.append(run_id)
-        logger.info("run %s (%s) finished", run_id, state.id)
+        self.stats.health[run_id] = judged.health
+        if judged.health.status == "degraded" and self.keep_running:  # no summary line to say it
+            logger.warning("run %s (%s) is degraded: %s", run_id, state.id, "; ".join(judged.health.reasons))
+        logger.info("run %s (%s) finished, %s", run_id, state.id, judged.health.status)
 
     def _maybe_report(self) -> None:
         if self.report is None or self.report_every <= 0:
