@@ -43,3 +43,8 @@ def stats(worker: str) -> str:
 def next_turn(host: str) -> str:
     """When the next request to ``host`` may be sent, in Redis time (microseconds); expires once past."""
     return f"{PREFIX}:turn:{host}"
+
+
+def turn_interval(host: str) -> str:
+    """The interval (microseconds) the last turn of ``host`` was taken with; expires with the turn."""
+    return f"{PREFIX}:turn-interval:{host}"

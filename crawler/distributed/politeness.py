@@ -39,15 +39,25 @@ logger = logging.getLogger(__name__)
 #: ``Request.meta`` key: Unix time on the Redis clock before which a retry must not be sent.
 NOT_BEFORE = "antara_not_before"
 
-#: Reserve the next turn of a host: KEYS its turn key; ARGV the host's interval (microseconds).
-#: Returns the microseconds to wait until the turn. Times are the Redis server's (TIME), so
-#: the workers' own clocks never matter; the key expires once its time is past.
+#: Reserve the next turn of a host: KEYS its turn key and its interval key; ARGV the interval this
+#: worker knows for the host (microseconds). The turn is taken with the longer of that and the
+#: interval the host's last turn was taken with, so a worker that has not read the host's
+#: robots.txt yet (its own robots.txt request) still keeps the spacing the others keep.
+#: Returns the microseconds to wait until the turn (0 when no interval is known anywhere).
+#: Times are the Redis server's (TIME), so the workers' own clocks never matter; both keys
+#: expire once the turn's time is past.
 TURN = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = math.max(tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[2]) or '0'))
+if interval <= 0 then
+  return 0
+end
 local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-local after = at + tonumber(ARGV[1])
-redis.call('SET', KEYS[1], string.format('%.0f', after), 'PX', math.ceil((after - now) / 1000))
+local after = at + interval
+local px = math.ceil((after - now) / 1000)
+redis.call('SET', KEYS[1], string.format('%.0f', after), 'PX', px)
+redis.call('SET', KEYS[2], string.format('%.0f', interval), 'PX', px)
 return at - now
 """
 
@@ -69,20 +79,24 @@ class SharedPoliteness:
         """Seconds between two requests to ``host``, over the whole run."""
         return max(self.delay, self.crawl_delay_of(host) or 0.0)
 
-    def reserve(self, host: str) -> float:
-        """Take the next turn of ``host``; returns the seconds until it (0: now)."""
+    def reserve(self, host: str, robots_txt: bool = False) -> float:
+        """Take the next turn of ``host``; returns the seconds until it (0: now).
+
+        With no interval known here (``--delay 0`` and no Crawl-delay read) nothing is asked of
+        Redis, except for a robots.txt request: the Crawl-delay it is about to read may be one
+        the other workers already keep."""
         interval = self.interval(host)
-        if interval <= 0:
+        if interval <= 0 and not robots_txt:
             return 0.0
-        wait_us = int(self._turn(keys=[keys.next_turn(host)], args=[round(interval * 1_000_000)]))
-        return wait_us / 1_000_000
+        turn = self._turn(keys=[keys.next_turn(host), keys.turn_interval(host)], args=[round(interval * 1_000_000)])
+        return int(turn) / 1_000_000
 
     async def take_turn(self, request: Request) -> None:
         """Wait until ``request``'s host may get another request from this run."""
-        host = urlparse_cached(request).hostname
-        if not host:
+        parts = urlparse_cached(request)
+        if not parts.hostname:
             return
-        wait = self.reserve(host)
+        wait = self.reserve(parts.hostname, robots_txt=parts.path == "/robots.txt")
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("distributed/turns")
