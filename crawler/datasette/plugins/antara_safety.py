@@ -117,6 +117,11 @@ class _NeutralisingCsv:
         result = await super().data(request, *args, **kwargs)  # type: ignore[misc]
         if isinstance(result, Response):
             return result
+        if "rows" not in result[0]:  # /archive.csv without ?sql=: the database page has no rows
+            raise BadRequest(
+                "The database's CSV is the CSV of a query given as ?sql= (with --allow-sql);"
+                " every table and canned query has its own .csv"
+            )
         result[0]["rows"] = [csv_row(row) for row in result[0]["rows"]]
         return result
 
