@@ -11,6 +11,7 @@ import asyncio
 import csv
 import io
 import re
+import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -283,8 +284,34 @@ def test_the_file_downloads_only_when_asked(archive: Path) -> None:
 # -- antara serve: the command line ------------------------------------------------------------------
 
 
+def raw_get(base_url: str, path: str) -> tuple[int, bytes]:
+    """GET ``path`` sent byte for byte (an HTTP client would resolve its ``..``): status and body."""
+    host, port = base_url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+TRAVERSALS = [
+    "/-/static/../../../../../../etc/passwd",
+    "/-/static/..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
+    "/antara-static/../metadata.yml",
+    "/antara-static/%2e%2e/metadata.yml",
+    "/antara-static/..%2fmetadata.yml",
+    "/antara-static/....//metadata.yml",
+    "/-/static-plugins/datasette_vega/../../../../../../etc/passwd",
+]
+
+
 def test_serve_without_flags_refuses_the_file_and_writes(archive: Path, tmp_path: Path) -> None:
     with serve_archive(archive, tmp_path) as server:
+        for path in TRAVERSALS:
+            status, body = raw_get(server.url, path)
+            assert status == 404 and b"root:" not in body and b"allow_sql" not in body, path
         with httpx.Client(base_url=server.url, timeout=10) as client:
             assert client.get("/archive.db").status_code == 403
             # a real POST, JSON (no CSRF token needed) and a form (no CSRF cookie): 405 either way
