@@ -204,7 +204,7 @@ def test_a_checkpoint_while_the_server_reads(sample_site: RunningSite, tmp_path:
         await ds.invoke_startup()
 
         async def rows() -> int:
-            response = await ds.client.get("/archive/archive_meta.json?_size=0")
+            response = await ds.client.get("/archive/tags.json?_size=0")
             assert response.status_code == 200, response.text[:300]
             return int(response.json()["filtered_table_rows_count"])
 
@@ -213,23 +213,23 @@ def test_a_checkpoint_while_the_server_reads(sample_site: RunningSite, tmp_path:
         reader = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
         try:
             with writer:
-                writer.execute("INSERT INTO archive_meta (key, value) VALUES ('probe-1', 'x')")
+                writer.execute("INSERT INTO tags (name) VALUES ('probe-1')")
             seen.append(await rows())
             reader.execute("BEGIN")
-            held = reader.execute("SELECT count(*) FROM archive_meta").fetchone()[0]  # a snapshot held open
+            held = reader.execute("SELECT count(*) FROM tags").fetchone()[0]  # a snapshot held open
             with writer:
-                writer.execute("INSERT INTO archive_meta (key, value) VALUES ('probe-2', 'x')")
+                writer.execute("INSERT INTO tags (name) VALUES ('probe-2')")
             busy = writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             assert busy[0] == 1, "the checkpoint cannot reset the log under a reader's snapshot"
             assert wal.stat().st_size > 0
             seen.append(await rows())  # the server's own connections read the newest state meanwhile
-            assert reader.execute("SELECT count(*) FROM archive_meta").fetchone()[0] == held
+            assert reader.execute("SELECT count(*) FROM tags").fetchone()[0] == held
             reader.execute("COMMIT")
             assert writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
             assert wal.stat().st_size == 0, "TRUNCATE empties the log once no reader needs it"
             seen.append(await rows())
             with writer:
-                writer.execute("INSERT INTO archive_meta (key, value) VALUES ('probe-3', 'x')")
+                writer.execute("INSERT INTO tags (name) VALUES ('probe-3')")
             seen.append(await rows())
         finally:
             reader.close()

@@ -24,7 +24,10 @@ SETTINGS = {
     "facet_time_limit_ms": 1000,  # the tags array facet reads every row's JSON
     "default_page_size": 50,
     "suggest_facets": False,  # suggestions rerun on every table page; the useful facets are configured
+    "allow_download": False,  # /archive.db: only with --allow-download (and --mode immutable)
 }
+SAFETY_PLUGIN = "antara-safety"  # crawler/datasette/plugins/antara_safety.py; configured by build_datasette
+PUBLIC_MAX_AGE = 60  # --public: seconds browsers and caches may keep a page of a live archive
 
 
 class ArchiveUnusable(Exception):
@@ -150,23 +153,38 @@ def load_metadata(allow_sql: bool = False) -> dict[str, Any]:
     return metadata
 
 
-def build_datasette(path: str | Path, immutable: bool = False, allow_sql: bool = False) -> Any:
+def build_datasette(
+    path: str | Path,
+    immutable: bool = False,
+    allow_sql: bool = False,
+    allow_download: bool = False,
+    public: bool = False,
+) -> Any:
     """A Datasette serving ``path`` as ``/archive`` read-only, configured as ``antara serve`` serves it.
 
     ``immutable=False`` (live) marks the database mutable for Datasette: it opens ``mode=ro``
     connections, counts rows on every request instead of once at startup, and rereads the
     schema when ``PRAGMA schema_version`` changes.
 
+    ``allow_download`` lets ``/archive.db`` download the file (Datasette serves it only for an
+    immutable database); ``public`` adds the robots and cache headers of ``--public``.
+
     The caller awaits ``invoke_startup()`` (``antara serve`` does, and so do the tests).
     """
     from datasette.app import Datasette
 
+    metadata = load_metadata(allow_sql)
+    safety: dict[str, Any] = {"database": DATABASE_NAME, "public": public}
+    settings: dict[str, Any] = {**SETTINGS, "allow_download": allow_download}
+    if public:
+        safety["max_age"] = settings["default_cache_ttl"] = PUBLIC_MAX_AGE
+    metadata.setdefault("plugins", {})[SAFETY_PLUGIN] = safety
     ds = Datasette(
-        metadata=load_metadata(allow_sql),
+        metadata=metadata,
         template_dir=str(CONFIG_DIR / "templates"),
         plugins_dir=str(CONFIG_DIR / "plugins"),
         static_mounts=[("antara-static", str(CONFIG_DIR / "static"))],
-        settings=SETTINGS,
+        settings=settings,
     )
     ds.remove_database("_memory")  # Datasette adds a scratch database when given no file
     ds.add_database(_read_only_database(ds, str(Path(path).resolve()), immutable), name=DATABASE_NAME)
@@ -232,8 +250,20 @@ async def _run(ds: Any, sock: socket.socket, url: str, open_browser: bool) -> No
     help="auto (= live): follow crawls as they write, never stale; immutable: for a copy nothing writes.",
 )
 @click.option("--allow-sql", is_flag=True, help="Let visitors run their own read-only SQL (off by default).")
+@click.option(
+    "--allow-download",
+    is_flag=True,
+    help="Let visitors download the whole file at /archive.db (off by default; needs --mode immutable).",
+)
+@click.option(
+    "--public",
+    is_flag=True,
+    help=f"For a public deployment: tell robots not to index any page, let caches keep pages {PUBLIC_MAX_AGE} s.",
+)
 @click.option("--open", "open_browser", is_flag=True, help="Open the archive in a web browser once it is up.")
-def serve(db: str, port: int, host: str, mode: str, allow_sql: bool, open_browser: bool) -> None:
+def serve(
+    db: str, port: int, host: str, mode: str, allow_sql: bool, allow_download: bool, public: bool, open_browser: bool
+) -> None:
     """Browse and search the archive in Datasette, read-only.
 
     The articles open newest first with search, facets and a chart tool; canned queries
@@ -245,20 +275,32 @@ def serve(db: str, port: int, host: str, mode: str, allow_sql: bool, open_browse
       antara serve
       antara serve --db archive.db --port 8001 --open
       antara serve --db published-copy.db --mode immutable   # a file nothing writes
+      antara serve --db published-copy.db --mode immutable --public --host 0.0.0.0
     """
     path = Path(db)
+    if allow_download and mode != "immutable":
+        raise click.UsageError(
+            "--allow-download needs --mode immutable: a live archive's file lacks what is still in its"
+            " write-ahead log, and Datasette serves no download of a database that may change"
+        )
     try:
         chosen = choose_mode(path, mode)
     except ArchiveUnusable as exc:
         raise click.UsageError(str(exc)) from None
     sock = _bind(host, port)
-    ds = build_datasette(path, immutable=chosen.immutable, allow_sql=allow_sql)
+    ds = build_datasette(
+        path, immutable=chosen.immutable, allow_sql=allow_sql, allow_download=allow_download, public=public
+    )
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{sock.getsockname()[1]}/"
     click.echo(f"Serving {path} read-only, {chosen.name} mode: {chosen.reason}")
     if allow_sql:
         click.echo("Custom SQL is allowed (--allow-sql); it is still read-only.")
     click.echo(f"Datasette at {url} (articles: {url}{DATABASE_NAME}/articles); Ctrl-C stops it")
+    if allow_download:
+        click.echo(f"The whole file can be downloaded at {url}{DATABASE_NAME}.db (--allow-download).")
+    if public:
+        click.echo(f"Public deployment (--public): robots told not to index, pages cacheable for {PUBLIC_MAX_AGE} s.")
     try:
         asyncio.run(_run(ds, sock, url, open_browser))
     except KeyboardInterrupt:
