@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -26,7 +27,7 @@ import markupsafe
 import pytest
 from datasette.utils import tilde_encode
 
-from archive.warc import WarcWriter
+from archive.warc import Original, WarcWriter, read_capture
 from crawler.commands.serve import build_datasette
 from crawler.samplesite import SampleSite
 from tests.conftest import ROOT, RunningSite, crawl_sample, serve_archive, serve_site
@@ -34,7 +35,9 @@ from tests.conftest import ROOT, RunningSite, crawl_sample, serve_archive, serve
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+#: where the browser tests save their screenshots: tests/artifacts (git-ignored) unless
+#: ANTARA_SCREENSHOT_DIR says otherwise (``ANTARA_SCREENSHOT_DIR=docs/screenshots`` renews the docs' ones)
+SCREENSHOTS = ROOT / os.environ.get("ANTARA_SCREENSHOT_DIR", "tests/artifacts")
 HOSTILE_TITLE = "Captured page with a hostile script"
 HOSTILE_HTML = f"""<!DOCTYPE html>
 <html lang="id"><head><meta charset="utf-8">
@@ -313,6 +316,51 @@ def test_replay_reads_only_the_archives_warc_folder(facts: Facts, tmp_path: Path
     assert "WARC file name is not one this server reads" in first.text
 
 
+def test_replay_of_a_revisit_shows_the_payload_it_refers_to(facts: Facts, tmp_path: Path) -> None:
+    """A row refetched unchanged points to a revisit record (headers only): the body is its original's."""
+    copy = tmp_path / "copy.db"
+    conn = sqlite3.connect(facts.db)
+    conn.execute(f"VACUUM INTO '{copy}'")
+    conn.close()
+    row = query(copy, "SELECT * FROM articles WHERE url = ?", (facts.linking,))[0]
+    first = query(copy, "SELECT * FROM captures WHERE warc_record_id = ?", (row["warc_record_id"],))[0]
+    folder = Path(query(copy, "SELECT value FROM archive_meta WHERE key = 'warc_dir'")[0]["value"])
+    captured = read_capture(folder / row["warc_file"], row["warc_offset"])
+    writer = WarcWriter(tmp_path / "warc", prefix="revisit")
+    records = writer.write_exchange(
+        facts.linking,
+        b"GET / HTTP/1.1\r\n\r\n",
+        captured.head + captured.payload,
+        original=lambda url, digest: Original(first["warc_record_id"], first["url"], first["fetched_at"]),
+    )
+    writer.close()
+    revisit = next(r for r in records if r.record_type == "revisit")
+    shutil.copy(tmp_path / "warc" / revisit.file, folder / revisit.file)
+    conn = sqlite3.connect(copy)
+    with conn:
+        conn.execute(
+            "INSERT INTO captures (url, record_type, fetched_at, status, warc_file, warc_offset, warc_length,"
+            " warc_record_id, refers_to) VALUES (?, 'revisit', ?, 200, ?, ?, ?, ?, ?)",
+            (
+                facts.linking,
+                revisit.date,
+                revisit.file,
+                revisit.offset,
+                revisit.length,
+                revisit.record_id,
+                first["warc_record_id"],
+            ),
+        )
+        conn.execute(
+            "UPDATE articles SET warc_file = ?, warc_offset = ?, warc_length = ?, warc_record_id = ? WHERE url = ?",
+            (revisit.file, revisit.offset, revisit.length, revisit.record_id, facts.linking),
+        )
+    conn.close()
+    (replay,) = get(copy, page_path(facts.linking) + "/as-archived")
+    assert replay.status_code == 200
+    assert replay.content.replace(b'<base target="_blank">', b"", 1) == captured.body()
+
+
 # -- in a real browser ------------------------------------------------------------------------------
 
 
@@ -363,6 +411,7 @@ def test_browser_follow_baca_juga_and_view_as_archived(facts: Facts, served: str
     context.route("**/*", refuse_outside)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(served + page_path(facts.linking).lstrip("/"))
     target_title = query(facts.db, "SELECT title FROM articles WHERE url = ?", (facts.target,))[0]["title"]
     page.locator("ul.antara-baca-juga li.antara-archived a", has_text=target_title).first.click()
