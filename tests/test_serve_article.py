@@ -266,6 +266,8 @@ def test_word_diff_marks_changed_words_and_escapes_text() -> None:
     assert [p.get("unchanged") for p in parts] == [1, None, 1, None]
     assert str(parts[1]["html"]) == "Dua <del>lama.</del><ins>baru.</ins>"
     assert str(parts[3]["html"]) == "<ins>&lt;script&gt;x&lt;/script&gt;</ins>"
+    long_old, long_new = " ".join(f"kata{i}" for i in range(900)), " ".join(f"kata{i}" for i in range(1, 901))
+    assert str(plugin.diff_words(long_old, long_new)) == f"<del>{long_old}</del><ins>{long_new}</ins>", "bounded work"
 
 
 def test_replay_answers_the_captured_body_under_a_strict_policy(facts: Facts) -> None:

@@ -35,6 +35,8 @@ PLUGIN = "antara-archive"
 ZONES = {"+07:00": "WIB", "+08:00": "WITA", "+09:00": "WIT"}
 MAX_LINKED_FROM = 100
 MAX_DIFFED_VERSIONS = 20
+#: token pairs beyond which two texts are shown whole, removed then added (difflib under 0.1 s)
+MAX_DIFF_WORK = 1_000_000
 
 #: what the replayed page may do: nothing but show its markup and inline styles. ``sandbox``
 #: gives it an opaque origin and no scripts, forms, popups or top navigation even when the
@@ -100,6 +102,8 @@ _TOKEN = re.compile(r"\s+|[^\s]+")
 def diff_words(old: str, new: str) -> markupsafe.Markup:
     """``new`` with the words removed from ``old`` in ``<del>`` and the words added in ``<ins>``; escaped."""
     a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    if len(a) * len(b) > MAX_DIFF_WORK:  # the matcher is quadratic: whole texts past this size
+        return markupsafe.Markup("<del>{}</del><ins>{}</ins>").format(old, new)
     out: list[markupsafe.Markup] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
