@@ -11,6 +11,7 @@ import asyncio
 import importlib.util
 import json
 import re
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -145,6 +146,35 @@ def test_home_has_search_sites_latest_chart_and_queries(archive: Path) -> None:
     assert LICENCE in html
     assert not re.search(r'<link rel="stylesheet" href="https?://', html)
     assert not re.search(r'src="https?://', html), "the home page fetches nothing from the internet"
+
+
+def test_home_counts_follow_new_articles(archive: Path, tmp_path: Path) -> None:
+    """The sites' counts are kept between page loads only while the archive has no new article."""
+    copy = tmp_path / "copy.db"
+    shutil.copy(archive, copy)
+
+    async def run() -> list[str]:
+        ds = build_datasette(copy)
+        await ds.invoke_startup()
+        pages = [(await ds.client.get("/")).text, (await ds.client.get("/")).text]
+        conn = sqlite3.connect(copy)
+        with conn:
+            conn.execute(
+                "INSERT INTO articles (url, site, region, article_id, title, body, published_at)"
+                " VALUES ('https://kupang.antaranews.com/berita/1/x', 'kupang.antaranews.com', 'kupang', 1,"
+                " 'Berita baru dari Kupang', 'Isi', '2099-01-01T08:00:00+08:00')"
+            )
+        conn.close()
+        pages.append((await ds.client.get("/")).text)
+        return pages
+
+    first, again, after = asyncio.run(run())
+    total = rows(archive, "SELECT count(*) FROM articles")[0][0]
+    assert f"Search {total:,} articles" in first and f"Search {total:,} articles" in again
+    assert f"Search {total + 1:,} articles" in after
+    assert '?region=kupang">kupang</a></td><td>Nusa Tenggara Timur</td>' in after
+    assert "Berita baru dari Kupang" in after.split('id="latest-heading"')[1]
+    assert "<title>2099-01-01: 1 article (Bali &amp; Nusa Tenggara 1)</title>" in after
 
 
 def markup_escape(text: str) -> str:

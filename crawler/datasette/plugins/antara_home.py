@@ -2,7 +2,8 @@
 
 - ``extra_template_vars``: for ``index.html`` a few bounded queries (sites with their counts and
   newest dates, the latest articles, articles per day of the last 90 days by region group, drawn
-  as an inline SVG) and the canned queries; for every page the top-level metadata as
+  as an inline SVG; the counts and the chart are kept until the archive gains an article or a
+  run) and the canned queries; for every page the top-level metadata as
   ``antara_site``, so the footer carries the licence on query, row and error pages too.
 - ``register_routes``: ``/health``, recent runs with their health, each site's latest status and
   the errors of the recent runs by reason.
@@ -124,7 +125,9 @@ def chart_svg(counts: dict[str, dict[str, int]], last: date, days: int = CHART_D
             rects.append(
                 f'<rect x="{x:.2f}" y="{y:.2f}" width="{max(bar_w - 1, 1):.2f}" height="{h:.2f}" fill="{colour}"/>'
             )
-        label = f"{d.isoformat()}: {totals[i]:,} articles" + (f" ({detail})" if detail else "")
+        label = f"{d.isoformat()}: {totals[i]:,} article{'' if totals[i] == 1 else 's'}" + (
+            f" ({detail})" if detail else ""
+        )
         parts.append(f"<g><title>{esc(label)}</title>{''.join(rects)}</g>")
         if d.day in (1, 15):  # day ticks: dates, never hours
             parts.append(
@@ -164,12 +167,21 @@ def _nice_step(peak: int) -> int:
     return 10 * magnitude
 
 
-async def home_vars(datasette: Any, database: str, request: Any) -> dict[str, Any]:
+# What the counts and the chart depend on, read in O(1): a new article raises max(rowid), a
+# crawl adds a run (whose articles may have changed dates). Unchanged key: reuse the last result.
+STATE_SQL = "select (select max(rowid) from articles), (select max(id) from crawl_runs), (select count(*) from regions)"
+_cache: dict[tuple[str, str], tuple[tuple[Any, ...], list[dict[str, Any]], Any]] = {}
+
+
+async def _sites_and_chart(datasette: Any, database: str) -> tuple[list[dict[str, Any]], Chart | None]:
+    """Every site with its article count and newest date, and the chart: recomputed when the archive grew."""
     db = datasette.get_database(database)
+    state = tuple((await db.execute(STATE_SQL)).rows[0])
+    key = (database, db.path or "")
+    cached = _cache.get(key)
+    if cached is not None and cached[0] == state:
+        return cached[1], cached[2]
     sites = [dict(r) for r in (await db.execute(SITES_SQL)).rows]
-    latest = [dict(r) for r in (await db.execute(LATEST_SQL, {"limit": LATEST})).rows]
-    for article in latest:
-        article["path"] = datasette.urls.row(database, "articles", tilde_encode(article["url"]))
     newest = max((s["newest"] for s in sites if s["newest"]), default=None)
     chart = None
     if newest:
@@ -181,6 +193,16 @@ async def home_vars(datasette: Any, database: str, request: Any) -> dict[str, An
             group = group_of(row["region"])
             per_group[group] = per_group.get(group, 0) + row["n"]
         chart = chart_svg(counts, last)
+    _cache[key] = (state, sites, chart)
+    return sites, chart
+
+
+async def home_vars(datasette: Any, database: str, request: Any) -> dict[str, Any]:
+    db = datasette.get_database(database)
+    sites, chart = await _sites_and_chart(datasette, database)
+    latest = [dict(r) for r in (await db.execute(LATEST_SQL, {"limit": LATEST})).rows]
+    for article in latest:
+        article["path"] = datasette.urls.row(database, "articles", tilde_encode(article["url"]))
     queries = await datasette.get_canned_queries(database, request.actor if request else None)
     return {
         "antara_home": {
