@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -112,7 +113,7 @@ def test_home_has_search_sites_latest_chart_and_queries(archive: Path) -> None:
     for site in sites:
         row = re.search(
             rf'\?region={site["region"]}">{site["region"]}</a></td><td>[^<]*</td><td class="num">([\d,]+)</td>'
-            rf'<td><time datetime="([^"]+)">',
+            rf'<td class="nowrap"><time datetime="([^"]+)">',
             html,
         )
         assert row, site["region"]
@@ -370,14 +371,30 @@ def test_browser_health_page_shows_the_degraded_sites_reason(served: str, browse
     page.close()
 
 
+#: page -> its screenshot's name in docs/screenshots
+PAGES = {
+    "": "home",
+    "archive": "database",
+    "archive/crawl_runs_recent": "query-crawl-runs-recent",
+    "archive/search_articles?q=banjir": "query-search-articles",
+    "health": "health",
+    "archive/nope": "404",
+}
+
+
 @pytest.mark.parametrize("width", [375, 1280])
-@pytest.mark.parametrize(
-    "path", ["", "archive/crawl_runs_recent", "archive/search_articles?q=banjir", "health", "archive/nope"]
-)
-def test_browser_no_horizontal_overflow(served: str, browser: Any, path: str, width: int) -> None:
+@pytest.mark.parametrize("path", list(PAGES))
+def test_browser_no_horizontal_overflow(served: str, browser: Any, path: str, width: int, tmp_path: Path) -> None:
+    """Each page fits the width; ANTARA_SCREENSHOTS=docs/screenshots also saves it there as NAME-WIDTH.png."""
     page = browser.new_page(viewport={"width": width, "height": 800})
     page.set_default_timeout(15_000)
     page.goto(served + path)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{path or 'home'} at {width} px scrolls sideways by {overflow} px"
+    shot = tmp_path / f"{PAGES[path]}-{width}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("ANTARA_SCREENSHOTS"):
+        folder = Path(os.environ["ANTARA_SCREENSHOTS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, folder / shot.name)
     page.close()
