@@ -123,7 +123,11 @@ def test_home_has_search_sites_latest_chart_and_queries(archive: Path) -> None:
     section = html.split('id="latest-heading"')[1].split("</section>")[0]
     shown = re.findall(r'<li><a href="(/archive/articles/[^"]+)">([^<]+)</a>', section)
     assert [t for _, t in shown] == [str(markup_escape(r["title"])) for r in latest]
-    assert f'<time datetime="{latest[0]["published_at"]}">{latest[0]["published_at"][:10]} ' in section
+    zones = {"+07:00": "WIB", "+08:00": "WITA", "+09:00": "WIT"}
+    for article in latest:
+        stamp = article["published_at"]
+        local = f"{stamp[:10]} {stamp[11:16]} {zones[stamp[19:]]}"
+        assert f'<time datetime="{stamp}">{local}</time>' in section
 
     # the chart: 90 days up to the newest local date, one <g> per day, the legend's totals add up
     svg = html.split('<svg class="antara-chart"')[1].split("</svg>")[0]

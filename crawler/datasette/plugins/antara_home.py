@@ -52,6 +52,16 @@ def _database(datasette: Any) -> str | None:
     return name if isinstance(name, str) and name in datasette.databases else None
 
 
+ZONE_NAMES = {"+07:00": "WIB", "+08:00": "WITA", "+09:00": "WIT"}
+
+
+def local_time(published_at: str) -> str:
+    """``2026-11-27T12:00:00+08:00`` as ``2026-11-27 12:00 WITA`` (the site's local time and zone)."""
+    text = f"{published_at[:10]} {published_at[11:16]}"
+    zone = ZONE_NAMES.get(published_at[19:25], published_at[19:25])
+    return f"{text} {zone}".strip()
+
+
 def group_of(region: str) -> str:
     return GROUP_OF.get(region, OTHER_GROUP[0])
 
@@ -203,6 +213,7 @@ async def home_vars(datasette: Any, database: str, request: Any) -> dict[str, An
     latest = [dict(r) for r in (await db.execute(LATEST_SQL, {"limit": LATEST})).rows]
     for article in latest:
         article["path"] = datasette.urls.row(database, "articles", tilde_encode(article["url"]))
+        article["local"] = local_time(article["published_at"])
     queries = await datasette.get_canned_queries(database, request.actor if request else None)
     return {
         "antara_home": {
