@@ -38,6 +38,8 @@ def pages(db: Path) -> dict[str, str]:
     q = "/archive/{}?{}".format
     return {
         BASELINE: "/archive/regions",
+        "home page": "/",  # its counts and chart are kept after the warm-up load
+        "crawl health page": "/health",
         "articles table page, 4 facets": "/archive/articles",
         f"articles ?_search={word}": q("articles", urlencode({"_search": word})),
         f"articles ?_search={phrase} (2 words)": q("articles", urlencode({"_search": phrase})),
