@@ -93,7 +93,7 @@ def error_message(response: httpx.Response) -> str:
     """The message of Datasette's error page, HTML or JSON."""
     if response.headers["content-type"].startswith("application/json"):
         return str(response.json()["error"])
-    match = re.search(r'border: 3px solid red;">(.*?)</div>', response.text, re.S)
+    match = re.search(r'<p class="antara-error-detail">(.*?)</p>', response.text, re.S)
     assert match, response.text[:1000]
     return match.group(1).strip()
 
