@@ -90,9 +90,7 @@ def extra_template_vars(database: str, table: str | None, view_name: str, reques
         urls = [_value(row["url"]) for row in list(rows)[:MAX_MARKED]]
         if not search or not urls:
             return {}
-        result = await datasette.get_database(database).execute(
-            MARKS_SQL, {"urls": json.dumps(urls), "search": search}
-        )
+        result = await datasette.get_database(database).execute(MARKS_SQL, {"urls": json.dumps(urls), "search": search})
         return {
             row["url"]: {"title": snippet_html(row["title"]), "snippet": snippet_html(row["snippet"])}
             for row in result.rows
