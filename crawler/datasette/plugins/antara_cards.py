@@ -75,7 +75,7 @@ select a.url as url,
 from articles a cross join articles_fts
 where a.url in (select value from json_each(:urls))
   and articles_fts.rowid = a.rowid
-  and articles_fts match escape_fts(:search)
+  and articles_fts match {match}
 """
 
 
@@ -84,13 +84,17 @@ def extra_template_vars(database: str, table: str | None, view_name: str, reques
     if view_name != "table" or table != "articles" or not _ours(datasette, database) or request is None:
         return None
     search = (request.args.get("_search") or "").strip()
+    raw = request.args.get("_searchmode") == "raw"  # FTS5 syntax as typed, as Datasette's own filter takes it
 
     async def antara_search_marks(rows: Any) -> dict[str, dict[str, markupsafe.Markup]]:
         """url -> {"title", "snippet"} with <mark>ed words, for the displayed rows that match the search."""
         urls = [_value(row["url"]) for row in list(rows)[:MAX_MARKED]]
         if not search or not urls:
             return {}
-        result = await datasette.get_database(database).execute(MARKS_SQL, {"urls": json.dumps(urls), "search": search})
+        result = await datasette.get_database(database).execute(
+            MARKS_SQL.format(match=":search" if raw else "escape_fts(:search)"),
+            {"urls": json.dumps(urls), "search": search},
+        )
         return {
             row["url"]: {"title": snippet_html(row["title"]), "snippet": snippet_html(row["snippet"])}
             for row in result.rows
