@@ -117,6 +117,8 @@ def test_json_csv_and_table_links_give_the_same_results(archive: Path) -> None:
     assert [r["url"] for r in csv.DictReader(io.StringIO(csv_page.text))] == urls
     (table,) = get(archive, table_link)
     assert 'class="rows-and-columns"' in table.text and "<th" in table.text and "warc_record_id" in table.text
+    (chosen,) = get(archive, "/archive/articles?_col=site&_col=category")
+    assert 'class="rows-and-columns"' in chosen.text and 'class="antara-card"' not in chosen.text
 
 
 def test_atom_feed_of_a_search(archive: Path) -> None:
