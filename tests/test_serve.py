@@ -484,11 +484,11 @@ def test_browser_search_and_open_an_article(archive: Path, served: str, browser:
     page.fill("input#_search", word)
     page.press("input#_search", "Enter")
     page.wait_for_url(re.compile(r"_search="))
-    results = page.locator("table.rows-and-columns")
+    results = page.locator("ol.antara-cards")
     assert known["title"] in results.inner_text()
     keep_screenshot(page, tmp_path, "serve-search-results")
 
-    page.locator("table.rows-and-columns tbody tr", has_text=known["title"]).locator("td a").first.click()
+    page.locator("li.antara-card", has_text=known["title"]).locator("h2 a").first.click()
     page.wait_for_selector("article.antara-article")
     assert page.locator("article.antara-article h1").inner_text() == known["title"]
     shown = page.locator("article.antara-article .antara-body p")
