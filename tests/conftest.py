@@ -230,3 +230,8 @@ def assert_frontier_holds_only_retries(db: Path) -> None:
     for url, failures, reasons in left:
         assert failures and reasons, f"{url} is in the frontier without a failure"
         assert not set(reasons.split(",")) & set(PERMANENT_CODES), f"{url} failed for good: {reasons}"
+
+
+#: where browser tests save their screenshots: tests/artifacts (git-ignored) unless
+#: ANTARA_SCREENSHOT_DIR says otherwise (``ANTARA_SCREENSHOT_DIR=docs/screenshots`` renews the docs' pictures)
+SCREENSHOTS = ROOT / os.environ.get("ANTARA_SCREENSHOT_DIR", "tests/artifacts")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -30,14 +29,11 @@ from datasette.utils import tilde_encode
 from archive.warc import Original, WarcWriter, read_capture
 from crawler.commands.serve import build_datasette
 from crawler.samplesite import SampleSite
-from tests.conftest import ROOT, RunningSite, crawl_sample, serve_archive, serve_site
+from tests.conftest import ROOT, SCREENSHOTS, RunningSite, crawl_sample, serve_archive, serve_site
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
-#: where the browser tests save their screenshots: tests/artifacts (git-ignored) unless
-#: ANTARA_SCREENSHOT_DIR says otherwise (``ANTARA_SCREENSHOT_DIR=docs/screenshots`` renews the docs' ones)
-SCREENSHOTS = ROOT / os.environ.get("ANTARA_SCREENSHOT_DIR", "tests/artifacts")
 HOSTILE_TITLE = "Captured page with a hostile script"
 HOSTILE_HTML = f"""<!DOCTYPE html>
 <html lang="id"><head><meta charset="utf-8">

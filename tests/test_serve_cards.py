@@ -17,11 +17,10 @@ from urllib.parse import quote, urlparse
 import pytest
 
 from crawler.datasette.plugins.antara_cards import MARKS_SQL, local_time
-from tests.conftest import ROOT, RunningSite, crawl_sample, serve_archive
+from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, serve_archive
 from tests.test_serve import CHROMIUM, CHROMIUM_ARGS, get, get_json, rarest_body_word, rows
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -26,7 +25,7 @@ import pytest
 from crawler.commands.serve import CONFIG_DIR, build_datasette, load_metadata
 from crawler.regions import REGIONS
 from crawler.samplesite import SampleSite
-from tests.conftest import RunningSite, crawl_sample, serve_archive, serve_site
+from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, serve_archive, serve_site
 from tests.test_serve import CHROMIUM, CHROMIUM_ARGS, keep_screenshot
 
 KALSEL = "/kalsel.antaranews.com"
@@ -392,16 +391,12 @@ PAGES = {
 @pytest.mark.parametrize("width", [375, 1280])
 @pytest.mark.parametrize("path", list(PAGES))
 def test_browser_no_horizontal_overflow(served: str, browser: Any, path: str, width: int, tmp_path: Path) -> None:
-    """Each page fits the width; ANTARA_SCREENSHOTS=docs/screenshots also saves it there as NAME-WIDTH.png."""
+    """Each page fits the width; its screenshot is saved as NAME-WIDTH.png (see SCREENSHOTS)."""
     page = browser.new_page(viewport={"width": width, "height": 800})
     page.set_default_timeout(15_000)
     page.goto(served + path)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{path or 'home'} at {width} px scrolls sideways by {overflow} px"
-    shot = tmp_path / f"{PAGES[path]}-{width}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    if os.environ.get("ANTARA_SCREENSHOTS"):
-        folder = Path(os.environ["ANTARA_SCREENSHOTS"])
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, folder / shot.name)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{PAGES[path]}-{width}.png"), full_page=True)
     page.close()
