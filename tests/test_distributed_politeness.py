@@ -27,9 +27,11 @@ DELAY = 0.4  #: the interval asked of the workers (DOWNLOAD_DELAY, --delay); ~20
 #: sent, and the way from there to the site's socket varies by a few tens of milliseconds on a
 #: loaded machine, so one gap can come out shorter than the interval while the rate holds
 TOLERANCE = 0.95  #: of the interval: the median gap, and the mean rate over the whole run
-#: of the interval: the shortest gap (each worker's own slot alone: ~0.001 s); on a machine
-#: running other jobs a request can wait ~100 ms for the CPU between its turn and the socket
-CLOSEST = 0.25
+#: gaps shorter than half the interval: a request can wait for the CPU between its turn and the
+#: socket when the machine runs other jobs (seen: 0.1 s gaps at 0.4 s under load 6), so a few
+#: may come out short; with each worker's own slot alone most are (68-73 of 81 at 0.2 s)
+SHORT = 0.5
+SHORT_SHARE = 0.05
 
 
 def politeness(redis_url: str, delay: float, crawl_delays: dict[str, float] | None = None) -> SharedPoliteness:
@@ -116,9 +118,10 @@ def test_three_workers_keep_one_rate_per_host(redis_url: str, tmp_path: Path, as
     assert set(gaps) == {"kalteng.antaranews.com", "kalsel.antaranews.com"}
     for host, between in gaps.items():
         assert len(between) >= 20, (host, len(between))
-        closest, typical = min(between), statistics.median(between)
+        typical = statistics.median(between)
+        short = [round(gap, 3) for gap in between if gap < SHORT * DELAY]
         mean = sum(between) / len(between)
-        assert closest >= CLOSEST * DELAY, f"{host}: two requests {closest:.3f}s apart (interval {DELAY}s)"
+        assert len(short) <= SHORT_SHARE * len(between), f"{host}: gaps {short} of {len(between)} (interval {DELAY}s)"
         assert typical >= TOLERANCE * DELAY, f"{host}: median gap {typical:.3f}s (interval {DELAY}s)"
         assert mean >= TOLERANCE * DELAY, f"{host}: {1 / mean:.2f} requests/s (interval {DELAY}s)"
     run: dict[str, Any] = dict(rows(db, "SELECT outcome, workers, articles_new FROM crawl_runs")[0])
