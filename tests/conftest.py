@@ -235,3 +235,31 @@ def assert_frontier_holds_only_retries(db: Path) -> None:
 #: where browser tests save their screenshots: tests/artifacts (git-ignored) unless
 #: ANTARA_SCREENSHOT_DIR says otherwise (``ANTARA_SCREENSHOT_DIR=docs/screenshots`` renews the docs' pictures)
 SCREENSHOTS = ROOT / os.environ.get("ANTARA_SCREENSHOT_DIR", "tests/artifacts")
+
+
+#: Debian's chromium (scripts/install-test-deps), run headless with nothing that reaches the network
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium driven by Playwright (its own browser download is never used)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-test-deps (as root) to install Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

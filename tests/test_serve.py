@@ -24,16 +24,6 @@ from crawler.lock import hold_lock
 from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli, serve_archive
 
 REGIONS = ("kalteng", "kalsel", "nasional")
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHART_FRAGMENT = (
     "#g.mark=line&g.x_column=day&g.x_type=temporal&g.y_column=articles&g.y_type=quantitative&g.color_column=region"
@@ -452,20 +442,6 @@ def served(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with serve_archive(archive, tmp_path_factory.mktemp("serve-log")) as server:
         assert re.match(r"Serving .* read-only, live mode: ", server.mode_line), server.mode_line
         yield server.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-test-deps (as root) to install Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def keep_screenshot(page: Any, tmp_path: Path, name: str) -> None:

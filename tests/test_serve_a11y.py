@@ -22,7 +22,6 @@ from datasette.utils import tilde_encode
 from crawler.commands.serve import CONFIG_DIR
 from crawler.samplesite import SampleSite
 from tests.conftest import RunningSite, crawl_sample, serve_archive, serve_site
-from tests.test_serve import CHROMIUM, CHROMIUM_ARGS
 
 #: the impacts that fail the check (axe's others are "moderate" and "minor")
 FAILING = ("serious", "critical")
@@ -99,20 +98,6 @@ def pages(archive: Path) -> dict[str, str]:
 def served(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve_archive(archive, tmp_path_factory.mktemp("a11y-serve")) as server:
         yield server.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-test-deps (as root) to install Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def serious_violations(results: dict[str, Any], excused: dict[str, str]) -> list[str]:

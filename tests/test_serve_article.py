@@ -31,9 +31,6 @@ from crawler.commands.serve import build_datasette
 from crawler.samplesite import SampleSite
 from tests.conftest import ROOT, SCREENSHOTS, RunningSite, crawl_sample, serve_archive, serve_site
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
-CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HOSTILE_TITLE = "Captured page with a hostile script"
 HOSTILE_HTML = f"""<!DOCTYPE html>
 <html lang="id"><head><meta charset="utf-8">
@@ -366,20 +363,6 @@ def test_replay_of_a_revisit_shows_the_payload_it_refers_to(facts: Facts, tmp_pa
 def served(facts: Facts, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve_archive(facts.db, tmp_path_factory.mktemp("article-serve")) as server:
         yield server.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-test-deps (as root) to install Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def no_overflow(page: Any) -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from crawler.datasette.plugins.antara_cards import MARKS_SQL, local_time
 from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, serve_archive
-from tests.test_serve import CHROMIUM, CHROMIUM_ARGS, get, get_json, rarest_body_word, rows
+from tests.test_serve import get, get_json, rarest_body_word, rows
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -214,20 +214,6 @@ def _esc(text: str) -> str:
 def served(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve_archive(archive, tmp_path_factory.mktemp("cards-serve")) as server:
         yield server.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-test-deps (as root) to install Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def overflow(page: Any) -> int:

@@ -26,7 +26,7 @@ from crawler.commands.serve import CONFIG_DIR, build_datasette, load_metadata
 from crawler.regions import REGIONS
 from crawler.samplesite import SampleSite
 from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, serve_archive, serve_site
-from tests.test_serve import CHROMIUM, CHROMIUM_ARGS, keep_screenshot
+from tests.test_serve import keep_screenshot
 
 KALSEL = "/kalsel.antaranews.com"
 FAST = ("-s", "ANTARA_RETRY_BACKOFF=0", "-q")
@@ -323,20 +323,6 @@ def test_the_licence_is_in_every_footer(archive: Path) -> None:
 def served(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve_archive(archive, tmp_path_factory.mktemp("home-serve")) as server:
         yield server.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-test-deps (as root) to install Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def test_browser_search_from_home_with_the_keyboard(archive: Path, served: str, browser: Any, tmp_path: Path) -> None:
