@@ -10,7 +10,6 @@ at 375 px).
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,6 +21,7 @@ from datasette.utils import tilde_encode
 from crawler.commands.serve import CONFIG_DIR
 from crawler.samplesite import SampleSite
 from tests.conftest import RunningSite, crawl_sample, serve_archive, serve_site
+from tests.test_serve import rows
 
 #: the impacts that fail the check (axe's others are "moderate" and "minor")
 FAILING = ("serious", "critical")
@@ -43,15 +43,6 @@ EXCUSED: dict[str, dict[str, str]] = {
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSite]:
     with serve_site(SampleSite(articles=700, seed=12), tmp_path_factory.mktemp("a11y-site")) as running:
         yield running
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from crawler.commands.serve import CONFIG_DIR, build_datasette, load_metadata
 from crawler.regions import REGIONS
 from crawler.samplesite import SampleSite
 from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, serve_archive, serve_site
-from tests.test_serve import keep_screenshot
+from tests.test_serve import keep_screenshot, rows
 
 KALSEL = "/kalsel.antaranews.com"
 FAST = ("-s", "ANTARA_RETRY_BACKOFF=0", "-q")
@@ -65,15 +65,6 @@ def archive(site: RunningSite, tmp_path_factory: pytest.TempPathFactory) -> Path
         site.server.router.broken.clear()
     assert second.returncode == 0, second.stderr[-3000:]
     return db
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def get(db: Path, *paths: str) -> list[httpx.Response]:
