@@ -127,7 +127,24 @@ class _CountingFacet(Facet):  # type: ignore[misc]
         return results, timed_out
 
 
-class LocalDateFacet(_CountingFacet):
+class _LocalPrefixFacet(_CountingFacet):
+    """Counts per leading part of an ISO local time as printed (its first ``width`` characters,
+    matching the glob ``prefix``: a day, a month), selected with the built-in ``__startswith``."""
+
+    lookup = "startswith"
+    width = 0
+    prefix = ""
+
+    def count_sql(self, column: str, limit: int) -> str:
+        col = escape_sqlite(column)
+        return (
+            f"select substr({col}, 1, {self.width}) as value, count(*) as count from ({self.sql})"
+            f" where {col} glob '{self.prefix}*'"
+            f" group by value order by value desc limit {limit}"
+        )
+
+
+class LocalDateFacet(_LocalPrefixFacet):
     """Counts per calendar day as printed in the value (its first 10 characters).
 
     Datasette's ``date`` facet uses SQLite's ``date()``, which converts ``+07:00`` times to
@@ -136,15 +153,7 @@ class LocalDateFacet(_CountingFacet):
     """
 
     type = "local_date"
-    lookup = "startswith"
-
-    def count_sql(self, column: str, limit: int) -> str:
-        col = escape_sqlite(column)
-        return (
-            f"select substr({col}, 1, 10) as value, count(*) as count from ({self.sql})"
-            f" where {col} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
-            f" group by value order by value desc limit {limit}"
-        )
+    width, prefix = 10, "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 
 
 class TagsFacet(_CountingFacet):

@@ -18,9 +18,9 @@ from typing import Any
 
 import markupsafe
 from datasette import hookimpl
-from datasette.utils import escape_sqlite, tilde_encode
+from datasette.utils import tilde_encode
 
-from crawler.datasette.plugins.antara_archive import PLUGIN, _CountingFacet, snippet_html
+from crawler.datasette.plugins.antara_archive import PLUGIN, _LocalPrefixFacet, snippet_html
 
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
@@ -108,20 +108,12 @@ def extra_template_vars(database: str, table: str | None, view_name: str, reques
     return {"antara_search_marks": marks, "antara_search": search, "antara_article_url": antara_article_url}
 
 
-class MonthFacet(_CountingFacet):
+class MonthFacet(_LocalPrefixFacet):
     """Counts per local month as printed in the value (its first 7 characters), selected with
     ``__startswith=YYYY-MM``: the month of the site's own calendar, as the local-day facet."""
 
     type = "month"
-    lookup = "startswith"
-
-    def count_sql(self, column: str, limit: int) -> str:
-        col = escape_sqlite(column)
-        return (
-            f"select substr({col}, 1, 7) as value, count(*) as count from ({self.sql})"
-            f" where {col} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]*'"
-            f" group by value order by value desc limit {limit}"
-        )
+    width, prefix = 7, "[0-9][0-9][0-9][0-9]-[0-9][0-9]"
 
 
 @hookimpl
