@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +264,18 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+def crawl_with_a_correction(site: RunningSite, db: Path) -> str:
+    """Two crawls of kalteng into ``db``; between them one listed article is corrected, so it
+    gains a second version (the later run's clock is 8 days on: a revisit is due). Its URL."""
+    first = crawl_sample(site, db, "--region", "kalteng", "--follow-depth", "0", "-q")
+    assert first.returncode == 0, first.stderr[-2000:]
+    edited = next(s for s in site.site.listed("kalteng", 1) if s.fault is None)
+    site.site.edit(edited.host, edited.article_id)
+    later = (datetime.now(timezone.utc) + timedelta(days=8)).isoformat()
+    second = crawl_sample(
+        site, db, "--region", "kalteng", "--incremental", "--follow-depth", "0", "-q", "-s", f"ANTARA_NOW={later}"
+    )
+    assert second.returncode == 0, second.stderr[-2000:]
+    return str(edited.url)

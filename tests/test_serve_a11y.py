@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from datasette.utils import tilde_encode
 
 from crawler.commands.serve import CONFIG_DIR
 from crawler.samplesite import SampleSite
-from tests.conftest import RunningSite, crawl_sample, serve_archive, serve_site
+from tests.conftest import RunningSite, crawl_with_a_correction, serve_archive, serve_site
 from tests.test_serve import rows
 
 #: the impacts that fail the check (axe's others are "moderate" and "minor")
@@ -49,15 +48,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSite]:
 def archive(site: RunningSite, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two crawls of kalteng; between them one article is edited, so it has a second version."""
     db = tmp_path_factory.mktemp("a11y") / "archive.db"
-    first = crawl_sample(site, db, "--region", "kalteng", "--follow-depth", "0", "-q")
-    assert first.returncode == 0, first.stderr[-2000:]
-    edited = next(s for s in site.site.listed("kalteng", 1) if s.fault is None)
-    site.site.edit(edited.host, edited.article_id)
-    later = (datetime.now(timezone.utc) + timedelta(days=8)).isoformat()
-    second = crawl_sample(
-        site, db, "--region", "kalteng", "--incremental", "--follow-depth", "0", "-q", "-s", f"ANTARA_NOW={later}"
-    )
-    assert second.returncode == 0, second.stderr[-2000:]
+    crawl_with_a_correction(site, db)
     return db
 
 

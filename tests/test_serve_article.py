@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -29,7 +29,15 @@ from datasette.utils import tilde_encode
 from archive.warc import Original, WarcWriter, read_capture
 from crawler.commands.serve import build_datasette
 from crawler.samplesite import SampleSite
-from tests.conftest import ROOT, SCREENSHOTS, RunningSite, crawl_sample, serve_archive, serve_site
+from tests.conftest import (
+    ROOT,
+    SCREENSHOTS,
+    RunningSite,
+    crawl_with_a_correction,
+    serve_archive,
+    serve_site,
+)
+from tests.test_serve import rows
 
 HOSTILE_TITLE = "Captured page with a hostile script"
 HOSTILE_HTML = f"""<!DOCTYPE html>
@@ -71,47 +79,30 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSite]:
         yield running
 
 
-def query(db: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
 def facts(site: RunningSite, tmp_path_factory: pytest.TempPathFactory) -> Facts:
     db = tmp_path_factory.mktemp("article") / "archive.db"
-    first = crawl_sample(site, db, "--region", "kalteng", "--follow-depth", "0", "-q")
-    assert first.returncode == 0, first.stderr[-2000:]
-    edited = next(s for s in site.site.listed("kalteng", 1) if s.fault is None)
-    site.site.edit(edited.host, edited.article_id)
-    later = (datetime.now(timezone.utc) + timedelta(days=8)).isoformat()
-    second = crawl_sample(
-        site, db, "--region", "kalteng", "--incremental", "--follow-depth", "0", "-q", "-s", f"ANTARA_NOW={later}"
-    )
-    assert second.returncode == 0, second.stderr[-2000:]
-    assert [r["article_url"] for r in query(db, "SELECT article_url FROM article_versions")] == [edited.url]
+    edited_url = crawl_with_a_correction(site, db)
+    assert [r["article_url"] for r in rows(db, "SELECT article_url FROM article_versions")] == [edited_url]
 
-    linking = query(
+    linking = rows(
         db,
         "SELECT l.source_url FROM links l LEFT JOIN articles t"
         " ON t.site = l.target_site AND t.article_id = l.target_article_id"
         " WHERE l.kind = 'baca_juga' AND l.source_url != ? GROUP BY l.source_url"
         " HAVING count(t.url) > 0 AND count(t.url) < count(*) ORDER BY l.source_url LIMIT 1",
-        (edited.url,),
+        (edited_url,),
     )[0]["source_url"]
-    target = query(
+    target = rows(
         db,
         "SELECT t.url FROM links l JOIN articles t ON t.site = l.target_site AND t.article_id = l.target_article_id"
         " WHERE l.source_url = ? AND l.kind = 'baca_juga' AND t.url NOT IN (?, ?) ORDER BY l.position LIMIT 1",
-        (linking, edited.url, linking),
+        (linking, edited_url, linking),
     )[0]["url"]
-    uncaptured = query(
-        db, "SELECT url FROM articles WHERE url NOT IN (?, ?, ?) ORDER BY url LIMIT 1", (linking, target, edited.url)
+    uncaptured = rows(
+        db, "SELECT url FROM articles WHERE url NOT IN (?, ?, ?) ORDER BY url LIMIT 1", (linking, target, edited_url)
     )[0]["url"]
-    folder = Path(query(db, "SELECT value FROM archive_meta WHERE key = 'warc_dir'")[0]["value"])
+    folder = Path(rows(db, "SELECT value FROM archive_meta WHERE key = 'warc_dir'")[0]["value"])
     writer = WarcWriter(folder, prefix="hostile")
     body = HOSTILE_HTML.encode()
     response = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
@@ -131,7 +122,7 @@ def facts(site: RunningSite, tmp_path_factory: pytest.TempPathFactory) -> Facts:
             (uncaptured,),
         )
     conn.close()
-    return Facts(db, linking, target, edited.url, uncaptured)
+    return Facts(db, linking, target, edited_url, uncaptured)
 
 
 def page_path(url: str) -> str:
@@ -160,7 +151,7 @@ def section(html: str, start: str, end: str) -> str:
 
 
 def test_article_page_shows_byline_dateline_local_time_and_image_caption(facts: Facts) -> None:
-    article = query(facts.db, "SELECT * FROM articles WHERE url = ?", (facts.linking,))[0]
+    article = rows(facts.db, "SELECT * FROM articles WHERE url = ?", (facts.linking,))[0]
     (page,) = get(facts.db, page_path(facts.linking))
     assert page.status_code == 200
     html = page.text
@@ -177,7 +168,7 @@ def test_article_page_shows_byline_dateline_local_time_and_image_caption(facts: 
 
 
 def test_baca_juga_links_to_archived_pages_and_marks_the_others_external(facts: Facts) -> None:
-    links = query(
+    links = rows(
         facts.db,
         "SELECT l.target_url, t.url AS archived, t.title FROM links l LEFT JOIN articles t"
         " ON t.site = l.target_site AND t.article_id = l.target_article_id"
@@ -199,9 +190,9 @@ def test_baca_juga_links_to_archived_pages_and_marks_the_others_external(facts: 
     (target,) = get(facts.db, page_path(facts.target))
     assert target.status_code == 200
     linked_from = section(target.text, 'class="antara-links antara-linked-from"', "</ul>")
-    title = query(facts.db, "SELECT title FROM articles WHERE url = ?", (facts.linking,))[0]["title"]
+    title = rows(facts.db, "SELECT title FROM articles WHERE url = ?", (facts.linking,))[0]["title"]
     assert f'<a href="{page_path(facts.linking)}">{esc(title)}</a>' in linked_from
-    sources = query(
+    sources = rows(
         facts.db,
         "SELECT DISTINCT l.source_url FROM links l JOIN articles a ON a.url = ?"
         " WHERE l.target_site = a.site AND l.target_article_id = a.article_id AND l.kind = 'baca_juga'",
@@ -211,7 +202,7 @@ def test_baca_juga_links_to_archived_pages_and_marks_the_others_external(facts: 
 
 
 def test_tags_link_to_the_articles_list_filtered_by_that_tag(facts: Facts) -> None:
-    tags = json.loads(query(facts.db, "SELECT tags FROM articles WHERE url = ?", (facts.linking,))[0]["tags"])
+    tags = json.loads(rows(facts.db, "SELECT tags FROM articles WHERE url = ?", (facts.linking,))[0]["tags"])
     assert tags
     (page,) = get(facts.db, page_path(facts.linking))
     nav = section(page.text, '<nav class="antara-tags"', "</nav>")
@@ -222,13 +213,13 @@ def test_tags_link_to_the_articles_list_filtered_by_that_tag(facts: Facts) -> No
         listed = get(facts.db, href.replace("/archive/articles?", "/archive/articles.json?_shape=objects&_size=max&"))
         urls = {r["url"] for r in listed[0].json()["rows"]}
         assert facts.linking in urls
-        expected = {r["url"] for r in query(facts.db, "SELECT url, tags FROM articles") if name in r["tags"]}
+        expected = {r["url"] for r in rows(facts.db, "SELECT url, tags FROM articles") if name in r["tags"]}
         assert urls <= expected
 
 
 def test_versions_show_what_changed(facts: Facts) -> None:
-    old = query(facts.db, "SELECT body FROM article_versions WHERE article_url = ?", (facts.edited,))[0]["body"]
-    new = query(facts.db, "SELECT version, body FROM articles WHERE url = ?", (facts.edited,))[0]
+    old = rows(facts.db, "SELECT body FROM article_versions WHERE article_url = ?", (facts.edited,))[0]["body"]
+    new = rows(facts.db, "SELECT version, body FROM articles WHERE url = ?", (facts.edited,))[0]
     assert new["version"] == 2
     (page,) = get(facts.db, page_path(facts.edited))
     versions = section(page.text, '<section class="antara-versions"', "</section>")
@@ -279,7 +270,7 @@ def test_replay_answers_the_captured_body_under_a_strict_policy(facts: Facts) ->
     assert replay.headers["x-content-type-options"] == "nosniff"
     assert replay.text.replace('<base target="_blank">', "", 1) == HOSTILE_HTML, "the body as captured"
     # a real capture of the crawl: the article's text is in it
-    title = query(facts.db, "SELECT title FROM articles WHERE url = ?", (facts.linking,))[0]["title"]
+    title = rows(facts.db, "SELECT title FROM articles WHERE url = ?", (facts.linking,))[0]["title"]
     assert original.status_code == 200 and esc(title) in original.text
     assert "content-security-policy" in original.headers
     for answer in (missing, unknown, traversal):
@@ -317,9 +308,9 @@ def test_replay_of_a_revisit_shows_the_payload_it_refers_to(facts: Facts, tmp_pa
     conn = sqlite3.connect(facts.db)
     conn.execute(f"VACUUM INTO '{copy}'")
     conn.close()
-    row = query(copy, "SELECT * FROM articles WHERE url = ?", (facts.linking,))[0]
-    first = query(copy, "SELECT * FROM captures WHERE warc_record_id = ?", (row["warc_record_id"],))[0]
-    folder = Path(query(copy, "SELECT value FROM archive_meta WHERE key = 'warc_dir'")[0]["value"])
+    row = rows(copy, "SELECT * FROM articles WHERE url = ?", (facts.linking,))[0]
+    first = rows(copy, "SELECT * FROM captures WHERE warc_record_id = ?", (row["warc_record_id"],))[0]
+    folder = Path(rows(copy, "SELECT value FROM archive_meta WHERE key = 'warc_dir'")[0]["value"])
     captured = read_capture(folder / row["warc_file"], row["warc_offset"])
     writer = WarcWriter(tmp_path / "warc", prefix="revisit")
     records = writer.write_exchange(
@@ -394,7 +385,7 @@ def test_browser_follow_baca_juga_and_view_as_archived(facts: Facts, served: str
     page.set_default_timeout(15_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(served + page_path(facts.linking).lstrip("/"))
-    target_title = query(facts.db, "SELECT title FROM articles WHERE url = ?", (facts.target,))[0]["title"]
+    target_title = rows(facts.db, "SELECT title FROM articles WHERE url = ?", (facts.target,))[0]["title"]
     page.locator("ul.antara-baca-juga li.antara-archived a", has_text=target_title).first.click()
     page.wait_for_url(re.compile(re.escape(str(tilde_encode(facts.target)))))
     assert page.locator("article.antara-article h1").inner_text() == target_title
