@@ -8,7 +8,6 @@ content, and a real browser on a running ``antara serve`` for what a reader does
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import re
@@ -21,13 +20,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
-import httpx
 import markupsafe
 import pytest
 from datasette.utils import tilde_encode
 
 from archive.warc import Original, WarcWriter, read_capture
-from crawler.commands.serve import build_datasette
 from crawler.samplesite import SampleSite
 from tests.conftest import (
     ROOT,
@@ -37,7 +34,7 @@ from tests.conftest import (
     serve_archive,
     serve_site,
 )
-from tests.test_serve import rows
+from tests.test_serve import get, rows
 
 HOSTILE_TITLE = "Captured page with a hostile script"
 HOSTILE_HTML = f"""<!DOCTYPE html>
@@ -127,15 +124,6 @@ def facts(site: RunningSite, tmp_path_factory: pytest.TempPathFactory) -> Facts:
 
 def page_path(url: str) -> str:
     return "/archive/articles/" + str(tilde_encode(url))
-
-
-def get(db: Path, *paths: str) -> list[httpx.Response]:
-    async def run() -> list[httpx.Response]:
-        ds = build_datasette(db)
-        await ds.invoke_startup()
-        return [await ds.client.get(path) for path in paths]
-
-    return asyncio.run(run())
 
 
 def esc(text: str) -> str:

@@ -19,14 +19,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
 
 from crawler.commands.serve import CONFIG_DIR, build_datasette, load_metadata
 from crawler.regions import REGIONS
 from crawler.samplesite import SampleSite
 from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, serve_archive, serve_site
-from tests.test_serve import keep_screenshot, rows
+from tests.test_serve import get, keep_screenshot, rows
 
 KALSEL = "/kalsel.antaranews.com"
 FAST = ("-s", "ANTARA_RETRY_BACKOFF=0", "-q")
@@ -65,15 +64,6 @@ def archive(site: RunningSite, tmp_path_factory: pytest.TempPathFactory) -> Path
         site.server.router.broken.clear()
     assert second.returncode == 0, second.stderr[-3000:]
     return db
-
-
-def get(db: Path, *paths: str) -> list[httpx.Response]:
-    async def run() -> list[httpx.Response]:
-        ds = build_datasette(db)
-        await ds.invoke_startup()
-        return [await ds.client.get(path) for path in paths]
-
-    return asyncio.run(run())
 
 
 def title_of(html: str) -> str:
