@@ -519,7 +519,7 @@ class Archive:
     ) -> UpsertResult:
         """Insert or update one article (keyed by site + article_id) with its tags and links.
 
-        ``record`` has the fields of ``crawler.items.Article`` (``tags`` a list of names,
+        ``record`` has the fields of ``crawler.domain.items.Article`` (``tags`` a list of names,
         ``links`` a list of mappings with url, anchor_text, kind), plus optional ``etag`` and
         ``last_modified``. ``first_seen_at`` is kept, ``last_seen_at`` moves. A changed title
         or body keeps the previous text in ``article_versions`` and bumps ``version``.

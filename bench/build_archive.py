@@ -21,7 +21,7 @@ from typing import Any
 
 from archive import Archive
 from crawler import __version__
-from crawler.regions import REGIONS
+from crawler.domain.regions import REGIONS
 from crawler.samplesite import SampleSite
 from crawler.samplesite.records import article_record
 

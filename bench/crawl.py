@@ -86,9 +86,9 @@ def run_bare_child(spec: dict[str, Any]) -> None:
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.domain.regions import REGIONS
     from crawler.extraction import extract_listing
     from crawler.extraction.urls import list_page_url, parse_article_url
-    from crawler.regions import REGIONS
     from crawler.run import Tuning, build_settings
 
     class BareSpider(scrapy.Spider):

@@ -23,7 +23,7 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from crawler.regions import parse_regions
+from crawler.domain.regions import parse_regions
 from crawler.samplesite import SampleSite, make_server
 
 ROOT = Path(__file__).resolve().parent.parent

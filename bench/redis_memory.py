@@ -33,11 +33,11 @@ from typing import Any
 import redis
 from scrapy import Request
 
-os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.scrapy.settings")
 
 from crawler.distributed import serializer  # noqa: E402
-from crawler.fingerprint import ArticleFingerprinter  # noqa: E402
-from crawler.regions import REGIONS  # noqa: E402
+from crawler.domain.regions import REGIONS  # noqa: E402
+from crawler.scrapy.fingerprint import ArticleFingerprinter  # noqa: E402
 
 BATCH = 10_000
 

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from crawler.regions import BY_SLUG, parse_regions
+from crawler.domain.regions import BY_SLUG, parse_regions
 from crawler.samplesite import SampleSite, make_server
 from crawler.samplesite import words as W
 from crawler.samplesite.clock import Clock, Outage, plan_outages

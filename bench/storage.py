@@ -33,7 +33,7 @@ import sqlite_utils
 
 from archive import Archive
 from archive.schema import ARTICLE_COLUMNS
-from crawler.regions import REGIONS
+from crawler.domain.regions import REGIONS
 from crawler.samplesite import SampleSite
 from crawler.samplesite.records import article_record
 

@@ -16,8 +16,8 @@ from scrapy.utils.project import get_project_settings
 
 from archive import Archive, ArchiveError
 from archive.store import checkpoint
-from crawler.lock import LockHeld, hold_lock
-from crawler.options import CrawlOptions
+from crawler.domain.lock import LockHeld, hold_lock
+from crawler.domain.options import CrawlOptions
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def robots_cache_dir(db: str, mirror: str | None) -> str:
 def build_settings(db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()) -> Any:
     """The project's settings with the command line's choices applied on top."""
     delay, concurrency = tuning.delay, tuning.concurrency
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.scrapy.settings")
     settings = get_project_settings()
     chosen: dict[str, Any] = {
         "ARCHIVE_DB": db,

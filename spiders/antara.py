@@ -11,15 +11,15 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from archive import Archive, ArchiveError
-from crawler.errors import describe_failure
+from crawler.domain.items import ArticlePage, BackfillProgress, CrawlError, Discovered, ListEntry, NotModified
+from crawler.domain.memory import CrawlMemory, Key, LocalMemory
+from crawler.domain.options import CrawlOptions, Since
+from crawler.domain.reasons import EXTRACTOR_VERDICTS, PERMANENT_CODES, Reason, list_ended
+from crawler.domain.regions import BY_SLUG, Region
 from crawler.extraction import EXTRACTOR_VERSION, extract_feed, extract_listing
 from crawler.extraction.urls import list_page_url, parse_article_url
-from crawler.items import ArticlePage, BackfillProgress, CrawlError, Discovered, ListEntry, NotModified
-from crawler.memory import CrawlMemory, Key, LocalMemory
-from crawler.options import CrawlOptions, Since
-from crawler.pages import EMPTY_PAGE, article_from_response, capture_of
-from crawler.reasons import EXTRACTOR_VERDICTS, PERMANENT_CODES, Reason, list_ended
-from crawler.regions import BY_SLUG, Region
+from crawler.scrapy.errors import describe_failure
+from crawler.scrapy.pages import EMPTY_PAGE, article_from_response, capture_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -219,7 +219,7 @@ class AntaraSpider(scrapy.Spider):
 
     def failed_for_good(self, url: str) -> bool:
         """An earlier run found a condition of the page that fetching it again would meet again
-        (a permanent :class:`~crawler.reasons.Reason`; a verdict of older extraction rules is retried)."""
+        (a permanent :class:`~crawler.domain.reasons.Reason`; a verdict of older extraction rules is retried)."""
         archive = self.archive
         return archive is not None and archive.failed_for_good(
             url, PERMANENT_CODES, EXTRACTOR_VERSION, EXTRACTOR_VERDICTS

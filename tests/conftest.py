@@ -218,7 +218,7 @@ def serve_archive(db: Path, folder: Path, *args: str) -> Iterator[RunningServe]:
 def assert_frontier_holds_only_retries(db: Path) -> None:
     """After a finished run the frontier keeps only links whose fetch failed for a reason that
     may pass (each with its crawl_errors rows), for the next runs to try again."""
-    from crawler.reasons import PERMANENT_CODES
+    from crawler.domain.reasons import PERMANENT_CODES
 
     conn = sqlite3.connect(db)
     try:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from archive import Archive, ArchiveError
-from crawler.regions import REGIONS
+from crawler.domain.regions import REGIONS
 
 
 def record(**changes: Any) -> dict[str, Any]:

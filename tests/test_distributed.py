@@ -21,8 +21,7 @@ from scrapy.utils.request import request_from_dict
 
 from archive.warc import read_capture, warc_files
 from crawler.distributed import keys, messages, serializer
-from crawler.extraction.urls import parse_article_url
-from crawler.items import (
+from crawler.domain.items import (
     Article,
     ArticlePage,
     BackfillProgress,
@@ -33,9 +32,10 @@ from crawler.items import (
     NotModified,
     WarcRef,
 )
-from crawler.pages import article_from_response
-from crawler.reextract import response_from_capture
+from crawler.extraction.urls import parse_article_url
+from crawler.replay.reextract import response_from_capture
 from crawler.samplesite import SampleSite
+from crawler.scrapy.pages import article_from_response
 from tests.conftest import ROOT, RunningRedis, RunningSite, assert_frontier_holds_only_retries, run_cli, serve_site
 from tests.test_crawl_e2e import expected_reach, rows
 from tests.test_warc import _as_row, records
@@ -517,7 +517,7 @@ def test_worker_and_seed_arguments_are_checked(redis_url: str) -> None:
 
 
 def test_one_writer_per_archive(redis_url: str, tmp_path: Path) -> None:
-    from crawler.lock import hold_lock
+    from crawler.domain.lock import hold_lock
 
     db = tmp_path / "archive.db"
     with hold_lock(db):  # a crawl (or another ingester) is writing it

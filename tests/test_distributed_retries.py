@@ -21,9 +21,9 @@ from crawler.distributed.queue import TOKEN, ReliablePriorityQueue
 from crawler.distributed.scheduler import DistributedScheduler
 from crawler.distributed.state import connect, in_flight, reclaim_dead, redis_now, register
 from crawler.distributed.worker import worker_of
-from crawler.items import CrawlError
-from crawler.retry import RETRY_WAIT, BackoffRetryMiddleware
+from crawler.domain.items import CrawlError
 from crawler.samplesite import SampleSite
+from crawler.scrapy.retry import RETRY_WAIT, BackoffRetryMiddleware
 from tests.conftest import RunningRedis, serve_site
 from tests.test_crawl_e2e import rows
 from tests.test_distributed import WORKER, processes, seed, wait_for
@@ -45,7 +45,7 @@ def worker_crawler(redis_url: str, backoff: float = 2.0) -> Any:
         **SCHEDULING,
         "ANTARA_DISTRIBUTED": True,
         "REDIS_URL": redis_url,
-        "REQUEST_FINGERPRINTER_CLASS": "crawler.fingerprint.ArticleFingerprinter",
+        "REQUEST_FINGERPRINTER_CLASS": "crawler.scrapy.fingerprint.ArticleFingerprinter",
         "ANTARA_RETRY_DEFERRED": True,
         "ANTARA_RETRY_BACKOFF": backoff,
         "ANTARA_WORKER_TTL": 30,

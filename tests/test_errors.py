@@ -20,9 +20,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
-from crawler.errors import describe_failure
-from crawler.retry import retry_after_seconds
-from crawler.robots import RobotsUnavailable
+from crawler.scrapy.errors import describe_failure
+from crawler.scrapy.retry import retry_after_seconds
+from crawler.scrapy.robots import RobotsUnavailable
 
 URL = "https://kalteng.antaranews.com/berita/1/x"
 

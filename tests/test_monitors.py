@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from crawler.monitors import RunFacts, SiteFacts, Thresholds, check_run, check_site
 from crawler.samplesite import SampleSite
 from crawler.samplesite.faults import FaultPlan
+from crawler.scrapy.monitors import RunFacts, SiteFacts, Thresholds, check_run, check_site
 from tests.conftest import RunningSite, crawl_sample, run_cli, serve_site
 
 SITE = SiteFacts(

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from archive import Archive
 from archive.export import neutralise
+from crawler.domain.regions import REGIONS, ZONES
 from crawler.extraction import ExtractionError, extract_article, extract_feed, extract_listing
 from crawler.extraction.dates import DateError, parse_date
 from crawler.extraction.urls import canonical_article_url, is_antara_host, parse_article_url
-from crawler.regions import REGIONS, ZONES
 from crawler.samplesite import SampleSite
 from crawler.samplesite.render import article as render_article
 

@@ -15,14 +15,14 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from archive import Archive
+from crawler.domain.items import CrawlError
+from crawler.domain.reasons import EXTRACTOR_VERDICTS, PERMANENT_CODES, Reason, list_ended
+from crawler.domain.regions import REGIONS
 from crawler.extraction import EXTRACTOR_VERSION, ExtractionError, extract_article
 from crawler.extraction import article as article_module
-from crawler.items import CrawlError
-from crawler.pages import article_from_response
-from crawler.reasons import EXTRACTOR_VERDICTS, PERMANENT_CODES, Reason, list_ended
-from crawler.regions import REGIONS
 from crawler.samplesite import SampleSite
 from crawler.samplesite.faults import EXPECTED_REASON
+from crawler.scrapy.pages import article_from_response
 from tests.conftest import ROOT, RunningSite, serve_site
 
 FIXTURES = ROOT / "tests" / "fixtures" / "articles"
@@ -101,7 +101,7 @@ def _reason_arguments(tree: ast.AST) -> list[ast.expr]:
 
 def test_no_module_spells_a_reason_as_a_string() -> None:
     """Every reason given to CrawlError, ExtractionError or record_error is a Reason (or a variable holding
-    one), and no reason code is written out anywhere in the crawler but in crawler/reasons.py."""
+    one), and no reason code is written out anywhere in the crawler but in crawler/domain/reasons.py."""
     codes = {r.value for r in Reason}
     offenders, checked = [], 0
     for path in [*(ROOT / "crawler").rglob("*.py"), *(ROOT / "spiders").rglob("*.py")]:
@@ -162,7 +162,7 @@ def test_an_extractor_error_is_logged_with_its_traceback(
 
     monkeypatch.setattr(article_module, "_tags", broken)
     response = HtmlResponse(SEED_URL, body=SEED, encoding="utf-8")
-    with caplog.at_level(logging.ERROR, logger="crawler.pages"):
+    with caplog.at_level(logging.ERROR, logger="crawler.scrapy.pages"):
         error = article_from_response(response)
     assert isinstance(error, CrawlError) and error.reason is Reason.EXTRACTOR_ERROR
     [record] = caplog.records
@@ -233,7 +233,7 @@ def test_an_archive_from_before_error_versions_gets_the_new_columns(tmp_path: Pa
 BUGGY_ANTARA = """
 import sys
 from crawler.extraction import article
-from crawler.cli import main
+from crawler.cli.main import main
 
 real_tags, broken = article._tags, set(int(n) for n in sys.argv.pop(1).split(","))
 

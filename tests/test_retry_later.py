@@ -16,7 +16,7 @@ import pytest
 
 from archive import Archive
 from crawler.samplesite import SampleSite
-from crawler.storage import RETRY_LATER
+from crawler.scrapy.storage import RETRY_LATER
 from tests.conftest import RunningSite, crawl_sample, serve_site
 
 FAST = ("-s", "ANTARA_RETRY_BACKOFF=0", "-q")

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from archive import Archive
-from crawler.reasons import PERMANENT_CODES
-from crawler.robots import KEPT_FOLDER, verdict
+from crawler.domain.reasons import PERMANENT_CODES
 from crawler.samplesite import SampleSite, make_server
 from crawler.samplesite.faults import FaultPlan
 from crawler.samplesite.routes import TEXT, Page
 from crawler.samplesite.server import SampleSiteServer
+from crawler.scrapy.robots import KEPT_FOLDER, verdict
 from tests.conftest import ROOT, _free_port, run_cli
 from tests.test_distributed import processes, seed
 
@@ -224,7 +224,7 @@ import scrapy
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
-os.environ["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+os.environ["SCRAPY_SETTINGS_MODULE"] = "crawler.scrapy.settings"
 mirror, cache, *paths = sys.argv[1:]
 
 class ManyAtOnce(scrapy.Spider):
@@ -241,7 +241,7 @@ class ManyAtOnce(scrapy.Spider):
         print("REFUSED", failure.request.url, type(failure.value).__name__, flush=True)
 
     def closed(self, reason):
-        from crawler.robots import crawl_delay_for
+        from crawler.scrapy.robots import crawl_delay_for
         print("CRAWL-DELAY", crawl_delay_for(self.crawler, "kalteng.antaranews.com"), flush=True)
 
 settings = get_project_settings()
@@ -282,7 +282,7 @@ def test_the_robots_cache_stores_each_answer_whole(tmp_path: Path) -> None:
     from scrapy.http import TextResponse
     from scrapy.utils.test import get_crawler
 
-    from crawler.robotscache import AtomicFileCacheStorage
+    from crawler.scrapy.robotscache import AtomicFileCacheStorage
 
     crawler = get_crawler(Spider, {"HTTPCACHE_DIR": str(tmp_path / "cache"), "HTTPCACHE_EXPIRATION_SECS": 3600})
     spider = Spider.from_crawler(crawler, name="antara")

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from lxml import etree, html
 
+from crawler.domain.regions import BY_SLUG, REGIONS
 from crawler.extraction.urls import parse_article_url
-from crawler.regions import BY_SLUG, REGIONS
 from crawler.samplesite import ArticleSpec, SampleSite, make_server
 from crawler.samplesite.model import BAD_DATE_TEXT, FAULT_KINDS, HREF_VARIANTS, PER_PAGE
 from crawler.samplesite.routes import Router

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.domain.lock import hold_lock
 from crawler.extraction.urls import parse_article_url
-from crawler.lock import hold_lock
 from crawler.samplesite import SampleSite
 from tests.conftest import ROOT, RunningSite, assert_frontier_holds_only_retries, crawl_sample, serve_site
 from tests.test_crawl_e2e import expected_reach

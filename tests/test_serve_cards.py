@@ -16,7 +16,7 @@ from urllib.parse import quote, urlparse
 
 import pytest
 
-from crawler.datasette.plugins.antara_cards import MARKS_SQL, local_time
+from crawler.serve.plugins.antara_cards import MARKS_SQL, local_time
 from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, serve_archive
 from tests.test_serve import get, get_json, rarest_body_word, rows
 

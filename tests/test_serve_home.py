@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from crawler.commands.serve import CONFIG_DIR, build_datasette, load_metadata
-from crawler.regions import REGIONS
+from crawler.cli.serve import CONFIG_DIR, build_datasette, load_metadata
+from crawler.domain.regions import REGIONS
 from crawler.samplesite import SampleSite
 from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, serve_archive, serve_site
 from tests.test_serve import get, keep_screenshot, rows

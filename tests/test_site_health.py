@@ -143,7 +143,7 @@ def test_a_site_yielding_far_fewer_articles_than_its_recent_runs_is_named(site: 
 
 def test_status_reads_an_archive_made_before_sites_were_judged(tmp_path: Path) -> None:
     from archive import Archive
-    from crawler.regions import REGIONS
+    from crawler.domain.regions import REGIONS
 
     db = tmp_path / "old.db"
     with Archive(db) as archive:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crawler.domain.regions import BY_SLUG
 from crawler.extraction.urls import (
     canonical_article_url,
     classify_url,
@@ -14,7 +15,6 @@ from crawler.extraction.urls import (
     list_page_url,
     parse_article_url,
 )
-from crawler.regions import BY_SLUG
 
 K = "https://kalteng.antaranews.com"
 

@@ -20,11 +20,11 @@ import pytest
 import surt
 
 from archive.warc import Capture, iter_captures, read_capture, warc_files
+from crawler.domain.items import Article
 from crawler.extraction.urls import parse_article_url
-from crawler.items import Article
-from crawler.pages import article_from_response
-from crawler.reextract import response_from_capture
+from crawler.replay.reextract import response_from_capture
 from crawler.samplesite import SampleSite
+from crawler.scrapy.pages import article_from_response
 from tests.conftest import RunningSite, crawl_sample, run_cli, serve_site
 
 REGIONS = "kalteng,nasional"  # nasional (www) answers chunked and gzipped, kalteng gzipped with a length

@@ -36,12 +36,12 @@ class DistributedAddon:
         for name, value in SCHEDULING.items():
             settings.set(name, value, priority="addon")
         # items go to Redis for `antara ingest`, the one archive writer; workers write no SQLite
-        settings["ITEM_PIPELINES"]["crawler.pipelines.ArchivePipeline"] = None
+        settings["ITEM_PIPELINES"]["crawler.scrapy.pipelines.ArchivePipeline"] = None
         settings["ITEM_PIPELINES"]["crawler.distributed.pipeline.RedisItemPipeline"] = 300
         settings["EXTENSIONS"]["crawler.distributed.worker.DistributedWorker"] = 510
         # a retry goes to Redis at once, acknowledging the failed request in the same step, and
         # waits its backoff in whichever worker takes it (crawler/distributed/politeness.py)
-        # (ANTARA_RETRY_DEFERRED is not in crawler/settings.py: the project's priority would win)
+        # (ANTARA_RETRY_DEFERRED is not in crawler/scrapy/settings.py: the project's priority would win)
         settings.set("ANTARA_RETRY_DEFERRED", True, priority="addon")
         settings["DOWNLOADER_MIDDLEWARES"]["crawler.distributed.politeness.RetryDelayMiddleware"] = 540
         if settings.getbool("ANTARA_SHARED_POLITENESS"):  # one rate per host for all workers

@@ -16,10 +16,10 @@ from crawler import __version__
 from crawler.distributed import keys
 from crawler.distributed.messages import RUN_STARTED, Message, MessageError, decode
 from crawler.distributed.state import Progress, Redis, RunState, live_workers, reclaim_dead
-from crawler.health import judge_run
-from crawler.monitors import Health, Thresholds
-from crawler.regions import REGIONS
-from crawler.storage import Tally, run_counts, store_item, stored_tally
+from crawler.domain.regions import REGIONS
+from crawler.scrapy.health import judge_run
+from crawler.scrapy.monitors import Health, Thresholds
+from crawler.scrapy.storage import Tally, run_counts, store_item, stored_tally
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Ingester:
     (``run_key`` = the seed's run id). Counts of stored items are added in the same
     transactions; when the run is over (no live worker, nothing queued or in flight, every
     item drained) the workers' fetch stats are summed in, the run is judged like a crawl's (see
-    :mod:`crawler.health`) and closed.
+    :mod:`crawler.scrapy.health`) and closed.
     """
 
     def __init__(

@@ -9,7 +9,7 @@ from scrapy_redis.connection import get_redis_from_settings
 
 from crawler.distributed import keys
 from crawler.distributed.state import LOWER_HOPS, NOTE_TARGETS
-from crawler.memory import Key
+from crawler.domain.memory import Key
 
 
 def _field(key: Key) -> str:
@@ -17,7 +17,7 @@ def _field(key: Key) -> str:
 
 
 class RedisMemory:
-    """:class:`crawler.memory.CrawlMemory` over two Redis hashes, updated atomically (Lua).
+    """:class:`crawler.domain.memory.CrawlMemory` over two Redis hashes, updated atomically (Lua).
 
     When one worker fetched an article through a long chain and another later finds a shorter
     one, the second still follows the article's targets with the hops it now has left, as a

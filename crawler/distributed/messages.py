@@ -15,7 +15,7 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
-from crawler.items import (
+from crawler.domain.items import (
     Article,
     ArticlePage,
     BackfillProgress,
@@ -44,7 +44,7 @@ class Message:
     run: str
     kind: str
     key: str
-    item: Any  #: the item rebuilt (a crawler.items dataclass), or the RunStarted mapping
+    item: Any  #: the item rebuilt (a crawler.domain.items dataclass), or the RunStarted mapping
     raw: bytes  #: the message as it sits in Redis (to remove it once stored)
 
 

@@ -23,12 +23,12 @@ from scrapy import Request
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 
-from crawler.capture import CaptureDownloadHandler
 from crawler.distributed import keys
 from crawler.distributed.state import redis_now
 from crawler.distributed.worker import worker_of
-from crawler.retry import RETRY_WAIT
-from crawler.robots import crawl_delay_for
+from crawler.scrapy.capture import CaptureDownloadHandler
+from crawler.scrapy.retry import RETRY_WAIT
+from crawler.scrapy.robots import crawl_delay_for
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -139,7 +139,7 @@ class RetryDelayMiddleware:
     """Downloader middleware of workers: hold a retry until its ``meta[NOT_BEFORE]`` (Redis clock).
 
     A retry is queued in Redis at once with the time it may be sent (see
-    :class:`crawler.retry.BackoffRetryMiddleware` and the distributed scheduler); the worker that
+    :class:`crawler.scrapy.retry.BackoffRetryMiddleware` and the distributed scheduler); the worker that
     takes it waits here, before the request reaches its host's download slot, so other requests
     to that host keep going meanwhile.
     """

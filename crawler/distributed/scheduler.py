@@ -13,7 +13,7 @@ from crawler.distributed.politeness import NOT_BEFORE
 from crawler.distributed.queue import TOKEN, ReliablePriorityQueue
 from crawler.distributed.state import redis_now, register
 from crawler.distributed.worker import worker_of
-from crawler.retry import RETRY_WAIT
+from crawler.scrapy.retry import RETRY_WAIT
 
 if TYPE_CHECKING:
     from scrapy import Spider

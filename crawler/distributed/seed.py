@@ -16,7 +16,7 @@ from crawler.distributed.dupefilter import FingerprintDupeFilter
 from crawler.distributed.messages import run_started
 from crawler.distributed.queue import ReliablePriorityQueue
 from crawler.distributed.state import Progress, Redis, RunState, new_run_id
-from crawler.options import CrawlOptions
+from crawler.domain.options import CrawlOptions
 
 
 class RunInProgress(RuntimeError):
@@ -48,7 +48,7 @@ def seed(server: Redis, redis_url: str, options: CrawlOptions) -> Seeded:
         raise RunInProgress(f"{keys.REQUESTS} holds requests of no known run ({progress.line()})")
     server.delete(keys.DUPEFILTER, keys.HOPS, keys.TARGETS, keys.RUN_WORKERS, keys.OWNERS)
 
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.scrapy.settings")
     settings = get_project_settings()
     settings.setdict({"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url, "ARCHIVE_DB": ""}, priority="cmdline")
     from spiders.antara import AntaraSpider

@@ -13,6 +13,9 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from crawler.domain.items import Article, Link
+from crawler.domain.reasons import Reason
+from crawler.domain.regions import ZONES, Region
 from crawler.extraction.dates import DateError, find_date_text, parse_date, to_iso
 from crawler.extraction.text import (
     content_hash,
@@ -28,9 +31,6 @@ from crawler.extraction.text import (
     word_count,
 )
 from crawler.extraction.urls import ArticleRef, parse_article_url
-from crawler.items import Article, Link
-from crawler.reasons import Reason
-from crawler.regions import ZONES, Region
 
 __all__ = ["Element", "ExtractionError", "extract_article", "parse_html", "text_of"]
 

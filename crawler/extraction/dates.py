@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
-from crawler.regions import ZONES
+from crawler.domain.regions import ZONES
 
 __all__ = ["DateError", "find_date_text", "parse_date", "to_iso"]
 

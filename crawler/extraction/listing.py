@@ -10,11 +10,11 @@ from html.entities import html5 as HTML5_ENTITIES
 
 from lxml import etree
 
+from crawler.domain.items import ListEntry
 from crawler.extraction.article import Element, parse_html, text_of
 from crawler.extraction.dates import DateError, find_date_text, parse_date, to_iso
 from crawler.extraction.text import decode_markup, fold
 from crawler.extraction.urls import ArticleRef, parse_article_url
-from crawler.items import ListEntry
 
 __all__ = ["extract_feed", "extract_listing"]
 

@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import url_query_cleaner
 
-from crawler.regions import HOST_ALIASES, Region, region_for_host
+from crawler.domain.regions import HOST_ALIASES, Region, region_for_host
 
 # /berita/{id}/{slug} and /amp/berita/{id}/{slug}; the slug may be missing.
 _ARTICLE_PATH = re.compile(r"^/(?:amp/)?berita/([0-9]{1,12})(?:/([^/?#]*))?/?$", re.IGNORECASE)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.regions import region_for_host
+from crawler.domain.regions import region_for_host
 from crawler.samplesite.faults import EXPECTED_REASON, INVALID_BYTES, Answer, resource
 from crawler.samplesite.model import SampleSite
 

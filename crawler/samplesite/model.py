@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from crawler.regions import REGIONS, Region, region_for_host
+from crawler.domain.regions import REGIONS, Region, region_for_host
 from crawler.samplesite import words as W
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from crawler.samplesite.model import ArticleSpec
 
 
 def article_record(spec: ArticleSpec) -> dict[str, Any]:
-    """Fields of ``crawler.items.Article`` for ``spec``, as ``archive.Archive.upsert_article`` takes them."""
+    """Fields of ``crawler.domain.items.Article`` for ``spec``, as ``archive.Archive.upsert_article`` takes them."""
     return {
         "url": spec.url,
         "site": spec.host,

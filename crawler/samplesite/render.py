@@ -8,7 +8,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from html import escape
 
-from crawler.regions import BY_SLUG, REGIONS, Region
+from crawler.domain.regions import BY_SLUG, REGIONS, Region
 from crawler.samplesite import words as W
 from crawler.samplesite.model import ANCHOR, ArticleSpec, SampleSite, slugify
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from crawler.regions import Region, region_for_host
+from crawler.domain.regions import Region, region_for_host
 from crawler.samplesite import render
 from crawler.samplesite.model import ArticleSpec, SampleSite, slugify
 from crawler.samplesite.words import TAGS

@@ -12,11 +12,11 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archive import Archive, ArchiveError
 from crawler import __version__
-from crawler.health import judge_run
-from crawler.lock import LockHeld, hold_lock
-from crawler.monitors import Thresholds
-from crawler.regions import REGIONS
-from crawler.storage import Tally, run_counts, store_item
+from crawler.domain.lock import LockHeld, hold_lock
+from crawler.domain.regions import REGIONS
+from crawler.scrapy.health import judge_run
+from crawler.scrapy.monitors import Thresholds
+from crawler.scrapy.storage import Tally, run_counts, store_item
 
 if TYPE_CHECKING:
     from scrapy import Spider

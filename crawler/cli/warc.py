@@ -186,8 +186,8 @@ def reextract(warc: tuple[str, ...], db: str, quiet: bool) -> None:
       antara reextract --warc archive.db.warc --db archive.db      # after an extractor update
     """
     paths = _files(None, warc, None) if warc else _files(db, (), None)
-    from crawler.lock import LockHeld, hold_lock
-    from crawler.reextract import reextract as run
+    from crawler.domain.lock import LockHeld, hold_lock
+    from crawler.replay.reextract import reextract as run
 
     if Path(db).parent and not Path(db).resolve().parent.is_dir():
         raise click.UsageError(f"--db {db}: folder {Path(db).parent} does not exist")

@@ -33,8 +33,8 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from archive import Archive, ArchiveError
 from archive.warc import DEFAULT_MAX_SIZE, Original, WarcWriter, warc_date
 from crawler import __version__
-from crawler.items import CaptureIndexed, WarcRef
-from crawler.mirror import MirrorDownloadHandler
+from crawler.domain.items import CaptureIndexed, WarcRef
+from crawler.scrapy.mirror import MirrorDownloadHandler
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -257,7 +257,7 @@ class WarcCapture:
 
 
 class CaptureDownloadHandler(MirrorDownloadHandler):
-    """The project's HTTP(S) handler: mirror rewriting (see :mod:`crawler.mirror`) plus WARC capture.
+    """The project's HTTP(S) handler: mirror rewriting (see :mod:`crawler.scrapy.mirror`) plus WARC capture.
 
     With capture off (``ANTARA_WARC`` false, or no ``ARCHIVE_DB``) it is the mirror handler alone.
     """

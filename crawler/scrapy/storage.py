@@ -11,9 +11,7 @@ from typing import Any
 from archive import Archive
 from archive.store import coverage_counts
 from archive.warc import seen_at
-from crawler.extraction import EXTRACTOR_VERSION
-from crawler.extraction.urls import host_of, list_page_number
-from crawler.items import (
+from crawler.domain.items import (
     Article,
     ArticlePage,
     BackfillProgress,
@@ -23,8 +21,10 @@ from crawler.items import (
     NotModified,
     WarcRef,
 )
-from crawler.reasons import Reason, list_ended
-from crawler.regions import region_for_host
+from crawler.domain.reasons import Reason, list_ended
+from crawler.domain.regions import region_for_host
+from crawler.extraction import EXTRACTOR_VERSION
+from crawler.extraction.urls import host_of, list_page_number
 
 #: a link that failed for a reason that may pass (an outage, a timeout) is tried again by later
 #: runs until it has failed this often and its first failure is this long ago: a site down for a

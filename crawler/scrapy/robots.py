@@ -18,8 +18,8 @@ from scrapy.utils.project import data_path
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from crawler.reasons import Reason
-from crawler.robotscache import KeptCopies
+from crawler.domain.reasons import Reason
+from crawler.scrapy.robotscache import KeptCopies
 
 if TYPE_CHECKING:
     from scrapy.core.downloader import Downloader
@@ -66,7 +66,7 @@ class HostRules:
 class RobotsMiddleware(RobotsTxtMiddleware):
     """Scrapy's RobotsTxtMiddleware (same settings, parser and stats) reading robots.txt as RFC 9309 says.
 
-    - 2xx: its rules are obeyed, and kept on disk (:class:`~crawler.robotscache.KeptCopies`)
+    - 2xx: its rules are obeyed, and kept on disk (:class:`~crawler.scrapy.robotscache.KeptCopies`)
       beyond the day-long HTTP cache. 4xx, or redirects that loop or leave ANTARA: no rules.
     - 5xx, 429 or a network error (after retries): the kept copy is obeyed if there is one;
       otherwise nothing on the host is fetched this run, each page failing with

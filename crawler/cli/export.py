@@ -16,7 +16,7 @@ import click
 
 from archive.export import ArchiveReader, ExportError, ExportStats, Progress, Record, Selection, export_file
 from crawler import __version__
-from crawler.regions import UnknownRegion, parse_regions
+from crawler.domain.regions import UnknownRegion, parse_regions
 
 FORMATS = ("jsonl", "csv", "parquet", "dataset")
 

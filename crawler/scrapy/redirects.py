@@ -20,7 +20,7 @@ class AntaraRedirectMiddleware(RedirectMiddleware):
       literal, odd port) fails the request with ``offsite: ...``, so its errback records
       ``offsite_blocked``. Scrapy would drop it silently (its OffsiteMiddleware filters the
       rescheduled request without calling any errback), or, for hosts under antaranews.com,
-      leave it to :class:`~crawler.middlewares.AntaraOnlyMiddleware`.
+      leave it to :class:`~crawler.scrapy.middlewares.AntaraOnlyMiddleware`.
     - The redirected request skips the duplicate filter: a redirect to another URL of the same
       article (a new slug, https, a query) has the same fingerprint and would otherwise be
       dropped without a trace. ``REDIRECT_MAX_TIMES`` still ends a loop, as

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from crawler.regions import REGIONS, Region, UnknownRegion, parse_regions
+from crawler.domain.regions import REGIONS, Region, UnknownRegion, parse_regions
 
 
 class OptionError(ValueError):

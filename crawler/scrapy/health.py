@@ -1,9 +1,9 @@
 """Judging a run that ended: the one piece of code that turns what a run did into its health
 verdict, for the crawl's pipeline and the distributed ingester alike (no Scrapy).
 
-It gathers the facts the monitors of :mod:`crawler.monitors` look at: the run's counts, what
+It gathers the facts the monitors of :mod:`crawler.scrapy.monitors` look at: the run's counts, what
 each site it crawled yielded (list pages and feeds read, from the crawl's stats; articles,
-errors, field coverage and failed list pages, from the run's :class:`~crawler.storage.Tally`)
+errors, field coverage and failed list pages, from the run's :class:`~crawler.scrapy.storage.Tally`)
 and what the site's recent runs yielded (from the archive). It returns the verdict with the
 ``crawl_runs`` and ``crawl_run_regions`` values that record it.
 """
@@ -19,8 +19,8 @@ from typing import Any
 
 from archive import Archive
 from archive.store import parse_coverage
-from crawler.monitors import Health, RunFacts, SiteFacts, Thresholds, check_run
-from crawler.storage import OPTIONAL_FIELDS, Tally, region_counts
+from crawler.scrapy.monitors import Health, RunFacts, SiteFacts, Thresholds, check_run
+from crawler.scrapy.storage import OPTIONAL_FIELDS, Tally, region_counts
 
 ARTICLE_COUNTS = ("articles_new", "articles_updated", "articles_unchanged")
 
@@ -49,9 +49,9 @@ def judge_run(
     thresholds: Thresholds,
     resumed: bool = False,
 ) -> Judged:
-    """Judge run ``run_id`` with :func:`~crawler.monitors.check_run`.
+    """Judge run ``run_id`` with :func:`~crawler.scrapy.monitors.check_run`.
 
-    ``counts`` are the run's ``crawl_runs`` counts (:func:`~crawler.storage.run_counts`),
+    ``counts`` are the run's ``crawl_runs`` counts (:func:`~crawler.scrapy.storage.run_counts`),
     ``stats`` the crawl's Scrapy stats (summed over the workers of a distributed run: the
     ``antara/list_read/<region>``, ``antara/feed_read/<region>``, ``antara/list_pages/<region>``
     counters), ``tally`` what the run stored, ``regions`` the slugs of the sites it crawled (not

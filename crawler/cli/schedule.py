@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from crawler.options import CrawlOptions, OptionError
+from crawler.domain.options import CrawlOptions, OptionError
 
 _MINUTES = re.compile(r"^(\d+)m$")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

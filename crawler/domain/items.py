@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from crawler.reasons import Reason
+from crawler.domain.reasons import Reason
 
 
 @dataclass
@@ -93,7 +93,7 @@ class CrawlError:
     """A page the crawler could not turn into a record; stored in ``crawl_errors``."""
 
     url: str  #: the URL as requested (real host, never the mirror)
-    #: why, as a code of :class:`crawler.reasons.Reason` (a code given as text is checked and converted)
+    #: why, as a code of :class:`crawler.domain.reasons.Reason` (a code given as text is checked and converted)
     reason: Reason
     status: int | None = None  #: HTTP status when there was a response
     detail: str = ""  #: one human-readable sentence saying what went wrong

@@ -6,7 +6,7 @@ far fewer articles than in its recent runs, no field suddenly missing on many of
 articles (markup drift). A degraded site makes the run degraded, whatever the run's global
 figures, and the run's reasons name the site.
 
-When a run closes, :func:`crawler.health.judge_run` (called by the archive pipeline, and by
+When a run closes, :func:`crawler.scrapy.health.judge_run` (called by the archive pipeline, and by
 the ingester of a distributed run) calls :func:`check_run`; the verdict is stored in
 ``crawl_runs`` (``health``, ``health_reasons``) and each site's in ``crawl_run_regions``, in
 the same transaction as the run's counts. The monitors are Spidermon ``Monitor`` test cases
@@ -15,7 +15,7 @@ extension: the extension logs through ``Spider.log()`` (deprecated in Scrapy 2.1
 every failed monitor as an ERROR traceback into the crawl's output, and runs on a
 ``spider_closed`` signal that may come after the pipeline has already closed the run.
 
-Thresholds are settings (``ANTARA_HEALTH_*``, see ``crawler/settings.py``).
+Thresholds are settings (``ANTARA_HEALTH_*``, see ``crawler/scrapy/settings.py``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import markupsafe
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 
-from crawler.datasette.plugins.antara_archive import PLUGIN, _LocalPrefixFacet, snippet_html
+from crawler.serve.plugins.antara_archive import PLUGIN, _LocalPrefixFacet, snippet_html
 
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")

@@ -14,9 +14,9 @@ from typing import Any
 import click
 import yaml
 
-from crawler.lock import lock_path
+from crawler.domain.lock import lock_path
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "datasette"
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "serve"
 DATABASE_NAME = "archive"  # the URL name of the archive, whatever its file is called
 RECENT_RUN = timedelta(hours=24)  # a run still 'running' after this is taken for a crawl that died
 SETTINGS = {
@@ -26,7 +26,7 @@ SETTINGS = {
     "suggest_facets": False,  # suggestions rerun on every table page; the useful facets are configured
     "allow_download": False,  # /archive.db: only with --allow-download (and --mode immutable)
 }
-SAFETY_PLUGIN = "antara-safety"  # crawler/datasette/plugins/antara_safety.py; configured by build_datasette
+SAFETY_PLUGIN = "antara-safety"  # crawler/serve/plugins/antara_safety.py; configured by build_datasette
 PUBLIC_MAX_AGE = 60  # --public: seconds browsers and caches may keep a page of a live archive
 
 
@@ -146,7 +146,7 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def load_metadata(allow_sql: bool = False) -> dict[str, Any]:
-    """The metadata of ``crawler/datasette/metadata.yml``; ``allow_sql`` drops its SQL ban."""
+    """The metadata of ``crawler/serve/metadata.yml``; ``allow_sql`` drops its SQL ban."""
     metadata: dict[str, Any] = yaml.safe_load((CONFIG_DIR / "metadata.yml").read_text(encoding="utf-8"))
     if allow_sql:
         metadata.pop("allow_sql", None)

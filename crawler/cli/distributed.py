@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from crawler.commands.common import check_redis_url, region_options, settings_pairs
-from crawler.options import SINCE_HELP, CrawlOptions, OptionError
+from crawler.cli.common import check_redis_url, region_options, settings_pairs
+from crawler.domain.options import SINCE_HELP, CrawlOptions, OptionError
 
 
 @click.command()
@@ -130,8 +130,8 @@ def ingest(
     from archive import Archive, ArchiveError
     from crawler.distributed.ingest import Ingester, print_report
     from crawler.distributed.state import RedisUnavailable, connect
-    from crawler.lock import LockHeld, hold_lock
-    from crawler.monitors import Thresholds
+    from crawler.domain.lock import LockHeld, hold_lock
+    from crawler.scrapy.monitors import Thresholds
 
     try:
         thresholds = Thresholds.from_settings(_settings(overrides))
@@ -189,7 +189,7 @@ def _settings(overrides: dict[str, str]) -> Any:
     """The project's settings with ``overrides`` (``-s``) on top."""
     from scrapy.utils.project import get_project_settings
 
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.scrapy.settings")
     settings = get_project_settings()
     settings.setdict(overrides, priority="cmdline")
     return settings

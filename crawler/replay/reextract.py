@@ -23,11 +23,11 @@ from scrapy.responsetypes import responsetypes
 from archive import Archive
 from archive.warc import Capture, iter_captures, read_capture, seen_at
 from crawler import __version__
+from crawler.domain.items import Article, CrawlError, WarcRef
+from crawler.domain.regions import REGIONS
 from crawler.extraction.urls import parse_article_url
-from crawler.items import Article, CrawlError, WarcRef
-from crawler.pages import article_from_response
-from crawler.regions import REGIONS
-from crawler.storage import provenance
+from crawler.scrapy.pages import article_from_response
+from crawler.scrapy.storage import provenance
 
 
 @dataclass

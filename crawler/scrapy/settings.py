@@ -16,7 +16,7 @@ ARCHIVE_BUSY_TIMEOUT = 30.0
 #: Largest size of the archive in SQLite pages (4 KiB each); 0 is no limit. A write past it
 #: stops the crawl as a full disk does (and is how the tests make a disk full).
 ARCHIVE_MAX_PAGES = 0
-# -- run health (crawler.monitors): when a run is stored as degraded --------------------
+# -- run health (crawler.scrapy.monitors): when a run is stored as degraded --------------------
 #: full and backfill runs that store fewer articles than this are degraded
 ANTARA_HEALTH_MIN_ARTICLES = 1
 #: the same for incremental runs (a quiet hour finds nothing new, legitimately)
@@ -69,7 +69,7 @@ ANTARA_SHARED_POLITENESS = True
 
 # -- politeness ----------------------------------------------------------------------------
 USER_AGENT = f"antara-archive/{__version__} (+{ANTARA_CONTACT_URL})"
-#: obeyed as RFC 9309 says (crawler.robots): an unreadable robots.txt (5xx, network error) disallows
+#: obeyed as RFC 9309 says (crawler.scrapy.robots): an unreadable robots.txt (5xx, network error) disallows
 #: everything unless an earlier copy is kept; its Crawl-delay spaces the host's requests
 ROBOTSTXT_OBEY = True
 #: the longest Crawl-delay obeyed, in seconds, by one process and by the workers' shared limiter
@@ -88,7 +88,7 @@ RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 #: every page that fails for good is a crawl_errors row, so giving up is not worth an ERROR line
 RETRY_GIVE_UP_LOG_LEVEL = "INFO"
-#: seconds before the first retry of a page, doubled for each further one (crawler.retry)
+#: seconds before the first retry of a page, doubled for each further one (crawler.scrapy.retry)
 ANTARA_RETRY_BACKOFF = 1.0
 #: the longest backoff wait
 ANTARA_RETRY_BACKOFF_MAX = 30.0
@@ -104,27 +104,27 @@ REMOTE_CONTROL_ENABLED = False  # no listening port: a crawl is controlled by si
 
 # -- components ----------------------------------------------------------------------------
 DOWNLOAD_HANDLERS = {  # mirror rewriting and WARC capture, below every middleware
-    "http": "crawler.capture.CaptureDownloadHandler",
-    "https": "crawler.capture.CaptureDownloadHandler",
+    "http": "crawler.scrapy.capture.CaptureDownloadHandler",
+    "https": "crawler.scrapy.capture.CaptureDownloadHandler",
 }
-REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleFingerprinter"
+REQUEST_FINGERPRINTER_CLASS = "crawler.scrapy.fingerprint.ArticleFingerprinter"
 DOWNLOADER_MIDDLEWARES = {
     # before RobotsTxtMiddleware (100) and RedirectMiddleware (600), so redirects are checked too
-    "crawler.middlewares.AntaraOnlyMiddleware": 50,
-    # Scrapy's allows everything when robots.txt answers 5xx; this one disallows (RFC 9309), see crawler.robots
+    "crawler.scrapy.middlewares.AntaraOnlyMiddleware": 50,
+    # Scrapy's allows everything when robots.txt answers 5xx; this one disallows (RFC 9309), see crawler.scrapy.robots
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.robots.RobotsMiddleware": 100,
+    "crawler.scrapy.robots.RobotsMiddleware": 100,
     # Scrapy's own, replaced where they are: retries that wait, redirects that never vanish
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.retry.BackoffRetryMiddleware": 550,
+    "crawler.scrapy.retry.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "crawler.redirects.AntaraRedirectMiddleware": 600,
+    "crawler.scrapy.redirects.AntaraRedirectMiddleware": 600,
 }
 ITEM_PIPELINES = {
-    "crawler.pipelines.ArchivePipeline": 300,
+    "crawler.scrapy.pipelines.ArchivePipeline": 300,
 }
 EXTENSIONS = {
-    "crawler.progress.Progress": 500,
+    "crawler.scrapy.progress.Progress": 500,
 }
 # With ANTARA_DISTRIBUTED, swaps in the scrapy-redis scheduler, the Redis item pipeline and the
 # worker extension (crawler/distributed/addon.py); does nothing otherwise.
@@ -137,8 +137,8 @@ ANTARA_PROGRESS = False
 # robots.txt is kept for a day (RFC 9309's limit) so hourly runs don't refetch it; nothing else is cached.
 # The last good copy of each host stays in {HTTPCACHE_DIR}/last-good/ for when robots.txt can't be read.
 HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "crawler.robotscache.RobotsTxtOnlyPolicy"
-HTTPCACHE_STORAGE = "crawler.robotscache.AtomicFileCacheStorage"  # one file per answer, replaced atomically
+HTTPCACHE_POLICY = "crawler.scrapy.robotscache.RobotsTxtOnlyPolicy"
+HTTPCACHE_STORAGE = "crawler.scrapy.robotscache.AtomicFileCacheStorage"  # one file per answer, replaced atomically
 HTTPCACHE_EXPIRATION_SECS = 24 * 3600
 HTTPCACHE_DIR = "robots-cache"  # antara crawl puts it next to the archive: {db}.robots-cache
 

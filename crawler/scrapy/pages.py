@@ -6,10 +6,10 @@ import logging
 
 from scrapy.http import Response, TextResponse
 
-from crawler.capture import CAPTURE_META
+from crawler.domain.items import Article, CrawlError, WarcRef
+from crawler.domain.reasons import Reason
 from crawler.extraction import ExtractionError, extract_article
-from crawler.items import Article, CrawlError, WarcRef
-from crawler.reasons import Reason
+from crawler.scrapy.capture import CAPTURE_META
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from twisted.internet import error as tx
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler.items import CrawlError
-from crawler.reasons import Reason
-from crawler.robots import RobotsUnavailable
+from crawler.domain.items import CrawlError
+from crawler.domain.reasons import Reason
+from crawler.scrapy.robots import RobotsUnavailable
 
 #: Exception types (Scrapy's own since 2.14, and the Twisted ones they wrap) by reason code.
 _REASONS: tuple[tuple[tuple[type[BaseException], ...], Reason, str], ...] = (

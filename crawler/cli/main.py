@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import click
 
 from crawler import __version__
-from crawler.commands.common import check_redis_url, region_options, settings_pairs
-from crawler.options import SINCE_HELP, CrawlOptions, OptionError
+from crawler.cli.common import check_redis_url, region_options, settings_pairs
+from crawler.domain.options import SINCE_HELP, CrawlOptions, OptionError
 
 
 class AntaraGroup(click.Group):
@@ -402,29 +402,29 @@ def sample_site(
 
 
 def main() -> None:
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.scrapy.settings")
     cli(prog_name="antara")
 
 
 # -- subcommands defined in their own modules ---------------------------------------------------
-from crawler.commands.export import export  # noqa: E402
+from crawler.cli.export import export  # noqa: E402
 
 cli.add_command(export)
-from crawler.commands.serve import serve  # noqa: E402
+from crawler.cli.serve import serve  # noqa: E402
 
 cli.add_command(serve)
-from crawler.commands.schedule import schedule  # noqa: E402
+from crawler.cli.schedule import schedule  # noqa: E402
 
 cli.add_command(schedule)
-from crawler.commands.warc import cdx, reextract, show_capture  # noqa: E402
+from crawler.cli.warc import cdx, reextract, show_capture  # noqa: E402
 
 cli.add_command(show_capture)
 cli.add_command(reextract)
 cli.add_command(cdx)
-from crawler.commands.status import status  # noqa: E402
+from crawler.cli.status import status  # noqa: E402
 
 cli.add_command(status)
-from crawler.commands.distributed import ingest, seed  # noqa: E402
+from crawler.cli.distributed import ingest, seed  # noqa: E402
 
 cli.add_command(seed)
 cli.add_command(ingest)

@@ -1,1 +1,0 @@
-"""Subcommands of ``antara`` that live in their own modules (registered at the end of ``crawler/cli.py``)."""
