@@ -10,15 +10,15 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from archive import Archive, ArchiveError
 from crawler.domain.items import ArticlePage, BackfillProgress, CrawlError, Discovered, ListEntry, NotModified
 from crawler.domain.memory import CrawlMemory, Key, LocalMemory
 from crawler.domain.options import CrawlOptions, Since
-from crawler.domain.reasons import EXTRACTOR_VERDICTS, PERMANENT_CODES, Reason, list_ended
+from crawler.domain.reasons import Reason, list_ended
 from crawler.domain.regions import BY_SLUG, Region
-from crawler.extraction import EXTRACTOR_VERSION, extract_feed, extract_listing
+from crawler.extraction import extract_feed, extract_listing
 from crawler.extraction.urls import list_page_url, parse_article_url
 from crawler.scrapy.errors import describe_failure
+from crawler.scrapy.memory import memory_from_settings
 from crawler.scrapy.pages import EMPTY_PAGE, article_from_response, capture_of
 
 if TYPE_CHECKING:
@@ -85,16 +85,16 @@ class AntaraSpider(scrapy.Spider):
         )
         self.regions: list[Region] = self.options.regions
         self.run_arguments = self.options.as_arguments()
-        #: fewest hops from a list page to each article requested in this run, and the Baca juga
-        #: targets of parsed articles that a shorter path could still reach again
-        self._memory: CrawlMemory | None = None
+        #: fewest hops from a list page to each article requested in this run, the Baca juga
+        #: targets of parsed articles that a shorter path could still reach again, and what
+        #: earlier runs left in the archive (``from_crawler`` gives the one the settings ask for)
+        self.memory: CrawlMemory = LocalMemory()
         #: articles seen on each region's list pages in this run (items move down as news arrives)
         self._listed: dict[str, set[Key]] = {}
         #: articles this run requested (not those it left alone)
         self._requested: set[Key] = set()
         #: archived articles fetched again in this run because of their age
         self._revisiting: set[Key] = set()
-        self._archive: Archive | None = None
         #: backfill: the list page this run started at, per region
         self._backfill_first: dict[str, int] = {}
         #: list pages of each region that failed since the last one read
@@ -115,42 +115,14 @@ class AntaraSpider(scrapy.Spider):
             kwargs.update(seeded_arguments(crawler.settings))  # a worker crawls the seeded run
         spider = super().from_crawler(crawler, *args, **kwargs)
         assert isinstance(spider, AntaraSpider)
+        spider.memory = memory_from_settings(crawler.settings)
         return spider
 
     @property
     def distributed(self) -> bool:
         return hasattr(self, "settings") and self.settings.getbool("ANTARA_DISTRIBUTED")
 
-    @property
-    def memory(self) -> CrawlMemory:
-        """Hops and targets per article: in this process, or in Redis for a distributed run."""
-        if self._memory is None:
-            if self.distributed:
-                from crawler.distributed.memory import RedisMemory
-
-                self._memory = RedisMemory.from_settings(self.settings)
-            else:
-                self._memory = LocalMemory()
-        return self._memory
-
     # -- what the archive already holds --------------------------------------------------------
-    @property
-    def archive(self) -> Archive | None:
-        """Read-only view of ``ARCHIVE_DB`` (None when there is no archive yet, and in a distributed
-        run: workers may be on machines without it, and only the ingester touches it)."""
-        if self._archive is None and not self.distributed:
-            path = self.settings.get("ARCHIVE_DB") if hasattr(self, "settings") else None
-            if path:
-                try:
-                    self._archive = Archive(path, readonly=True)
-                except ArchiveError:
-                    return None
-        return self._archive
-
-    def archived(self, key: Key) -> bool:
-        archive = self.archive
-        return archive is not None and archive.has_article(*key)
-
     @property
     def resume_from(self) -> int | None:
         """The first run of the chain of interrupted runs this one completes (None: no resume).
@@ -159,20 +131,17 @@ class AntaraSpider(scrapy.Spider):
         fetched is done, and anything archived since the first of them began is as fresh as
         this run would make it.
         """
-        if self._resume_from is None and self.resume_runs and self.archive is not None:
-            self._resume_from = self.archive.interrupted_chain(self.resume_runs)[0]
+        if self._resume_from is None and self.resume_runs:
+            self._resume_from = self.memory.first_of_chain(self.resume_runs)
         return self._resume_from
 
     def already_done(self, key: Key, url: str) -> bool:
         """Whether this run should leave the article alone: archived before (outside ``full`` mode),
         fetched by the chain of interrupted runs being resumed, or failed for good earlier."""
-        archive = self.archive
-        if archive is None:
-            return False
         first = self.resume_from
-        if first is not None and archive.fetched_since(key[0], key[1], url, first):
+        if first is not None and self.memory.fetched_since(key, url, first):
             return True
-        return self.options.mode != "full" and (archive.has_article(*key) or self.failed_for_good(url))
+        return self.options.mode != "full" and (self.memory.archived(key) or self.memory.failed_for_good(url))
 
     # -- --since: what is too old to store --------------------------------------------------
     @property
@@ -188,11 +157,8 @@ class AntaraSpider(scrapy.Spider):
             return False
         host, article_id = key
         if host not in self._older_up_to:  # first look at this host: what the archive knows
-            found = None
-            if self.archive is not None and self.options.since is not None:
-                day, instant = self.options.since.sql_bound()
-                found = self.archive.newest_published_before(host, day=day, instant=instant)
-            self._older_up_to[host] = found
+            since = self.options.since
+            self._older_up_to[host] = self.memory.newest_before(host, since) if since is not None else None
         bound = self._older_up_to[host]
         return bound is not None and article_id <= bound
 
@@ -217,26 +183,16 @@ class AntaraSpider(scrapy.Spider):
                 self.note_older(key)
         return fresh
 
-    def failed_for_good(self, url: str) -> bool:
-        """An earlier run found a condition of the page that fetching it again would meet again
-        (a permanent :class:`~crawler.domain.reasons.Reason`; a verdict of older extraction rules is retried)."""
-        archive = self.archive
-        return archive is not None and archive.failed_for_good(
-            url, PERMANENT_CODES, EXTRACTOR_VERSION, EXTRACTOR_VERDICTS
-        )
-
     def known_before(self, key: Key) -> bool:
         """Archived by an earlier run (not by this one)."""
-        return (key not in self._requested or key in self._revisiting) and self.archived(key)
+        return (key not in self._requested or key in self._revisiting) and self.memory.archived(key)
 
     def now(self) -> datetime:
         fixed = self.settings.get("ANTARA_NOW")
         return datetime.fromisoformat(fixed) if fixed else datetime.now(timezone.utc)
 
     def closed(self, reason: str) -> None:
-        if self._archive is not None:
-            self._archive.close()
-            self._archive = None
+        self.memory.close()
 
     # -- start ---------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -247,14 +203,12 @@ class AntaraSpider(scrapy.Spider):
 
     def initial_requests(self) -> Iterator[scrapy.Request]:
         """The run's first requests: links an interrupted run left, revisits, then feeds or list pages."""
-        archive = self.archive
-        if archive is not None:
-            for url, hops, _referer in archive.pending():  # links an interrupted run found
-                yield from self.follow(url, hops)
-            if self.options.mode == "incremental" and self.options.revisit:
-                due = archive.due_for_revisit([r.slug for r in self.regions], self.now(), self.options.revisit)
-                for row in due:
-                    yield self.revisit_request(row)
+        for url, hops, _referer in self.memory.pending():  # links an interrupted run found
+            yield from self.follow(url, hops)
+        if self.options.mode == "incremental" and self.options.revisit:
+            due = self.memory.due_for_revisit([r.slug for r in self.regions], self.now(), self.options.revisit)
+            for row in due:
+                yield self.revisit_request(row)
         for region in self.regions:
             if self.options.mode == "incremental" and self.options.feeds and not self.resume_runs:
                 yield self.feed_request(region)
@@ -266,7 +220,7 @@ class AntaraSpider(scrapy.Spider):
 
     def backfill_start(self, region: Region) -> int:
         first = self.options.pages[0]
-        state = self.archive.backfill_state(region.slug) if self.archive is not None else None
+        state = self.memory.backfill_state(region.slug)
         until = self.options.until.text if self.options.until else None
         if state and not state["done"] and state["until"] == until and first == 1 and state["next_page"] > first:
             self.logger.info("backfill of %s resumes at page %s", region.slug, state["next_page"])
@@ -343,10 +297,10 @@ class AntaraSpider(scrapy.Spider):
             cb_kwargs={"key": key},
             priority=-hops if priority is None else priority,
         )
-        if known is not None and getattr(self.memory, "shared", False):
-            # Another worker claimed this article in the shared memory, but it may have died
-            # before its request reached the shared queue: ask again and let the shared
-            # seen-set (the scrapy-redis dupefilter) drop the request if it is queued or done.
+        if known is not None and self.memory.resend_claimed:
+            # Another worker may have claimed this article in a shared memory and died before its
+            # request reached the shared queue: ask again, and let the shared seen-set (the
+            # scrapy-redis dupefilter) drop the request if it is queued or done.
             yield request
         if known is not None and known <= hops:
             return
@@ -357,9 +311,8 @@ class AntaraSpider(scrapy.Spider):
         if hops >= self.options.follow_depth:
             return
         targets = self.memory.targets(key)
-        if targets is None and key not in self._requested and self.archive is not None:
-            targets = tuple(self.archive.link_targets(*key))
-            self.memory.note_targets(key, targets)
+        if targets is None and key not in self._requested:
+            targets = self.memory.archived_targets(key)
         for target in targets or ():
             yield from self.follow(target, hops + 1)
 

@@ -9,15 +9,18 @@ from scrapy_redis.connection import get_redis_from_settings
 
 from crawler.distributed import keys
 from crawler.distributed.state import LOWER_HOPS, NOTE_TARGETS
-from crawler.domain.memory import Key
+from crawler.domain.memory import Key, NoArchive
 
 
 def _field(key: Key) -> str:
     return f"{key[0]}/{key[1]}"
 
 
-class RedisMemory:
+class RedisMemory(NoArchive):
     """:class:`crawler.domain.memory.CrawlMemory` over two Redis hashes, updated atomically (Lua).
+
+    A worker never reads the archive (it may be on a machine without it; only the ingester
+    touches it): the archive's answers are those of :class:`~crawler.domain.memory.NoArchive`.
 
     When one worker fetched an article through a long chain and another later finds a shorter
     one, the second still follows the article's targets with the hops it now has left, as a
@@ -26,7 +29,7 @@ class RedisMemory:
     """
 
     #: several workers share it: a claim in it does not prove the claimant queued the request
-    shared = True
+    resend_claimed = True
 
     def __init__(self, server: Any) -> None:
         self.server = server
