@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.cli.main import cli
 from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli
 
 
@@ -91,3 +92,11 @@ def test_what_a_crawl_leaves_beside_the_archive_is_git_ignored(sample_site: Runn
     )
     not_ignored = [line.split("\t")[1] for line in checked.stdout.splitlines() if line.startswith("::")]
     assert not_ignored == [], not_ignored
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_has_an_example_in_its_help(command: str) -> None:
+    result = run_cli(command, "--help", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Example" in result.stdout, result.stdout
+    assert f"  antara {command} " in result.stdout, result.stdout
