@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from crawler.cli.serve import build_datasette
+from crawler.serve.app import build_datasette
 
 BASELINE = "regions table (baseline)"
 

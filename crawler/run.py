@@ -1,4 +1,8 @@
-"""Run one crawl in-process with the project's Scrapy settings and print its summary."""
+"""Run one crawl, or one worker of a distributed run, in-process with the project's Scrapy settings.
+
+Nothing here prints: each run returns what became of it (``CrawlResult``, ``WorkerResult``) and
+reports its start through a callback; the command line turns both into lines and an exit status.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ import hashlib
 import json
 import logging
 import os
-import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
@@ -18,6 +22,12 @@ from archive import Archive, ArchiveError
 from archive.store import checkpoint
 from crawler.domain.lock import LockHeld, hold_lock
 from crawler.domain.options import CrawlOptions
+
+#: What became of a run: ``finished`` (or closed by a CLOSESPIDER_* limit), ``failed``,
+#: ``interrupted`` (Ctrl-C or SIGTERM), ``locked`` (another crawl writes the archive; nothing
+#: fetched), ``unusable`` (the archive path cannot hold an archive; nothing fetched), and for a
+#: worker ``no-run`` (no run is in progress in Redis; nothing fetched).
+Outcome = Literal["finished", "failed", "interrupted", "locked", "unusable", "no-run"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,31 @@ class Tuning:
     concurrency: int | None = None
     log_level: str = "WARNING"
     progress: bool = True
+
+
+def setting_overrides(
+    extra: Mapping[str, Any] | None = None,
+    *,
+    mirror: str | None = None,
+    warc: bool = True,
+    warc_dir: str | None = None,
+    redis_url: str | None = None,
+) -> dict[str, Any]:
+    """The Scrapy settings a run's choices set above the project's, for a crawl, a worker and a seed alike.
+
+    ``extra`` are the ``-s NAME=VALUE`` settings, given over a distributed run's (``redis_url``:
+    ``ANTARA_DISTRIBUTED`` and ``REDIS_URL``) and under the flags: ``warc=False`` (``--no-warc``),
+    ``warc_dir`` (made absolute) and ``mirror``, a checked http(s) URL without its trailing slash.
+    """
+    chosen: dict[str, Any] = {"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url} if redis_url else {}
+    chosen.update(extra or {})
+    if not warc:
+        chosen["ANTARA_WARC"] = False
+    if warc_dir:  # a worker captures only into a folder it is given (docs/distributed.md)
+        chosen["ANTARA_WARC_DIR"] = os.path.abspath(warc_dir)
+    if mirror:
+        chosen["ANTARA_MIRROR"] = mirror
+    return chosen
 
 
 def robots_cache_dir(db: str, mirror: str | None) -> str:
@@ -85,20 +120,119 @@ def _quiet_tracebacks(tuning: Tuning) -> None:
             logging.getLogger(name).addFilter(_NoTraceback())
 
 
-def summary(stats: dict[str, Any], db: str) -> str:
-    get = stats.get
-    elapsed = get("elapsed_time_seconds", 0.0) or 0.0
-    requests, new = get("downloader/request_count", 0) - get("httpcache/hit", 0), get("archive/articles_new", 0)
-    per_new = f", {requests / new:.2f} requests per new article" if new else ""
-    older = get("archive/older_than_since", 0)
-    left_out = f", {older} older than --since left out" if older else ""
-    return (
-        f"Crawl {get('finish_reason', 'ended')} in {elapsed:.1f}s: "
-        f"{get('downloader/response_count', 0)} pages fetched, "
-        f"{get('archive/articles_new', 0)} articles new, {get('archive/articles_updated', 0)} updated, "
-        f"{get('archive/articles_unchanged', 0)} unchanged, {get('archive/errors', 0)} errors{left_out} "
-        f"-> {db} (run {get('archive/run_id', '?')}; {requests} requests{per_new})"
-    )
+# -- what a run reports before it starts, and what it returns ------------------------------------
+
+
+@dataclass(frozen=True)
+class Starting:
+    """A crawl holds the archive's lock and is about to read it."""
+
+    options: CrawlOptions
+    db: str
+    mirror: str | None
+
+
+@dataclass(frozen=True)
+class Resuming:
+    """A crawl continues interrupted runs: ``runs`` (ids), which had themselves continued ``earlier``."""
+
+    runs: list[int]
+    earlier: list[int]
+
+
+@dataclass(frozen=True)
+class WorkerStarting:
+    """A worker found its run in Redis and is about to take requests."""
+
+    run_id: str
+    arguments: dict[str, Any]
+    redis_url: str
+    mirror: str | None
+
+
+def _ignore(event: Any) -> None:
+    """The default reporter: say nothing."""
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    """What became of one crawl; the counts are Scrapy's stats of it (zero when it never ran)."""
+
+    outcome: Outcome
+    #: whether the crawl ran (and so has counts to report); False when it stopped before its first request
+    ran: bool = False
+    #: why the crawl failed or did not start, in one line; None when there is nothing to say
+    error: str | None = None
+    #: the crawl_runs row of the crawl (None when it never started)
+    run_id: int | None = None
+    #: Scrapy's finish reason (``finished``, ``shutdown``, ``closespider_pagecount``, ...)
+    finish_reason: str | None = None
+    seconds: float = 0.0
+    pages_fetched: int = 0
+    #: requests sent over the network (robots.txt answers from the cache not counted)
+    requests: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    articles_unchanged: int = 0
+    errors: int = 0
+    #: list entries left out for being older than ``--since``
+    older_than_since: int = 0
+    #: ``ok`` or ``degraded`` by the monitors (None when not judged), and why
+    health: str | None = None
+    health_reasons: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_stats(cls, stats: Mapping[str, Any]) -> CrawlResult:
+        """The result of a crawl that ran, judged from its Scrapy stats."""
+        get = stats.get
+        reason = get("finish_reason")
+        outcome: Outcome
+        error = None
+        if get("archive/fatal"):
+            outcome, error = "failed", str(get("archive/fatal"))
+        elif not get("downloader/response_count") and get("archive/errors"):
+            outcome, error = "failed", "no page could be fetched; the reasons are in the crawl_errors table"
+        elif reason == "shutdown":
+            outcome = "interrupted"
+        elif reason == "finished" or str(reason or "").startswith("closespider"):
+            outcome = "finished"
+        else:
+            outcome = "failed"
+        return cls(
+            outcome,
+            ran=True,
+            error=error,
+            run_id=get("archive/run_id"),
+            finish_reason=reason,
+            seconds=get("elapsed_time_seconds", 0.0) or 0.0,
+            pages_fetched=get("downloader/response_count", 0),
+            requests=get("downloader/request_count", 0) - get("httpcache/hit", 0),
+            articles_new=get("archive/articles_new", 0),
+            articles_updated=get("archive/articles_updated", 0),
+            articles_unchanged=get("archive/articles_unchanged", 0),
+            errors=get("archive/errors", 0),
+            older_than_since=get("archive/older_than_since", 0),
+            health=get("archive/health"),
+            health_reasons=list(get("archive/health_reasons") or []),
+        )
+
+
+@dataclass(frozen=True)
+class WorkerResult:
+    """What became of one worker of a distributed run."""
+
+    outcome: Outcome
+    #: why the worker failed or did not start, in one line
+    error: str | None = None
+    #: the distributed run worked on, or the last one found over (``no-run``); None if none was seeded
+    run_id: str | None = None
+    finish_reason: str | None = None
+    seconds: float = 0.0
+    pages_fetched: int = 0
+    items_pushed: int = 0
+
+
+# -- running ------------------------------------------------------------------------------------
 
 
 def _resume_interrupted(db: str, timeout: float) -> tuple[list[dict[str, Any]], list[int]]:
@@ -116,50 +250,40 @@ def _max_pages(run: dict[str, Any]) -> int:
         return 0
 
 
-def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning: Tuning = Tuning()) -> int:
-    """Crawl, print a summary line, and return the exit code (0 finished, 1 failed, 130 interrupted)."""
+def run_crawl(
+    options: CrawlOptions,
+    db: str,
+    overrides: dict[str, Any],
+    tuning: Tuning = Tuning(),
+    report: Callable[[Starting | Resuming], None] = _ignore,
+) -> CrawlResult:
+    """Crawl into ``db`` and say what became of it; ``report`` hears when it starts and what it resumes."""
     settings = build_settings(db, overrides, tuning)
     try:  # fail fast, before any request, on a bad archive path, a locked or a full archive
         Archive(
             db, timeout=settings.getfloat("ARCHIVE_BUSY_TIMEOUT"), max_pages=settings.getint("ARCHIVE_MAX_PAGES")
         ).close()
     except ArchiveError as exc:
-        print(f"antara: error: {exc}", file=sys.stderr)
-        return 2 if exc.kind == "other" else 1
+        return CrawlResult("unusable" if exc.kind == "other" else "failed", error=str(exc))
     from spiders.antara import AntaraSpider
 
-    regions = ", ".join(r.slug for r in options.regions)
-    mirror = settings.get("ANTARA_MIRROR")
     try:
         lock = hold_lock(db)
     except LockHeld as exc:
-        print(f"antara: error: {exc}", file=sys.stderr)
-        return 75
-    print(
-        f"{options.mode.capitalize()} crawl of {regions}"
-        f" (max {options.max_pages} pages, follow depth {options.follow_depth}"
-        f"{', since ' + options.since.text if options.since else ''}) into {db}"
-        f"{' via mirror ' + mirror if mirror else ''}",
-        file=sys.stderr,
-    )
+        return CrawlResult("locked", error=str(exc))
+    report(Starting(options, db, settings.get("ANTARA_MIRROR")))
     _quiet_tracebacks(tuning)
     try:
         resume, chain = _resume_interrupted(db, settings.getfloat("ARCHIVE_BUSY_TIMEOUT"))
     except ArchiveError as exc:
         lock.close()
-        print(f"antara: error: {exc}", file=sys.stderr)
-        return 1
+        return CrawlResult("failed", error=str(exc))
     spider_args = options.spider_arguments()
     if resume:
-        spider_args["resume_runs"] = ",".join(str(r["id"]) for r in resume)
+        resumed = [int(r["id"]) for r in resume]
+        spider_args["resume_runs"] = ",".join(str(r) for r in resumed)
         spider_args["max_pages"] = max([options.max_pages, *(_max_pages(r) for r in resume)])
-        earlier = [str(r) for r in chain if r not in {int(x["id"]) for x in resume}]
-        print(
-            f"Resuming interrupted run(s) {spider_args['resume_runs']}"
-            f"{' (which continued ' + ', '.join(earlier) + ')' if earlier else ''}: their list pages are walked"
-            " again, what they archived is not fetched again, and the links they found are followed",
-            file=sys.stderr,
-        )
+        report(Resuming(resumed, [r for r in chain if r not in set(resumed)]))
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(AntaraSpider)
     process.crawl(crawler, **spider_args)
@@ -168,64 +292,46 @@ def run_crawl(options: CrawlOptions, db: str, overrides: dict[str, Any], tuning:
         checkpoint(db)  # every connection is closed now: fold the write-ahead log into the file
     finally:
         lock.close()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    print(summary(stats, db))
-    if stats.get("archive/health") == "degraded":
-        reasons = "; ".join(stats.get("archive/health_reasons") or [])
-        print(f"Run {stats.get('archive/run_id', '?')} is degraded: {reasons} (see antara status)")
-    fatal = stats.get("archive/fatal")
-    if fatal:
-        print(f"antara: error: {fatal}", file=sys.stderr)
-        return 1
-    if not stats.get("downloader/response_count") and stats.get("archive/errors"):
-        print("antara: error: no page could be fetched; the reasons are in the crawl_errors table", file=sys.stderr)
-        return 1
-    reason = stats.get("finish_reason", "")
-    if reason == "shutdown":
-        return 130
-    return 0 if reason == "finished" or str(reason).startswith("closespider") else 1
+    return CrawlResult.from_stats(crawler.stats.get_stats() if crawler.stats else {})
 
 
-def run_worker(redis_url: str, overrides: dict[str, Any], tuning: Tuning = Tuning()) -> int:
-    """Be one worker of the distributed run seeded in ``redis_url``; return the exit code
-    (0 when the run's queue ran dry and the worker idled out, 1 failed, 130 interrupted)."""
+def run_worker(
+    redis_url: str,
+    overrides: dict[str, Any],
+    tuning: Tuning = Tuning(),
+    report: Callable[[WorkerStarting], None] = _ignore,
+) -> WorkerResult:
+    """Be one worker of the distributed run seeded in ``redis_url`` until its queue runs dry and
+    the worker idles out; ``report`` hears when it starts."""
     from crawler.distributed.state import RedisUnavailable, RunState, connect
 
     try:
         server = connect(redis_url)
     except RedisUnavailable as exc:
-        print(f"antara: error: {exc}", file=sys.stderr)
-        return 1
+        return WorkerResult("failed", str(exc))
     run = RunState.load(server)
     if run is None or run.state != "running":
-        what = f"run {run.id} is over" if run else "no run has been seeded there"
-        print(f"antara: error: {what}; start one with `antara seed --redis {redis_url} --region ...`", file=sys.stderr)
-        return 1
-    distributed = {"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url}
-    settings = build_settings("", {**distributed, **overrides}, tuning)
+        return WorkerResult("no-run", run_id=run.id if run else None)
+    settings = build_settings("", {**setting_overrides(redis_url=redis_url), **overrides}, tuning)
     if "HTTPCACHE_DIR" not in overrides:  # robots.txt kept a day beside where the worker runs
         folder = robots_cache_dir("antara-worker", settings.get("ANTARA_MIRROR"))
         settings.set("HTTPCACHE_DIR", folder, priority="cmdline")
     from spiders.antara import AntaraSpider
 
-    mirror = settings.get("ANTARA_MIRROR")
-    print(
-        f"Worker of run {run.id} ({run.arguments.get('mode')} crawl of {run.arguments.get('regions')})"
-        f" from {redis_url}{' via mirror ' + mirror if mirror else ''}",
-        file=sys.stderr,
-    )
+    report(WorkerStarting(run.id, run.arguments, redis_url, settings.get("ANTARA_MIRROR")))
     _quiet_tracebacks(tuning)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(AntaraSpider)
     process.crawl(crawler)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    elapsed = stats.get("elapsed_time_seconds", 0.0) or 0.0
-    print(
-        f"Worker {stats.get('finish_reason', 'ended')} in {elapsed:.1f}s: {stats.get('downloader/response_count', 0)}"
-        f" pages fetched, {stats.get('distributed/items_pushed', 0)} items pushed (run {run.id})"
+    reason = stats.get("finish_reason")
+    outcome: Outcome = "interrupted" if reason == "shutdown" else "finished" if reason == "finished" else "failed"
+    return WorkerResult(
+        outcome,
+        run_id=run.id,
+        finish_reason=reason,
+        seconds=stats.get("elapsed_time_seconds", 0.0) or 0.0,
+        pages_fetched=stats.get("downloader/response_count", 0),
+        items_pushed=stats.get("distributed/items_pushed", 0),
     )
-    reason = stats.get("finish_reason", "")
-    if reason == "shutdown":
-        return 130
-    return 0 if reason == "finished" else 1

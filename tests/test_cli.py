@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.cli.main import cli
 from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli
 
 
@@ -91,3 +92,53 @@ def test_what_a_crawl_leaves_beside_the_archive_is_git_ignored(sample_site: Runn
     )
     not_ignored = [line.split("\t")[1] for line in checked.stdout.splitlines() if line.startswith("::")]
     assert not_ignored == [], not_ignored
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_has_an_example_in_its_help(command: str) -> None:
+    result = run_cli(command, "--help", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Example" in result.stdout, result.stdout
+    assert f"  antara {command} " in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("stats", "outcome", "status", "error"),
+    [
+        ({"finish_reason": "finished", "downloader/response_count": 5}, "finished", 0, None),
+        ({"finish_reason": "closespider_pagecount", "downloader/response_count": 5}, "finished", 0, None),
+        ({"finish_reason": "shutdown", "downloader/response_count": 5}, "interrupted", 130, None),
+        ({"finish_reason": "archive_error", "archive/fatal": "disk full"}, "failed", 1, "disk full"),
+        ({"finish_reason": "shutdown", "archive/fatal": "disk full"}, "failed", 1, "disk full"),
+        ({"finish_reason": "finished", "archive/errors": 3}, "failed", 1, "no page could be fetched"),
+        ({"finish_reason": "cancelled", "downloader/response_count": 5}, "failed", 1, None),
+    ],
+)
+def test_a_crawl_result_and_its_exit_status_follow_from_its_stats(
+    stats: dict[str, object], outcome: str, status: int, error: str | None
+) -> None:
+    from crawler.cli.crawl import EXIT_STATUS
+    from crawler.run import CrawlResult
+
+    result = CrawlResult.from_stats(stats)
+    assert (result.outcome, EXIT_STATUS[result.outcome], result.ran) == (outcome, status, True)
+    assert (result.error or "").startswith(error or "")
+    assert bool(result.error) == bool(error)
+
+
+def test_setting_overrides_put_the_flags_over_set_and_set_over_the_distributed_run() -> None:
+    from crawler.run import setting_overrides
+
+    extra = {"ANTARA_MIRROR": "http://127.0.0.1:1", "REDIS_URL": "redis://other/0", "DOWNLOAD_DELAY": "3"}
+    chosen = setting_overrides(
+        extra, mirror="http://127.0.0.1:2", warc=False, warc_dir="w", redis_url="redis://127.0.0.1:6379/0"
+    )
+    assert chosen == {
+        "ANTARA_DISTRIBUTED": True,
+        "REDIS_URL": "redis://other/0",
+        "ANTARA_MIRROR": "http://127.0.0.1:2",
+        "DOWNLOAD_DELAY": "3",
+        "ANTARA_WARC": False,
+        "ANTARA_WARC_DIR": str(Path("w").resolve()),
+    }
+    assert setting_overrides() == {}

@@ -19,8 +19,9 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 
-from crawler.cli.serve import ArchiveUnusable, build_datasette, choose_mode
 from crawler.domain.lock import hold_lock
+from crawler.serve.app import build_datasette
+from crawler.serve.mode import ArchiveUnusable, choose_mode
 from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli, serve_archive
 
 REGIONS = ("kalteng", "kalsel", "nasional")

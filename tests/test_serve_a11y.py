@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from datasette.utils import tilde_encode
 
-from crawler.cli.serve import CONFIG_DIR
 from crawler.samplesite import SampleSite
+from crawler.serve.app import CONFIG_DIR
 from tests.conftest import RunningSite, crawl_with_a_correction, serve_archive, serve_site
 from tests.test_serve import rows
 

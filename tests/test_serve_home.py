@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from crawler.cli.serve import CONFIG_DIR, build_datasette, load_metadata
 from crawler.domain.regions import REGIONS
 from crawler.samplesite import SampleSite
+from crawler.serve.app import CONFIG_DIR, build_datasette, load_metadata
 from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, serve_archive, serve_site
 from tests.test_serve import get, keep_screenshot, rows
 

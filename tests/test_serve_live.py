@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import httpx
 
-from crawler.cli.serve import build_datasette
+from crawler.serve.app import build_datasette
 from tests.conftest import ROOT, RunningServe, RunningSite, crawl_sample, serve_archive
 
 CATCH_UP_SECONDS = 20  # the server must show the archive's rows this soon after a crawl ends

@@ -23,7 +23,8 @@ import pytest
 from datasette.utils import tilde_encode
 
 from archive.export import neutralise
-from crawler.cli.serve import build_datasette, choose_mode
+from crawler.serve.app import build_datasette
+from crawler.serve.mode import choose_mode
 from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli, serve_archive
 
 #: What the spreadsheet-injection article carries, column by column (OWASP's examples and the issue's).

@@ -1,1 +1,1 @@
-"""Subcommands of ``antara`` that live in their own modules (registered at the end of ``crawler/cli/main.py``)."""
+"""The ``antara`` command line: the group and its registry in ``main.py``, a module per command family."""

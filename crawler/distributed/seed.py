@@ -17,6 +17,7 @@ from crawler.distributed.messages import run_started
 from crawler.distributed.queue import ReliablePriorityQueue
 from crawler.distributed.state import Progress, Redis, RunState, new_run_id
 from crawler.domain.options import CrawlOptions
+from crawler.run import setting_overrides
 
 
 class RunInProgress(RuntimeError):
@@ -50,7 +51,7 @@ def seed(server: Redis, redis_url: str, options: CrawlOptions) -> Seeded:
 
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.scrapy.settings")
     settings = get_project_settings()
-    settings.setdict({"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url, "ARCHIVE_DB": ""}, priority="cmdline")
+    settings.setdict({**setting_overrides(redis_url=redis_url), "ARCHIVE_DB": ""}, priority="cmdline")
     from spiders.antara import AntaraSpider
 
     crawler = Crawler(AntaraSpider, settings)
