@@ -314,3 +314,39 @@ def test_offline_reextract_loads_no_http_client_and_no_redis() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("location", "status", "method", "expected"),
+    [
+        ("https://www.antaranews.com/berita/1/c", 301, "GET", "max redirections reached"),
+        ("https://evil.test/x", 301, "GET", "offsite: https://www.antaranews.com/berita/1/b redirects to"),
+        ("https://evil.test/y", 302, "POST", "offsite: https://www.antaranews.com/berita/1/b redirects to"),
+        ("ftp://evil.test/z", 301, "GET", "response"),
+    ],
+)
+def test_redirect_checks_run_in_the_order_scrapy_calls_its_public_hooks(
+    location: str, status: int, method: str, expected: str
+) -> None:
+    """AntaraRedirectMiddleware relies on Scrapy calling ``handle_referer`` with each redirect request
+    before counting it against REDIRECT_MAX_TIMES: an offsite redirect at the limit is ``offsite``."""
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.http import Request, Response
+    from scrapy.utils.test import get_crawler
+
+    from crawler.scrapy.redirects import AntaraRedirectMiddleware
+
+    middleware = AntaraRedirectMiddleware.from_crawler(get_crawler(settings_dict={"REDIRECT_MAX_TIMES": 1}))
+    first = Request("https://www.antaranews.com/berita/1/a", method=method)
+    hop = middleware.process_response(
+        first, Response(first.url, status=307, headers={"Location": "https://www.antaranews.com/berita/1/b"})
+    )
+    assert isinstance(hop, Request) and hop.dont_filter and hop.meta["redirect_times"] == 1
+    assert hop.method == method  # a 307 keeps it: a POST then meets a 302, rebuilt as a GET
+    answer = Response(hop.url, status=status, headers={"Location": location})
+    if expected == "response":
+        assert middleware.process_response(hop, answer) is answer
+        return
+    with pytest.raises(IgnoreRequest) as raised:
+        middleware.process_response(hop, answer)
+    assert str(raised.value).startswith(expected)
