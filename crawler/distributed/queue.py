@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from scrapy import Request
+from scrapy.utils.request import request_from_dict
 from scrapy_redis.queue import PriorityQueue
 
 from crawler.distributed import keys
@@ -38,6 +39,15 @@ class ReliablePriorityQueue(PriorityQueue):  # type: ignore[misc]
         self._pop = self.server.register_script(POP_TO_INFLIGHT)
         self._enqueue = self.server.register_script(ENQUEUE)
 
+    def encode(self, request: Request) -> Any:
+        """``request`` as queued: what scrapy-redis's queue stores (its dict through the serializer)."""
+        return self.serializer.dumps(request.to_dict(spider=self.spider))
+
+    def decode(self, data: Any) -> Request:
+        """The request queued as ``data`` (the serializer raises on anything but a plain request)."""
+        request: Request = request_from_dict(self.serializer.loads(data), spider=self.spider)
+        return request
+
     def bind(self, worker: str) -> None:
         """Take requests for ``worker`` from now on, recording them in its in-flight hash."""
         self.worker = worker
@@ -52,7 +62,7 @@ class ReliablePriorityQueue(PriorityQueue):  # type: ignore[misc]
         anyway), and acknowledge ``token`` (the taken request it follows), in one atomic step.
         Returns whether it was queued."""
         request.meta.pop(TOKEN, None)
-        data = self._encode_request(request)
+        data = self.encode(request)
         inflight = keys.inflight(self.worker or "")
         args = [fingerprint or b"", -request.priority, data, token if token and self.worker else ""]
         return bool(self._enqueue(keys=[seen_key, self.key, inflight], args=args))
@@ -65,7 +75,7 @@ class ReliablePriorityQueue(PriorityQueue):  # type: ignore[misc]
         if data is None:
             return None
         try:
-            request: Request = self._decode_request(data)
+            request = self.decode(data)
         except (SerializationError, ValueError, KeyError, AttributeError) as exc:
             logger.error("dropping a queued request that cannot be read (%s): %.200r", exc, data)
             self.server.lpush(f"{self.key}:failed", data)

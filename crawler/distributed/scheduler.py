@@ -13,6 +13,7 @@ from crawler.distributed.politeness import NOT_BEFORE
 from crawler.distributed.queue import TOKEN, ReliablePriorityQueue
 from crawler.distributed.state import redis_now, register
 from crawler.distributed.worker import worker_of
+from crawler.scrapy.compat import in_progress
 from crawler.scrapy.retry import RETRY_WAIT
 
 if TYPE_CHECKING:
@@ -20,19 +21,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-
-
-def in_progress(crawler: Crawler) -> set[Request] | None:
-    """Requests the engine has taken and not finished: downloading, or their callback output
-    still being scheduled and sent through the item pipelines.
-
-    Scrapy has no public signal for "this request's output is fully handled"; the engine's
-    slot keeps exactly that set (``ExecutionEngine._slot.inprogress``, stable through 2.19,
-    the pinned version). None when the engine has no open slot.
-    """
-    engine = crawler.engine
-    slot = getattr(engine, "_slot", None) if engine is not None else None
-    return getattr(slot, "inprogress", None)
 
 
 class DistributedScheduler(Scheduler):  # type: ignore[misc]

@@ -15,6 +15,7 @@ from twisted.internet import task
 
 from crawler.distributed import keys
 from crawler.distributed.state import RunState, in_flight, new_worker_id, reclaim_dead, register
+from crawler.scrapy.compat import wake_engine
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -116,15 +117,13 @@ class DistributedWorker:
             scheduler.ack_finished()
         if time.monotonic() - self.last_beat >= self.ttl / 3:
             self.beat()
-        engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None)
-        if slot is not None and self.worker.server.zcard(self.queue_key):
-            slot.nextcall.schedule()  # take the work now rather than at the engine's next 5 s heartbeat
+        if scheduler is not None and self.worker.server.zcard(self.queue_key):
+            wake_engine(self.crawler.engine)  # take the work now rather than at the engine's next 5 s heartbeat
 
     def _scheduler(self) -> Any:
+        """The open engine's scheduler (None while no spider is open)."""
         engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None)
-        return getattr(slot, "scheduler", None)
+        return engine.scheduler if engine is not None else None
 
     def run_over(self) -> bool:
         """Nothing queued, nothing in flight in any worker (dead ones' requests are reclaimed)."""

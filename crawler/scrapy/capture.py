@@ -21,31 +21,22 @@ from urllib.parse import urlsplit
 
 import scrapy
 from redis.exceptions import RedisError
-from scrapy.core.downloader.handlers.http11 import (
-    _LenientHTTP11ClientFactory,
-    _LenientHTTP11ClientProtocol,
-    _ScrapyAgent,
-)
-from scrapy.exceptions import ResponseDataLossError
-from scrapy.utils._download_handlers import get_dataloss_msg, wrap_twisted_exceptions
-from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro
 
 from archive import Archive, ArchiveError
 from archive.warc import DEFAULT_MAX_SIZE, Original, WarcWriter, warc_date
 from crawler import __version__
 from crawler.domain.items import CaptureIndexed, WarcRef
+from crawler.domain.meta import CAPTURE_META
+from crawler.scrapy.compat import install_tee, tee_download
 from crawler.scrapy.mirror import MirrorDownloadHandler
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
-    from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
-
-#: ``request.meta`` key under which the handler leaves the :class:`WarcRef` of the response
-CAPTURE_META = "antara_capture"
 
 #: settings named in each WARC file's warcinfo record
 _INFO_SETTINGS = (
@@ -59,42 +50,6 @@ _INFO_SETTINGS = (
     "ANTARA_MIRROR",
     "ANTARA_WARC_MAX_SIZE",
 )
-
-
-class _TeeProtocol(_LenientHTTP11ClientProtocol):
-    """Scrapy's HTTP/1.1 client protocol, also keeping every byte received for the current request."""
-
-    _received: bytearray | None = None
-
-    def request(self, request: Any) -> Deferred[Any]:
-        received = self._received = bytearray()
-
-        def keep(response: Any) -> Any:
-            response._antara_received = received  # fills up as the body arrives
-            return response
-
-        return super().request(request).addCallback(keep)
-
-    def dataReceived(self, data: bytes) -> None:  # noqa: N802 (Twisted's name)
-        if self._received is not None:
-            self._received += data
-        super().dataReceived(data)
-
-
-class _TeeFactory(_LenientHTTP11ClientFactory):
-    def buildProtocol(self, addr: Any) -> _TeeProtocol:  # noqa: N802 (Twisted's name)
-        return _TeeProtocol(self._quiescentCallback)  # type: ignore[no-untyped-call]
-
-
-class _TeeAgent(_ScrapyAgent):
-    """Scrapy's per-request agent; ``received`` holds the response's bytes once it is complete."""
-
-    received: bytes | None = None
-
-    def _cb_bodydone(self, result: Any, url: str) -> Response:
-        kept = getattr(result["txresponse"], "_antara_received", None)
-        self.received = bytes(kept) if kept is not None else None
-        return super()._cb_bodydone(result, url)
 
 
 def request_head(request: Request) -> bytes:
@@ -266,35 +221,17 @@ class CaptureDownloadHandler(MirrorDownloadHandler):
         super().__init__(crawler)
         self.capture = WarcCapture.from_crawler(crawler)
         if self.capture is not None:
-            self._pool._factory = _TeeFactory
+            install_tee(self)
 
     async def download_request(self, request: Request) -> Response:
         if self.capture is None:
             return await super().download_request(request)
         sent = self.outgoing(request)
         started = warc_date()
-        # what HTTP11DownloadHandler.download_request does (Scrapy 2.19), with the agent that keeps the bytes
-        agent = _TeeAgent(
-            contextFactory=self._contextFactory,
-            bindAddress=self._bind_address,
-            pool=self._pool,
-            maxsize=self._default_maxsize,
-            warnsize=self._default_warnsize,
-            fail_on_dataloss=self._fail_on_dataloss,
-            crawler=self._crawler,
-            tls_verbose_logging=self._tls_verbose_logging,
-        )
-        try:
-            with wrap_twisted_exceptions():
-                response = await maybe_deferred_to_future(agent.download_request(sent))
-        except ResponseDataLossError:
-            if not self._fail_on_dataloss_warned:
-                logger.warning(get_dataloss_msg(request.url))
-                self._fail_on_dataloss_warned = True
-            raise
+        response, received = await tee_download(self, sent, request.url)
         response = self.incoming(request, sent, response)
-        if agent.received is not None:
-            self.capture.record(request, response, agent.received, started, mirrored=sent is not request)
+        if received is not None:
+            self.capture.record(request, response, received, started, mirrored=sent is not request)
         return response
 
     async def close(self) -> None:

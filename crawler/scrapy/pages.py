@@ -7,9 +7,9 @@ import logging
 from scrapy.http import Response, TextResponse
 
 from crawler.domain.items import Article, CrawlError, WarcRef
+from crawler.domain.meta import CAPTURE_META
 from crawler.domain.reasons import Reason
 from crawler.extraction import ExtractionError, extract_article
-from crawler.scrapy.capture import CAPTURE_META
 
 logger = logging.getLogger(__name__)
 

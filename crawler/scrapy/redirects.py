@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.extraction.urls import is_antara_host
 
 if TYPE_CHECKING:
-    from scrapy import Request
+    from scrapy.http import Response
 
 
 class AntaraRedirectMiddleware(RedirectMiddleware):
@@ -25,11 +27,31 @@ class AntaraRedirectMiddleware(RedirectMiddleware):
       article (a new slug, https, a query) has the same fingerprint and would otherwise be
       dropped without a trace. ``REDIRECT_MAX_TIMES`` still ends a loop, as
       ``max redirections reached`` (recorded as ``redirect_loop``).
+
+    Both through public methods: ``handle_referer`` is called with every redirect request
+    Scrapy builds, before the redirect counts against ``REDIRECT_MAX_TIMES`` (so a redirect
+    offsite is ``offsite`` even at the limit); ``process_response`` returns the accepted one.
     """
 
-    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
-        if not is_antara_host(redirected.url):
-            raise IgnoreRequest(f"offsite: {request.url} redirects to {redirected.url}, not an ANTARA news host")
-        redirected = super()._redirect(redirected, request, reason)
-        redirected.dont_filter = True
-        return redirected
+    def handle_referer(self, request: Request, response: Response) -> None:
+        super().handle_referer(request, response)
+        # Scrapy follows only http(s) redirects and hands any other back as the response
+        if urlparse_cached(request).scheme in ("http", "https") and not is_antara_host(request.url):
+            raise _Offsite(request.url)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        try:
+            result = super().process_response(request, response)
+        except _Offsite as offsite:
+            raise IgnoreRequest(f"offsite: {request.url} redirects to {offsite.url}, not an ANTARA news host") from None
+        if isinstance(result, Request):  # a redirect, accepted
+            result.dont_filter = True
+        return result
+
+
+class _Offsite(Exception):
+    """A redirect to ``url``, which is not an ANTARA news host (turned into ``IgnoreRequest`` above)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url

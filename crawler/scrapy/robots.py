@@ -19,10 +19,10 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from crawler.domain.reasons import Reason
+from crawler.scrapy.compat import hold_slot_delay
 from crawler.scrapy.robotscache import KeptCopies
 
 if TYPE_CHECKING:
-    from scrapy.core.downloader import Downloader
     from scrapy.crawler import Crawler
     from scrapy.robotstxt import RobotParser
 
@@ -213,24 +213,6 @@ class RobotsMiddleware(RobotsTxtMiddleware):
             )
             delay = self.max_crawl_delay
         return HostRules(parser, crawl_delay=delay)
-
-
-def hold_slot_delay(downloader: Downloader, request: Request, delay: float) -> None:
-    """Make the download slot of ``request`` wait exactly ``delay`` seconds between requests.
-
-    Scrapy 2.19 has no call that sets one slot's delay during a crawl (``DOWNLOAD_SLOTS`` is
-    read at start). This is the one place that writes the downloader's attributes behind it;
-    none has an underscore, none is documented API: ``per_slot_settings`` (the parsed
-    ``DOWNLOAD_SLOTS``, read whenever a slot is made, and again when an idle one is remade),
-    and a live slot's ``delay`` and ``jitter`` (AutoThrottle writes ``delay`` the same way).
-    """
-    key = downloader.get_slot_key(request)
-    entry = downloader.per_slot_settings.get(key, {})
-    if entry.get("delay") != delay or entry.get("jitter"):
-        downloader.per_slot_settings[key] = {**entry, "delay": delay, "jitter": 0.0}
-    slot = downloader.slots.get(key)
-    if slot is not None and (slot.delay != delay or slot.jitter):
-        slot.delay, slot.jitter = delay, 0.0
 
 
 def crawl_delay_for(crawler: Crawler, host: str) -> float | None:
