@@ -241,7 +241,9 @@ def _readme_sh_blocks() -> list[str]:
 
 def test_readme_first_command_installs_and_crawls_the_demo() -> None:
     first = _readme_sh_blocks()[0]
-    assert first.startswith("python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/antara crawl ")
+    assert first.startswith(
+        "python3 -m venv .venv && .venv/bin/pip install -q -c requirements/lock.txt -e . && .venv/bin/antara crawl "
+    )
     assert "--demo" in first.split()
 
 
@@ -249,10 +251,10 @@ def test_readme_second_command_is_what_ci_runs() -> None:
     ci = [
         line
         for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-        if line and not line.startswith(("#", "set ", "cd "))
+        if "python -m pytest" in line
     ]
     assert len(ci) == 1, ci
-    assert _readme_sh_blocks()[1] == ci[0], "README's test command and .ci/run differ"
+    assert ci[0] == _readme_sh_blocks()[1] + " || status=$?", "README's test command and .ci/run differ"
 
 
 # -- docs/cli.md is generated ---------------------------------------------------------------
