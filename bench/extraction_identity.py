@@ -3,10 +3,11 @@ so two versions of the extractor can be compared byte for byte.
 
 Run from the project root: .venv/bin/python bench/extraction_identity.py --pages 300 > new.jsonl
 For an older version, put its tree first on the path:
-    git archive REF | tar -x -C /tmp/ref && PYTHONPATH=/tmp/ref .venv/bin/python bench/extraction_identity.py > old.jsonl
+    mkdir /tmp/ref && git archive REF crawler | tar -x -C /tmp/ref
+    PYTHONPATH=/tmp/ref .venv/bin/python bench/extraction_identity.py > old.jsonl
 then ``cmp old.jsonl new.jsonl`` (or ``diff``). Each line is one page: its name, then the Article as
-``to_dict()`` or the error's reason and message. Sample-site pages include fault pages, AMP copies and
-the pages served to a bare http URL.
+``to_dict()`` or the error's reason and message. Besides the fixtures, variants of them with odd markup (see
+``EDITS``) and sample-site pages, fault pages and AMP copies included.
 """
 
 from __future__ import annotations
@@ -29,6 +30,53 @@ def fixture_pages() -> Iterator[tuple[str, bytes, str]]:
     for page in sorted(FIXTURES.glob("*.html")):
         spec = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
         yield f"fixture {page.stem}", page.read_bytes(), spec["url"]
+
+
+#: Byte edits applied to every fixture page, each giving a variant with odd markup: classes split by
+#: other whitespace, containers missing or repeated, paragraphs with ids, breaks and headings moved.
+EDITS: list[tuple[bytes, bytes]] = [
+    (b'class="', b'class="\t'),
+    (b'class="', b'class="\xc2\xa0'),
+    (b"post-wrapper", b"post-wrapperX"),
+    (b'wrap__article-detail"', b'wrap__article-detailX"'),
+    (b"wrap__article-detail-content", b"wrap__article-detail-contentX"),
+    (b"post-content", b"post-contentX"),
+    (b"</p>", b"<br></p>"),
+    (b"<p>", b'<p id="x">'),
+    (b"<p>", b"<p><b>a</b><i>b</i>"),
+    (b"</p>", b'<span class="x">s</span></p>'),
+    (b"<h1", b"<h2"),
+    (b"article-date", b"article-dateX"),
+    (b"wrap__article-detail-info", b"wrap__article-detail-infoX"),
+    (b"breadcrumbs__item", b"breadcrumbs__itemX"),
+    (b"text-muted", b"text-mutedX"),
+    (b"<footer", b'<div class="tags-wrapper"><ul><li><a href="/tag/z">z</a></li></ul></div><footer'),
+    (b'<div class="blog-tags', b'<div class="blog-tags"><a href="/tag/q">q</a></div><div class="blog-tags'),
+    (b"blog-tags", b"blog-tagsX"),
+    (b"tags-wrapper", b"tags-wrapperX"),
+    (
+        b'<div class="wrap__article-detail-content',
+        b'<div class="wrap__article-detail-image"><p><img data-src="/x.jpg"></p><figcaption>c</figcaption></div>'
+        b'<div class="wrap__article-detail-title"><h1>T2</h1></div><div class="wrap__article-detail-content',
+    ),
+    (b"wp-caption-text", b"wp-caption-textX"),
+    (b"figcaption", b"p"),
+    (b"simple-share", b"simple-share x"),
+    (b"<header", b'<p class="simple-share"><a href="/c">C</a></p><header'),
+    (b"post-header", b"post-headerX"),
+    (b"data-src", b"data-srcX"),
+    (b'<link rel="canonical"', b'<link rel="canonical" href="/berita/1/x"><link'),
+    (b'rel="canonical" href="https://', b'rel="canonical" href="http://'),
+    (b"/berita/", b"/BERITA/"),
+    (b"application/ld+json", b"text/plain"),
+]
+
+
+def variant_pages() -> Iterator[tuple[str, bytes, str]]:
+    for name, html, url in fixture_pages():
+        for n, (old, new) in enumerate(EDITS):
+            if old in html:
+                yield f"variant {n} {name}", html.replace(old, new), url
 
 
 def site_pages(count: int, seed: int) -> Iterator[tuple[str, bytes, str]]:
@@ -54,7 +102,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=300, help="good sample-site pages per template and seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 7])
     args = parser.parse_args()
-    pages = [*fixture_pages(), *(p for seed in args.seeds for p in site_pages(args.pages, seed))]
+    pages = [*fixture_pages(), *variant_pages(), *(p for seed in args.seeds for p in site_pages(args.pages, seed))]
     for name, html, url in pages:
         try:
             result: object = extract_article(html, url).to_dict()
