@@ -121,21 +121,23 @@ class BodyWalker:
         on it or inside it, and only inline elements inside (no ``<br>``, block, dropped element).
         Gives what the walk would: the paragraph ends before and after it, its ``<a href>`` anchors
         are kept for a read-also line. False, having read nothing, for any other paragraph."""
-        if "class" in p.attrib or "id" in p.attrib:
+        names = p.keys()
+        if names and ("class" in names or "id" in names):
             return False
         anchors: list[Element] = []
-        for element in p.iterdescendants():
-            tag = element.tag
-            if type(tag) is not str or tag in _NOT_PLAIN:
-                return False
-            attributes = element.attrib
-            if "class" in attributes or "id" in attributes:
-                return False
-            if tag == "a" and "href" in attributes:
-                anchors.append(element)
+        if len(p):
+            for element in p.iterdescendants():
+                tag = element.tag
+                if type(tag) is not str or tag in _NOT_PLAIN:
+                    return False
+                names = element.keys()
+                if names and ("class" in names or "id" in names):
+                    return False
+                if tag == "a" and "href" in names:
+                    anchors.append(element)
         if self._parts or self._chunk_anchors:
             self._flush()
-        text = "".join(p.itertext())
+        text = text_of(p)
         if text and not text.isspace():
             self._parts.append(text)
         for a in anchors:
