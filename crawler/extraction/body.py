@@ -137,13 +137,7 @@ class BodyWalker:
                     anchors.append(element)
         if self._parts or self._chunk_anchors:
             self._flush()
-        text = text_of(p)
-        if text and not text.isspace():
-            self._parts.append(text)
-        for a in anchors:
-            self._chunk_anchors.append((a.get("href"), fold(text_of(a))))
-        if self._parts or self._chunk_anchors:
-            self._flush()
+        self._emit(text_of(p), [(a.get("href"), fold(text_of(a))) for a in anchors])
         return True
 
     def _break(self, hard: bool = False) -> None:
@@ -180,6 +174,10 @@ class BodyWalker:
         anchors = self._chunk_anchors
         self._parts.clear()
         self._chunk_anchors = []
+        self._emit(joined, anchors)
+
+    def _emit(self, joined: str, anchors: list[tuple[str, str]]) -> None:
+        """File one paragraph's text: body paragraph, read-also line, credit line or notice."""
         text = fold(joined) if joined and not joined.isspace() else ""
         if not text:
             return

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -54,6 +55,9 @@ class ArticlePage:
         self.doc = doc
         self.ref = ref
         self.scope = scope
+        self._metas: dict[str, str] = {}
+        self._meta_elements = doc.iter("meta")
+        self._metas_read = False
 
     @property
     def base(self) -> str:
@@ -66,19 +70,35 @@ class ArticlePage:
 
     # ---- shared by both templates ---------------------------------------------------------
 
-    @cached_property
+    @property
     def metas(self) -> dict[str, str]:
         """``<meta>`` contents by lowercased name, property or itemprop (first one wins)."""
-        metas: dict[str, str] = {}
-        for meta in self.doc.iter("meta"):
+        for _ in self._read_metas():
+            pass
+        return self._metas
+
+    def meta(self, key: str) -> str | None:
+        """The content of the first ``<meta>`` named ``key``; the page's metas are read only as far
+        as needed (most pages need only the description, near the top)."""
+        found = self._metas.get(key)
+        if found is None and not self._metas_read:
+            for name in self._read_metas():
+                if name == key:
+                    return self._metas[key]
+        return found
+
+    def _read_metas(self) -> Iterator[str]:
+        """Read the next ``<meta>``s into ``_metas``, yielding each new name; resumes where it stopped."""
+        metas = self._metas
+        for meta in self._meta_elements:
             key = meta.get("name") or meta.get("property") or meta.get("itemprop")
             content = meta.get("content")
             if key and content and content.strip():
-                metas.setdefault(key.strip().lower(), content.strip())
-        return metas
-
-    def meta(self, key: str) -> str | None:
-        return self.metas.get(key)
+                name = key.strip().lower()
+                if name not in metas:
+                    metas[name] = content.strip()
+                    yield name
+        self._metas_read = True
 
     @cached_property
     def links(self) -> dict[str, str]:
