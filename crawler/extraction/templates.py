@@ -26,7 +26,7 @@ from lxml.cssselect import CSSSelector
 from crawler.domain.regions import Region
 from crawler.extraction.body import BodyWalker
 from crawler.extraction.text import fold
-from crawler.extraction.tree import Element, first_with_class, has_class, spaced_text, text_of, with_class
+from crawler.extraction.tree import Element, class_tokens, first_with_class, has_class, spaced_text, text_of, with_class
 from crawler.extraction.urls import ArticleRef
 
 __all__ = ["SITE_NAME_ONLY", "ArticlePage", "NewTemplatePage", "OldTemplatePage", "locate_page"]
@@ -247,8 +247,9 @@ class NewTemplatePage(ArticlePage):
         for div in self.scope.iter("div"):
             classes = div.get("class")
             if classes and ("wrap__article-detail-" in classes or "blog-tags" in classes):
+                tokens = class_tokens(classes)
                 for name in _NEW_PARTS:
-                    if has_class(div, name):
+                    if name in tokens:
                         parts[name].append(div)
         return parts
 

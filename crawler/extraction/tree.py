@@ -11,6 +11,7 @@ from crawler.extraction.text import decode_markup, fold
 
 __all__ = [
     "Element",
+    "class_tokens",
     "first_with_class",
     "has_class",
     "line_text",
@@ -79,13 +80,18 @@ def spaced_text(element: Element) -> str:
     return fold(" ".join(element.itertext()))
 
 
+def class_tokens(classes: str) -> list[str]:
+    """The tokens of a class attribute, split as CSS splits them (on space, tab, CR and LF only:
+    a no-break space is part of a token)."""
+    return classes.replace("\t", " ").replace("\n", " ").replace("\r", " ").split(" ")
+
+
 def has_class(element: Element, name: str) -> bool:
-    """True when ``name`` is one of ``element``'s class tokens, split as CSS splits them
-    (on space, tab, CR and LF only: a no-break space is part of a token)."""
+    """True when ``name`` is one of ``element``'s class tokens (see :func:`class_tokens`)."""
     classes = element.get("class")
     if not classes or name not in classes:  # the substring test rules out nearly every element
         return False
-    return name in classes.replace("\t", " ").replace("\n", " ").replace("\r", " ").split(" ")
+    return name in class_tokens(classes)
 
 
 def first_with_class(elements: Iterable[Element], name: str) -> Element | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import url_query_cleaner
@@ -38,7 +38,7 @@ class ArticleRef:
     def host(self) -> str:
         return self.region.host
 
-    @property
+    @cached_property  # asked for several times per page; the frozen fields never change
     def url(self) -> str:
         """Canonical URL: https, lowercase host, ``/berita/{id}/{slug}``, no query, never AMP."""
         path = f"/berita/{self.article_id}/{self.slug}" if self.slug else f"/berita/{self.article_id}"
