@@ -37,7 +37,7 @@ def parse_html(html: str | bytes) -> Element | None:
         data = decode_markup(html).encode("utf-8", "replace")
     else:
         return None
-    if not data.strip():
+    if not data or data.isspace():  # what "not data.strip()" says, without copying the page
         return None
     try:
         return etree.fromstring(data, parser=_PARSER)
