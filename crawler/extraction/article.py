@@ -111,8 +111,7 @@ def _published(page: ArticlePage) -> tuple[str, str]:
         if not text:
             continue
         # printed text is usually the bare date; else look for a date inside it
-        tries = (text, find_date_text(text)) if printed else (text,)
-        for raw in tries:
+        for raw in _tries(text) if printed else (text,):
             if not raw:
                 continue
             try:
@@ -122,6 +121,12 @@ def _published(page: ArticlePage) -> tuple[str, str]:
     if bad:
         raise ExtractionError(Reason.BAD_DATE, f"cannot read the publication date {bad[-1]!r}")
     raise ExtractionError(Reason.MISSING_DATE, "no publication date in the page or its metadata")
+
+
+def _tries(text: str) -> Iterator[str | None]:
+    """``text``, then the date found inside it (searched only when ``text`` itself is no date)."""
+    yield text
+    yield find_date_text(text)
 
 
 def _resolve(href: str | None, base: str) -> str | None:
@@ -207,11 +212,20 @@ def _dedupe(names: list[str]) -> list[str]:
 
 def _usable_image(src: str | None, base: str) -> str | None:
     src = src.strip() if src else ""
-    if not src or _PLACEHOLDER.search(src):
+    if not src or _is_placeholder(src):
         return None
     if src.startswith("https://") and " " not in src:
         return src
     return _resolve(src, base)
+
+
+def _is_placeholder(src: str) -> bool:
+    """True for a lazy image's stand-in ("no-image.jpg", a blank gif, a data: URL)."""
+    if src.isascii():  # on ASCII the regex's case folding is lower(): test for its words first
+        lower = src.lower()
+        if "image" not in lower and "placeholder" not in lower and "blank." not in lower and "data:" not in lower:
+            return False
+    return bool(_PLACEHOLDER.search(src))
 
 
 def _image_url(page: ArticlePage) -> str | None:

@@ -351,6 +351,9 @@ def _first_inside(containers: list[Element], tag: str) -> Element | None:
 
 def _inside(element: Element, tag: str, stop: Element) -> bool:
     """True when an ancestor of ``element`` below ``stop`` is a ``tag``."""
+    parent = element.getparent()
+    if parent is not None and parent is not stop and parent.tag == tag:  # the usual <li><a>
+        return True
     for ancestor in element.iterancestors():
         if ancestor is stop:
             return False
