@@ -163,9 +163,15 @@ def _links(page: ArticlePage) -> list[Link]:
     return links
 
 
+def _canonical_candidates(page: ArticlePage) -> Iterator[str | None]:
+    """``<link rel="canonical">``, then og:url (read only when the link does not settle it)."""
+    yield page.links.get("canonical")
+    yield page.meta("og:url")
+
+
 def _canonical_url(page: ArticlePage) -> str:
     """The page's own canonical/og:url when it names the same article (true slug), else ours."""
-    for href in (page.links.get("canonical"), page.meta("og:url")):
+    for href in _canonical_candidates(page):
         if href == page.ref.url:
             return href
         ref = _article_ref(href, page.base)
