@@ -1,7 +1,7 @@
 """Extraction speed per article page: our extraction against bare lxml (the floor), BeautifulSoup
 (lxml builder) and trafilatura, timed interleaved in one run.
 
-Run from the project root: .venv/bin/python bench/parsers.py [--pages 300] [--repeat 5]
+Run from the project root: .venv/bin/python bench/parsers.py [--pages 300] [--repeat 5] [--floor-only]
 (the ``bench`` extra installs BeautifulSoup and trafilatura; each is left out when missing)
 
 Pages, as the bytes a crawl receives: PAGES error-free article pages of the sample site per template
@@ -70,11 +70,14 @@ def fixture_pages() -> list[Page]:
     return out
 
 
-def candidates() -> dict[str, Callable[[bytes, str], object]]:
+def candidates(others: bool = True) -> dict[str, Callable[[bytes, str], object]]:
+    """The floor and ours, then (``others``) BeautifulSoup and trafilatura when installed."""
     found: dict[str, Callable[[bytes, str], object]] = {
         FLOOR: lambda html, url: lxml.html.fromstring(html),
         OURS: extract_article,
     }
+    if not others:
+        return found
     try:
         from bs4 import BeautifulSoup
 
@@ -132,10 +135,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=300, help="sample-site pages per template")
     parser.add_argument("--repeat", type=int, default=5, help="rounds (each times every page once)")
+    parser.add_argument(
+        "--floor-only",
+        action="store_true",
+        help="time ours against the floor alone (BeautifulSoup and trafilatura, run between our calls, "
+        "evict the CPU caches our call would find warm)",
+    )
     args = parser.parse_args()
     groups = {f"sample site, {t} template": docs for t, docs in site_pages(args.pages).items()}
     groups["fixture pages (real templates)"] = fixture_pages()
-    tried = candidates()
+    tried = candidates(others=not args.floor_only)
     print(f"median of {args.repeat} interleaved rounds; ratios are the median of each round's ratio")
     for group, docs in groups.items():
         report(group, docs, interleaved(tried, docs, args.repeat))
