@@ -24,6 +24,7 @@ from crawler.domain.regions import REGIONS, ZONES
 from crawler.extraction import ExtractionError, extract_article, extract_feed, extract_listing, urls
 from crawler.extraction.dates import DateError, parse_date
 from crawler.extraction.text import fold
+from crawler.extraction.tree import parse_html, text_of
 from crawler.extraction.urls import canonical_article_url, is_antara_host, parse_article_url
 from crawler.samplesite import SampleSite
 from crawler.samplesite.render import article as render_article
@@ -258,6 +259,24 @@ _LINKISH = st.one_of(
 )
 def test_plain_links_read_as_urljoin_reads_them(href: str, base: str | None) -> None:
     assert parse_article_url(href, base) == urls._parse_joined(href, base)
+
+
+_MARKUP = st.lists(
+    st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(["<p>", "</p>", "<b>", "</b>", "<br>", "<a href='/x'>", "</a>", "<div class='q'>", "</div>"]),
+        st.sampled_from(["&amp;", "&lt;", "&nbsp;", "&#0;", "<!-- c -->", "<script>a<b</script>", "<![CDATA[x]]>"]),
+    ),
+    max_size=30,
+).map("".join)
+
+
+@FAST
+@given(_MARKUP)
+def test_text_of_is_the_join_of_itertext(markup: str) -> None:
+    doc = parse_html(markup)
+    for element in doc.iter() if doc is not None else ():
+        assert text_of(element) == "".join(element.itertext())
 
 
 @FAST
