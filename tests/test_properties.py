@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 from archive import Archive
 from archive.export import neutralise
 from crawler.domain.regions import REGIONS, ZONES
-from crawler.extraction import ExtractionError, extract_article, extract_feed, extract_listing
+from crawler.extraction import ExtractionError, extract_article, extract_feed, extract_listing, urls
 from crawler.extraction.dates import DateError, parse_date
+from crawler.extraction.text import fold
+from crawler.extraction.tree import parse_html, text_of
 from crawler.extraction.urls import canonical_article_url, is_antara_host, parse_article_url
 from crawler.samplesite import SampleSite
 from crawler.samplesite.render import article as render_article
@@ -236,6 +238,52 @@ def test_url_helpers_never_raise_and_agree(text: str) -> None:
         assert is_antara_host(ref.url) and ref.url == canonical_article_url(ref.url)
         assert re.fullmatch(r"https://[a-z0-9.-]+\.antaranews\.com/berita/\d+(/[^/?#]*)?", ref.url)
     parse_article_url(text, base=URL)
+
+
+_LINKISH = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        "{}{}/{}berita/{}/{}".format,
+        st.sampled_from(["", "https://", "http://", "HTTPS://", " "]),
+        st.sampled_from(["", "kalteng.antaranews.com", "kalut.antaranews.com.", "www.antaranews.com:443", "a..b"]),
+        st.sampled_from(["", "amp/"]),
+        st.from_regex(r"[0-9]{1,13}", fullmatch=True),
+        st.from_regex(r"[a-zA-Z0-9./?#-]{0,12}", fullmatch=True),
+    ),
+)
+
+
+@FAST
+@given(
+    _LINKISH, st.one_of(st.none(), st.just(URL), st.text(max_size=40), st.sampled_from(["https://[x/", "http://a:9/"]))
+)
+def test_plain_links_read_as_urljoin_reads_them(href: str, base: str | None) -> None:
+    assert parse_article_url(href, base) == urls._parse_joined(href, base)
+
+
+_MARKUP = st.lists(
+    st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(["<p>", "</p>", "<b>", "</b>", "<br>", "<a href='/x'>", "</a>", "<div class='q'>", "</div>"]),
+        st.sampled_from(["&amp;", "&lt;", "&nbsp;", "&#0;", "<!-- c -->", "<script>a<b</script>", "<![CDATA[x]]>"]),
+    ),
+    max_size=30,
+).map("".join)
+
+
+@FAST
+@given(_MARKUP)
+def test_text_of_is_the_join_of_itertext(markup: str) -> None:
+    doc = parse_html(markup)
+    for element in doc.iter() if doc is not None else ():
+        assert text_of(element) == "".join(element.itertext())
+
+
+@FAST
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_fold_is_the_split_join_of_the_visible_text(text: str) -> None:
+    visible = re.sub("[\u00ad\u200b\u200c\u200d\u2060\ufeff]", "", text)
+    assert fold(text) == " ".join(visible.split())
 
 
 @FAST

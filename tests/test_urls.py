@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.domain.regions import BY_SLUG
+from crawler.extraction import urls
 from crawler.extraction.urls import (
     canonical_article_url,
     classify_url,
@@ -136,6 +137,51 @@ def test_parse_article_url(url: str, base: str | None, host: str, article_id: in
 def test_not_article_urls(url: str, base: str | None) -> None:
     assert parse_article_url(url, base) is None
     assert canonical_article_url(url, base) is None
+
+
+# hrefs of the plain shape (read without urljoin) beside near misses that take the general path
+PLAIN_AND_NEAR = [
+    f"{K}/berita/612837/petani-panen",
+    "http://kalteng.antaranews.com/berita/612837/petani-panen",
+    "https://kalut.antaranews.com/berita/5/x",
+    "https://kalteng.antaranews.com./berita/5/x",
+    "https://www.antaranews.com/amp/berita/4812002/polri-bahas",
+    "https://img.antaranews.com/berita/1/x",
+    "https://kalteng.antaranews.com.evil.test/berita/1/x",
+    "https://a..b/berita/1/x",
+    "/berita/612950/baca-ini",
+    "/amp/berita/0007/x",
+    "/berita/1234567890123/x",
+    f"{K}/berita/612837/Petani-Panen",
+    f"{K}/berita/612837/petani-panen/",
+    f"{K}/berita/612837/petani-panen?utm_source=x",
+    f"{K}/berita/612837/petani-panen#top",
+    f"{K}/berita/612837/./x",
+    "https://KALTENG.antaranews.com/berita/1/x",
+    "https://kalteng.antaranews.com:443/berita/1/x",
+    "https://kalteng.antaranews.com:8443/berita/1/x",
+    "https://user@kalteng.antaranews.com/berita/1/x",
+    "HTTPS://kalteng.antaranews.com/berita/1/x",
+    " /berita/1/x\n",
+]
+BASES = [
+    None,
+    f"{K}/berita/612837/y",
+    "http://jatim.antaranews.com/",
+    "https://kalteng.antaranews.com:8443/berita/1/x",
+    "https://KALTENG.antaranews.com/",
+    "https://user@kalteng.antaranews.com/",
+    "https://kalteng.antaranews.com",
+    "https://www.kompas.com/news/",
+    "ftp://kalteng.antaranews.com/",
+    "https://[bad/",
+]
+
+
+@pytest.mark.parametrize("base", BASES)
+@pytest.mark.parametrize("url", PLAIN_AND_NEAR)
+def test_plain_article_links_read_as_the_general_path_reads_them(url: str, base: str | None) -> None:
+    assert parse_article_url(url, base) == urls._parse_joined(url, base)
 
 
 @pytest.mark.parametrize(

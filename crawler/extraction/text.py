@@ -53,6 +53,10 @@ def fold(text: str | None) -> str:
     """Collapse runs of whitespace (incl. nbsp) to one space, drop zero-width characters, strip."""
     if not text:
         return ""
+    # Already folded (most paragraphs): every whitespace and zero-width character but the space is
+    # non-printable, so a printable text without double, leading or trailing spaces has none to fold.
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text
     if not text.isascii() and _INVISIBLE.search(text):  # isascii() is O(1)
         text = _INVISIBLE.sub("", text)
     return " ".join(text.split())

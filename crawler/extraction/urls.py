@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import url_query_cleaner
@@ -14,6 +14,12 @@ from crawler.domain.regions import HOST_ALIASES, Region, region_for_host
 # /berita/{id}/{slug} and /amp/berita/{id}/{slug}; the slug may be missing.
 _ARTICLE_PATH = re.compile(r"^/(?:amp/)?berita/([0-9]{1,12})(?:/([^/?#]*))?/?$", re.IGNORECASE)
 _NON_ARTICLE = re.compile(r"^/(?:amp/)?(foto|video|infografis)/", re.IGNORECASE)
+# The plain shape of most article links: http(s) on a lowercase host (no port, no user) or a bare
+# path, a lowercase slug, nothing after it. Whatever else is read by urljoin and urlsplit.
+_PLAIN_ARTICLE = re.compile(
+    r"(?:(?:https|http)://(?P<host>[a-z0-9.-]+))?/(?:amp/)?berita/(?P<id>[0-9]{1,12})/(?P<slug>[a-z0-9-]+)"
+)
+_PLAIN_BASE = re.compile(r"(?:https|http)://(?P<host>[a-z0-9.-]+)/")
 _LIST_PATH = re.compile(r"^/terkini(?:/([0-9]{1,6}))?/?$", re.IGNORECASE)
 
 #: Tracking parameters stripped from every URL the crawler requests.
@@ -32,7 +38,7 @@ class ArticleRef:
     def host(self) -> str:
         return self.region.host
 
-    @property
+    @cached_property  # asked for several times per page; the frozen fields never change
     def url(self) -> str:
         """Canonical URL: https, lowercase host, ``/berita/{id}/{slug}``, no query, never AMP."""
         path = f"/berita/{self.article_id}/{self.slug}" if self.slug else f"/berita/{self.article_id}"
@@ -70,6 +76,31 @@ def parse_article_url(url: str, base: str | None = None) -> ArticleRef | None:
     ``base`` resolves relative links. Query strings, fragments, ``http``, upper-case hosts,
     the ``kalut`` alias and the AMP form all lead to the same :class:`ArticleRef`.
     """
+    fast = _PLAIN_ARTICLE.fullmatch(url)  # nearly every link: absolute or a path, lowercase, no query
+    if fast:
+        return _plain_article_ref(fast, base)
+    return _parse_joined(url, base)
+
+
+def _plain_article_ref(match: re.Match[str], base: str | None) -> ArticleRef | None:
+    """What :func:`parse_article_url` gives for an href of the plain shape, without ``urljoin`` and
+    ``urlsplit``: the shape leaves nothing for them to resolve (no dot segment, query, port, user)."""
+    plain_base = None
+    if base is not None:
+        plain_base = _PLAIN_BASE.match(base)
+        if plain_base is None:  # urljoin may have something to say about this base: let it
+            return _parse_joined(match.string, base)
+    host = match.group("host") or (plain_base.group("host") if plain_base else None)
+    if host is None:  # a path, and no base to resolve it against
+        return None
+    region = region_for_host(host)
+    if region is None:
+        return None
+    return ArticleRef(region=region, article_id=int(match.group("id")), slug=match.group("slug"))
+
+
+def _parse_joined(url: str, base: str | None) -> ArticleRef | None:
+    """The general case of :func:`parse_article_url`: resolve against ``base``, then split."""
     try:
         url = urljoin(base, url.strip()) if base is not None else url.strip()
     except ValueError:  # e.g. an unclosed IPv6 bracket in a scraped href
