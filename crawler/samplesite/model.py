@@ -713,6 +713,12 @@ class SampleSite:
             role = self._role(r, i)
         return self._url(r, i)
 
+    def relation(self, spec: ArticleSpec) -> tuple[str, ArticleSpec] | None:
+        """``republish=True``: ``("copy", source)`` when ``spec`` republishes ``source`` (one story),
+        ``("sibling", other)`` when it is a new story on the topic of ``other``; None otherwise."""
+        role = self._role(self._by_slug[spec.region].index, spec.index)
+        return None if role is None else (role.kind, self._spec(role.r, role.i))
+
     def _make_role(self, r: int, i: int) -> _Role | None:
         """``republish=True``: whether article ``i`` of region ``r`` copies or follows up an earlier one."""
         if not self.republish:
