@@ -205,9 +205,11 @@ def update_stories(db: Database, threshold: float = THRESHOLD, window_days: floa
         return 0
     index = StoryIndex(threshold, window_days)
     since = instant(new[0].published_at) - index.window
+    # published_at carries local offsets (up to 14 hours): a day's margin in SQL, the exact cut below
     held = db.execute(
         f"select s.article_rowid, s.published_at, s.signature, a.story_id from {SIGNATURES} s "
-        f"join {ARTICLE_STORIES} a on a.article_rowid = s.article_rowid"
+        f"join {ARTICLE_STORIES} a on a.article_rowid = s.article_rowid where s.published_at >= ?",
+        [(since - timedelta(days=1)).date().isoformat()],
     ).fetchall()
     for rowid, published_at, blob, story_id in sorted(held, key=lambda row: (instant(row[1]), row[0])):
         when = instant(published_at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from datetime import timedelta
 from functools import lru_cache
 
 import pytest
@@ -183,3 +184,30 @@ def test_the_default_sample_site_has_no_republished_stories() -> None:
             before.body,
             before.published_at,
         )
+
+
+@pytest.mark.parametrize(("days", "joins"), [(0, True), (10, True), (29, True), (31, False), (400, False)])
+def test_a_copy_joins_only_within_the_window(days: int, joins: bool) -> None:
+    source = _specs()[0]
+    when = S.instant(source.published_at) + timedelta(days=days)
+    copy = S.StoryArticle(2, source.title, source.body, when.isoformat(), "kalteng.antaranews.com")
+    assert S.assign_stories([_row(1, source), copy]) == {1: 1, 2: 1 if joins else 2}
+
+
+def test_an_update_compares_with_held_signatures_not_bodies(tmp_path) -> None:
+    """A later update matches new articles against the stored signatures of earlier ones."""
+    specs = sorted(_specs()[:300], key=lambda s: S.instant(s.published_at))
+    db = Database(tmp_path / "plain.db")
+    db["articles"].insert_all(
+        {"url": s.url, "title": s.title, "body": s.body, "published_at": s.published_at, "site": s.host} for s in specs
+    )
+    assert S.update_stories(db) == 300
+    source = specs[-1]
+    later = (S.instant(source.published_at) + timedelta(hours=3)).isoformat()
+    db["articles"].insert({"url": "x", "title": "t", "body": source.body, "published_at": later, "site": "x.y"})
+    db.execute("update articles set body = '' where url = ?", [source.url])  # only the signature is left
+    assert S.update_stories(db) == 1
+    rowid = db.execute("select rowid from articles where url = ?", [source.url]).fetchone()[0]
+    story = db.execute("select story_id from article_stories where article_rowid = 301").fetchone()[0]
+    assert story == db.execute("select story_id from article_stories where article_rowid = ?", [rowid]).fetchone()[0]
+    assert db.table("stories").get(story)["member_count"] >= 2
