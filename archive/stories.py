@@ -30,7 +30,8 @@ SHINGLE = 5  #: words per shingle
 NUM_PERM = 128  #: MinHash permutations (the signature is NUM_PERM 32-bit values)
 THRESHOLD = 0.5  #: least estimated Jaccard similarity of two bodies of one story
 LSH_THRESHOLD = 0.35  #: LSH band layout tuned to catch pairs from this similarity up (then verified)
-WINDOW_DAYS = 30  #: a republication is matched only to articles published this many days before it
+WINDOW_DAYS = 7  #: a republication is matched only to articles published this many days before it
+#: (the index holds about 9 KB per article of the window: 32 LSH bands of 4 values each)
 SEED = 1  #: MinHash seed: signatures stored in the database depend on it, and on the scheme
 SCHEME = "affine32"
 
