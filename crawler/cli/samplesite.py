@@ -43,6 +43,12 @@ import click
     help="Simulated clock from this time: only what is published by then is served; 5% of later articles get a "
     "correction. Move it with POST /_control/clock?now=ISO-TIME; GET /_control/truth tells what is published.",
 )
+@click.option(
+    "--republish",
+    is_flag=True,
+    help="Sites republish each other's stories with edits (and publish same-topic stories); "
+    "GET /_control/truth gives each article's story.",
+)
 def sample_site(
     port: int,
     host: str,
@@ -55,6 +61,7 @@ def sample_site(
     slow_seconds: float,
     retry_after: int,
     clock_start: str | None,
+    republish: bool,
 ) -> None:
     """Serve a deterministic synthetic ANTARA network for tests, demos and benchmarks.
 
@@ -89,7 +96,16 @@ def sample_site(
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="'--clock'") from None
     try:
-        serve(port=port, articles=articles, seed=seed, host=host, log_path=log_path, faults=plan, clock=clock)
+        serve(
+            port=port,
+            articles=articles,
+            seed=seed,
+            host=host,
+            log_path=log_path,
+            faults=plan,
+            clock=clock,
+            republish=republish,
+        )
     except OSError as exc:
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     except KeyboardInterrupt:

@@ -145,6 +145,8 @@ def truth(site: SampleSite, regions: Iterable[str] | None = None) -> dict[str, A
                     "edited_at": edited.isoformat() if edited else None,
                 }
             )
+            if site.republish:  # which articles are one story (absent otherwise: the output stays as it was)
+                rows[-1]["story"] = site.story(spec)
             if edited is not None and now is not None and edited <= now:
                 edits.append({"url": spec.url, "at": edited.isoformat()})
     return {

@@ -40,6 +40,11 @@ REGIONAL_BASE_ID = 210_000
 REGIONAL_ID_STRIDE = 13_331
 IMG_BASE = "https://img.antaranews.com/cache"
 MEDIA_BASE_ID = 4_700_000  #: ids of /foto/, /video/ and /infografis/ pages linked from the site
+#: ``republish=True`` only: the share of articles that republish an earlier article of another site
+#: (with edits), and the share that are a new story on the topic of an earlier article of their own site
+REPUBLISH_SHARE = 0.25
+SIBLING_SHARE = 0.12
+REPUBLISH_LOOKBACK = 12  #: a republished source is among the newest this many articles of its site
 
 #: How "Baca juga" hrefs are written; every variant occurs across the site.
 HREF_VARIANTS = ("absolute", "relative", "utm", "http", "amp", "other_slug", "upper_host")
@@ -156,6 +161,14 @@ class _Basics(NamedTuple):
     minutes: int  #: local minutes relative to ANCHOR
 
 
+class _Role(NamedTuple):
+    """``republish=True`` only: how an article relates to an earlier one (regions index, local index)."""
+
+    kind: str  #: ``copy`` (the same story, republished with edits) or ``sibling`` (same topic, new story)
+    r: int
+    i: int
+
+
 @dataclass
 class _Region:
     region: Region
@@ -194,11 +207,14 @@ def _index_of_position(q: int) -> int:
 class SampleSite:
     """A synthetic ANTARA network of ``articles`` articles, the same for the same ``seed``."""
 
-    def __init__(self, articles: int = 2000, seed: int = 1) -> None:
+    def __init__(self, articles: int = 2000, seed: int = 1, republish: bool = False) -> None:
         if articles < 0:
             raise ValueError("articles must be >= 0")
         self.articles = articles
         self.seed = seed
+        #: opt-in: sites republish each other's stories with edits (see :meth:`story`); off, the
+        #: network is exactly the one it always was
+        self.republish = republish
         n = len(REGIONS)
         self._regions: list[_Region] = []
         for r, region in enumerate(REGIONS):
@@ -212,6 +228,7 @@ class SampleSite:
         self._revisions: dict[tuple[int, int], int] = {}
         self._basics = lru_cache(maxsize=16384)(self._make_basics)
         self._spec = lru_cache(maxsize=2048)(self._make_spec)
+        self._role = lru_cache(maxsize=65536)(self._make_role)
         #: bumped by every change (publish, edit, clock), so servers know their cached pages are stale
         self.generation = 0
         #: the simulated clock (None: no clock, every article the site was built with is published)
@@ -256,6 +273,7 @@ class SampleSite:
 
     def _changed(self) -> None:
         self._spec.cache_clear()
+        self._role.cache_clear()
         self.generation += 1
 
     # ------------------------------------------------------------------ simulated clock
@@ -483,6 +501,9 @@ class SampleSite:
         return W.SHORT_NAMES.get(reg.region.slug, reg.region.slug.capitalize())
 
     def _make_basics(self, r: int, i: int) -> _Basics:
+        role = self._role(r, i)
+        if role is not None:
+            return self._role_basics(r, i, role)
         reg = self._regions[r]
         host = reg.region.host
         subjects = self._subjects(reg)
@@ -541,7 +562,8 @@ class SampleSite:
         photographer = self._person(rng)
         short, name = self._short(reg), self.display_name(region.slug)
         subjects = self._subjects(reg)
-        who = subjects[b.subject][1].format(R=short, RN=name, C=b.city, P=official)
+        # (modulo: a republished copy keeps the subject of its source, maybe of the other subject list)
+        who = subjects[b.subject % len(subjects)][1].format(R=short, RN=name, C=b.city, P=official)
         who2 = rng.choice(subjects)[1].format(R=short, RN=name, C=b.city, P=self._person(rng))
         obj = W.OBJECTS[b.obj]
         day = W.DAYS[when.weekday()]
@@ -566,6 +588,12 @@ class SampleSite:
             "person": official,
             "resident": self._person(rng),
         }
+        role = self._role(r, i)
+        if role is not None and role.kind == "sibling":
+            # a new story on the same topic: the same official speaks in the same city
+            official = self._person(random.Random(f"{self.seed}:{host}:{role.i}"))
+            who = subjects[b.subject][1].format(R=short, RN=name, C=b.city, P=official)
+            slots["person"] = official
         tail = rng.choice(W.LEAD_TAILS).format(year=when.year)
         paragraphs = [f"{b.city} (ANTARA) - {who} {W.VERBS[b.verb][1]} {obj} {tail}."]
         n_par = rng.randint(4, 9)
@@ -577,6 +605,8 @@ class SampleSite:
             pos += count
             if picked:
                 paragraphs.append(" ".join(W.SENTENCES[k].format(**slots) for k in picked))
+        if role is not None and role.kind == "copy":
+            paragraphs = self._copied_paragraphs(r, i, role, b.city)
         category = rng.choice(W.CATEGORIES)
         tags = rng.sample(W.TAGS, rng.randint(2, 5))
 
@@ -669,6 +699,102 @@ class SampleSite:
             quote_paragraph=quote_paragraph,
             ads_paragraph=ads_paragraph,
         )
+
+    # ------------------------------------------------------------------ republished stories
+
+    def story(self, spec: ArticleSpec) -> str:
+        """Canonical URL of the article that first published ``spec``'s story (its own URL unless
+        ``spec`` republishes another article; a republished copy may itself be republished)."""
+        reg = self._by_slug[spec.region]
+        r, i = reg.index, spec.index
+        role = self._role(r, i)
+        while role is not None and role.kind == "copy":
+            r, i = role.r, role.i
+            role = self._role(r, i)
+        return self._url(r, i)
+
+    def relation(self, spec: ArticleSpec) -> tuple[str, ArticleSpec] | None:
+        """``republish=True``: ``("copy", source)`` when ``spec`` republishes ``source`` (one story),
+        ``("sibling", other)`` when it is a new story on the topic of ``other``; None otherwise."""
+        role = self._role(self._by_slug[spec.region].index, spec.index)
+        return None if role is None else (role.kind, self._spec(role.r, role.i))
+
+    def _make_role(self, r: int, i: int) -> _Role | None:
+        """``republish=True``: whether article ``i`` of region ``r`` copies or follows up an earlier one."""
+        if not self.republish:
+            return None
+        reg = self._regions[r]
+        rng = random.Random(f"{self.seed}:{reg.region.host}:{i}:story")
+        draw = rng.random()
+        if draw < REPUBLISH_SHARE:
+            source = self._republished_source(reg, i, rng)
+            return None if source is None else _Role("copy", *source)
+        if draw < REPUBLISH_SHARE + SIBLING_SHARE and i > 0:
+            # the topic of a recent original of the same site (never a copy: its topic is another site's)
+            j = i - 1 - rng.randrange(min(i, REPUBLISH_LOOKBACK))
+            while j >= 0 and self._role(r, j) is not None:
+                j -= 1
+            return None if j < 0 else _Role("sibling", r, j)
+        return None
+
+    def _republished_source(self, reg: _Region, i: int, rng: random.Random) -> tuple[int, int] | None:
+        """A recent article of another site, published before article ``i`` of ``reg``."""
+        others = [x for x in self._regions if x is not reg]
+        national = self._regions[0]
+        other = national if reg.index != 0 and rng.random() < 0.4 else rng.choice(others)
+        key = self._utc_key(reg, i)
+        # first j whose time is not older than article i, by time arithmetic alone, so the choice
+        # does not depend on how many articles ``other`` holds now
+        lo, hi = 0, other.base_count + i + 2
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._utc_key(other, mid) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        j = lo - 1 - rng.randrange(REPUBLISH_LOOKBACK)
+        return (other.index, j) if 0 <= j < other.count else None
+
+    def _role_basics(self, r: int, i: int, role: _Role) -> _Basics:
+        reg = self._regions[r]
+        src = self._basics(role.r, role.i)
+        rng = random.Random(f"{self.seed}:{reg.region.host}:{i}:retitle")
+        nv = len(W.VERBS)
+        if role.kind == "copy":
+            title, verb, city = src.title, src.verb, src.city
+            if rng.random() < 0.3:  # a retitled headline: another verb
+                verb = (src.verb + 1 + rng.randrange(nv - 1)) % nv
+                title = title.replace(f" {W.VERBS[src.verb][0]} ", f" {W.VERBS[verb][0]} ", 1)
+            if rng.random() < 0.5:  # the dateline of the republishing site
+                cities = W.CITIES[reg.region.slug]
+                city = cities[_hash(self.seed, reg.region.host, i, "b") % len(cities)]
+            return _Basics(title, slugify(title), city, src.subject, verb, src.obj, self._minutes(reg, i))
+        # a sibling: same subject, object and city, another verb (a different event on the topic)
+        verb = (src.verb + 1 + rng.randrange(nv - 1)) % nv
+        subjects = self._subjects(reg)
+        title = (
+            f"{subjects[src.subject][0].format(R=self._short(reg), C=src.city)} {W.VERBS[verb][0]} {W.OBJECTS[src.obj]}"
+        )
+        if reg.region.slug == "kl" or (reg.region.slug == "nasional" and src.title.endswith(f" di {src.city}")):
+            title += f" di {src.city}"
+        return _Basics(title, slugify(title), src.city, src.subject, verb, src.obj, self._minutes(reg, i))
+
+    def _copied_paragraphs(self, r: int, i: int, role: _Role, city: str) -> list[str]:
+        """The source's text as a republishing site prints it: a new dateline, sometimes the last
+        paragraph trimmed, sometimes a closing line added."""
+        src_reg = self._regions[role.r]
+        src = self._spec(role.r, role.i)
+        paragraphs = list(src.paragraphs)
+        if self._revision(src_reg, role.i):
+            paragraphs = paragraphs[:-1]  # copied before the source was corrected
+        rng = random.Random(f"{self.seed}:{self._regions[r].region.host}:{i}:copy")
+        lead = paragraphs[0].split(" (ANTARA) - ", 1)[1]
+        paragraphs[0] = f"{city} (ANTARA) - {lead}"
+        if len(paragraphs) >= 4 and rng.random() < 0.4:
+            paragraphs = paragraphs[:-1]
+        if rng.random() < 0.3:
+            paragraphs.append(f"Berita ini juga disiarkan {self.site_name(src_reg.region.slug)}.")
+        return paragraphs
 
     # ------------------------------------------------------------------ links
 

@@ -389,14 +389,17 @@ def serve(
     log_path: str | None = None,
     faults: F.FaultPlan | None = None,
     clock: C.Clock | None = None,
+    republish: bool = False,
 ) -> None:
     """Serve a sample site until interrupted, after printing where."""
-    site = SampleSite(articles, seed)
+    site = SampleSite(articles, seed, republish=republish)
     site.set_clock(clock)
     server = make_server(site, host, port, log_path, faults)
     mode = f", faults on {faults.share:.0%} of requests (seed {faults.seed})" if faults else ""
     if clock is not None:
         mode += f", clock at {clock.start.isoformat()} (POST /_control/clock?now=ISO moves it)"
+    if republish:
+        mode += ", stories republished across sites"
     print(
         f"Serving sample ANTARA site ({articles} articles, seed {seed}{mode}) on http://{host}:{server.port}/{{host}}/...",
         flush=True,
