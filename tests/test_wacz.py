@@ -22,7 +22,7 @@ from archive.cdx import sorted_cdxj
 from archive.wacz import WaczError, write_wacz
 from archive.warc import Capture, iter_captures, payload_digest, read_capture, warc_files
 from crawler.samplesite import SampleSite
-from tests.conftest import crawl_sample, serve_site
+from tests.conftest import crawl_sample, run_cli, serve_site
 
 REGIONS = "kalteng,nasional"  # nasional (www) answers chunked and gzipped, kalteng gzipped with a length
 
@@ -283,8 +283,27 @@ def test_a_missing_warc_file_is_named_and_nothing_is_written(crawled: dict[str, 
         conn.execute("UPDATE archive_meta SET value = ? WHERE key = 'warc_dir'", [str(tmp_path / "archive.db.warc")])
     conn.close()
     out = tmp_path / "out.wacz"
-    with pytest.raises(
-        WaczError, match=re.escape(f"WARC file {gone.name} is missing from {tmp_path / 'archive.db.warc'}")
-    ):
+    said = f"WARC file {gone.name} is missing from {tmp_path / 'archive.db.warc'}"
+    with pytest.raises(WaczError, match=re.escape(said)):
         write_wacz(db, out, warc_dir=tmp_path / "archive.db.warc")
     assert list(tmp_path.glob("out.wacz*")) == []
+    result = run_cli("export", "--db", str(db), "--format", "wacz", "--output", str(out))
+    assert result.returncode == 1
+    assert (
+        result.stderr.startswith(f"antara: error: WARC file {gone.name} is missing")
+        and "Traceback" not in result.stderr
+    )
+
+
+def test_export_command_writes_a_wacz(crawled: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "kalteng.wacz"
+    result = run_cli(
+        "export", "--db", str(crawled["db"]), "--format", "wacz", "--region", "kalteng", "--output", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    count = rows(crawled["db"], "SELECT count(*) AS n FROM articles WHERE region = 'kalteng'")[0]["n"]
+    assert f"Exported {count:,} articles" in result.stderr and str(out) in result.stderr
+    package = Package(out, tmp_path / "unpacked")
+    assert len(package.pages) == count
+    result = run_cli("export", "--db", str(crawled["db"]), "--format", "wacz", "--query", "banjir", "-o", str(out))
+    assert result.returncode == 2 and result.stderr.startswith("antara: error: --query does not apply to --format wacz")
