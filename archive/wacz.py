@@ -309,7 +309,10 @@ def _write_warcs(
                     source.close()
                 source_name = row["warc_file"]
                 source_path = folder / row["warc_file"]
-                source = open(source_path, "rb")  # noqa: SIM115 (closed when the next file opens)
+                try:
+                    source = open(source_path, "rb")  # noqa: SIM115 (closed when the next file opens)
+                except OSError as exc:
+                    raise WaczError(f"cannot read WARC file {source_path}: {exc.strerror or exc}") from None
             if out is None or (out.size >= max_size and row["record_type"] != "request"):
                 if out is not None:
                     finish()
