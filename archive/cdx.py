@@ -8,7 +8,7 @@ from pathlib import Path
 
 import surt
 
-from archive.warc import iter_captures, timestamp14
+from archive.warc import Record, iter_captures, timestamp14
 
 
 def cdxj_lines(paths: Iterable[str | Path]) -> Iterator[str]:
@@ -19,20 +19,26 @@ def cdxj_lines(paths: Iterable[str | Path]) -> Iterator[str]:
     """
     for path in paths:
         for capture in iter_captures(path):
-            record = capture.record
-            if record.record_type not in ("response", "revisit") or not record.url:
-                continue
-            fields: dict[str, object] = {"url": record.url}
-            if record.record_type == "revisit":
-                fields["mime"] = "warc/revisit"  # pywb resolves the payload through the digest
-            else:
-                fields["mime"] = record.mime or "unk"
-                if record.status is not None:
-                    fields["status"] = str(record.status)
-            if record.payload_digest:
-                fields["digest"] = record.payload_digest.removeprefix("sha1:")
-            fields.update(length=str(record.length), offset=str(record.offset), filename=record.file)
-            yield f"{surt.surt(record.url)} {timestamp14(record.date)} {json.dumps(fields)}"
+            line = cdxj_line(capture.record)
+            if line is not None:
+                yield line
+
+
+def cdxj_line(record: Record) -> str | None:
+    """The CDXJ line of one record, None for records replay tools do not index (request, warcinfo)."""
+    if record.record_type not in ("response", "revisit") or not record.url:
+        return None
+    fields: dict[str, object] = {"url": record.url}
+    if record.record_type == "revisit":
+        fields["mime"] = "warc/revisit"  # pywb resolves the payload through the digest
+    else:
+        fields["mime"] = record.mime or "unk"
+        if record.status is not None:
+            fields["status"] = str(record.status)
+    if record.payload_digest:
+        fields["digest"] = record.payload_digest.removeprefix("sha1:")
+    fields.update(length=str(record.length), offset=str(record.offset), filename=record.file)
+    return f"{surt.surt(record.url)} {timestamp14(record.date)} {json.dumps(fields)}"
 
 
 def sorted_cdxj(paths: Iterable[str | Path]) -> list[str]:

@@ -18,7 +18,7 @@ from archive.export import ArchiveReader, ExportError, ExportStats, Progress, Re
 from crawler import __version__
 from crawler.domain.regions import UnknownRegion, parse_regions
 
-FORMATS = ("jsonl", "csv", "parquet", "dataset")
+FORMATS = ("jsonl", "csv", "parquet", "dataset", "wacz")
 
 
 def _day(text: str | None, option: str) -> date | None:
@@ -118,7 +118,8 @@ def export(
     output: str,
     force: bool,
 ) -> None:
-    """Export articles with their tags and "Baca juga" links as JSONL, CSV, Parquet or a dataset folder.
+    """Export articles with their tags and "Baca juga" links as JSONL, CSV, Parquet or a dataset folder,
+    or their captured pages as a WACZ web archive (ReplayWeb.page, pywb).
 
     Streams the archive, so memory stays flat however many articles it holds.
 
@@ -128,9 +129,14 @@ def export(
       antara export --format csv --region kalteng,kalsel --since 2026-11-01 --output kalimantan.csv
       antara export --format parquet --query 'banjir OR longsor' --output banjir.parquet
       antara export --format dataset --until 2026-11-30 --output antara-2026-11
+      antara export --format wacz --region kalteng --since 2026-11-01 --output kalteng.wacz
     """
     selection = _selection(regions, since, until, query)
     target = _check_output(output, fmt, force)
+    if fmt == "wacz":
+        assert target is not None
+        _wacz(db, selection, target)
+        return
     started = time.monotonic()
     try:
         reader = ArchiveReader(db)
@@ -197,3 +203,46 @@ def _command(selection: Selection, folder: Path) -> str:
         words += ["--query", selection.query]
     words += ["--output", folder.name]
     return shlex.join(words)
+
+
+def _wacz(db: str, selection: Selection, target: Path) -> None:
+    """The selected articles' WARC records as a WACZ package (docs/export.md, "WACZ")."""
+    from archive.wacz import WaczError, write_wacz
+
+    if selection.query is not None:
+        raise click.UsageError("--query does not apply to --format wacz (choose by --region, --since, --until)")
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="B", unit_scale=True, file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        assert bar is not None
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        summary = write_wacz(
+            db,
+            target,
+            selection.regions,
+            selection.since,
+            selection.until,
+            progress if bar is not None else None,
+            software=f"antara-archive {__version__}",
+        )
+    except WaczError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {exc.filename or target}: {exc.strerror or exc}") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    span = f"published {summary.first_day} to {summary.last_day}"
+    skipped = f"; {summary.without_capture:,} without a WARC record left out" if summary.without_capture else ""
+    click.echo(
+        f"Exported {summary.articles:,} articles ({span}{skipped}) to {target} in {summary.seconds:.1f}s:"
+        f" {summary.records:,} WARC records, {summary.bytes:,} bytes",
+        err=True,
+    )
