@@ -249,9 +249,7 @@ def test_readme_first_command_installs_and_crawls_the_demo() -> None:
 
 def test_readme_second_command_is_what_ci_runs() -> None:
     ci = [
-        line
-        for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-        if "python -m pytest" in line
+        line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if "python -m pytest" in line
     ]
     assert len(ci) == 1, ci
     assert ci[0] == _readme_sh_blocks()[1] + " || status=$?", "README's test command and .ci/run differ"
