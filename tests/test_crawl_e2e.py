@@ -244,7 +244,7 @@ def test_run_is_recorded(first_crawl: dict[str, Any]) -> None:
     errors = rows(first_crawl["db"], "SELECT count(*) AS n FROM crawl_errors WHERE run_id = ?", (run["id"],))[0]["n"]
     assert run["errors"] == errors > 0
     assert run["pages_fetched"] > articles
-    assert len(rows(first_crawl["db"], "SELECT * FROM regions")) == 35
+    assert len(rows(first_crawl["db"], "SELECT * FROM regions")) == 36  # 35 Indonesian sites and en
 
 
 def test_full_text_search(first_crawl: dict[str, Any]) -> None:

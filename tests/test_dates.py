@@ -71,6 +71,36 @@ NOW = datetime(2022, 10, 20, 16, 0, 30, tzinfo=timezone(timedelta(hours=7)))
         ("15 Mar 2020 15:51 +0800", "WIB", "2020-03-15T15:51:00+08:00"),
         ("Thu, 20 Oct 2022 15:02:00 -0000", "WIB", "2022-10-20T15:02:00+00:00"),
         ("Kam, 20 Okt 2022 15:02:00 +0700", "WIB", "2022-10-20T15:02:00+07:00"),
+        # the English service: month first, and the English forms of what the Indonesian pages print
+        ("Monday, November 30, 2026 15:02 WIB", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("November 30, 2026 15:02 WIB", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("Mon, 30 Nov 2026 15:02 WIB", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("Monday, 30 November 2026 15:02 WIB", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("Tuesday, December 1, 2026 6:34 WIB", "WIB", "2026-12-01T06:34:00+07:00"),
+        ("Friday, March 5, 2021 6:34 WITA", "WIB", "2021-03-05T06:34:00+08:00"),
+        ("Wednesday, June 12, 2024 14:20 WIT", "WIB", "2024-06-12T14:20:00+09:00"),
+        ("Sunday, December 31, 2023 23:59:59 WIB", "WIB", "2023-12-31T23:59:59+07:00"),
+        ("Saturday, February 29, 2020 00:00 WIB", "WIB", "2020-02-29T00:00:00+07:00"),
+        ("monday, november 30, 2026 15:02 wib", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("Monday,\xa0November 30,\xa02026\u200b 15:02 WIB ", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("Monday, November 30, 2026 15.02 WIB", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("Monday, November 30, 2026 at 15:02 WIB", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("Monday, November 30, 2026, 15:02 WIB", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("November 30, 2026 15:02WIB", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("November 30, 2026 15:02", "WITA", "2026-11-30T15:02:00+08:00"),
+        ("November 30, 2026", "WIB", "2026-11-30T00:00:00+07:00"),
+        ("November 30 2026 15:02", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("Nov 30, 2026 15:02", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("Nov. 30, 2026 15:02", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("Sept 9, 2021 8:00", "WIB", "2021-09-09T08:00:00+07:00"),
+        ("May 5, 2021 8:00", "WIB", "2021-05-05T08:00:00+07:00"),
+        ("November 30th, 2026 15:02 WIB", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("December 1st, 2026 9:05 WIB", "WIB", "2026-12-01T09:05:00+07:00"),
+        ("November 30, 2026 3:02 PM WIB", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("November 30, 2026 3:02 p.m.", "WIB", "2026-11-30T15:02:00+07:00"),
+        ("November 30, 2026 12:05 am", "WIB", "2026-11-30T00:05:00+07:00"),
+        ("November 30, 2026 12:05 pm", "WIB", "2026-11-30T12:05:00+07:00"),
+        ("30 November 2026 3:02 pm WIB", "WIB", "2026-11-30T15:02:00+07:00"),
     ],
 )
 def test_parse_date(text: str, zone: str, expected: str) -> None:
@@ -93,6 +123,16 @@ def test_parse_date(text: str, zone: str, expected: str) -> None:
         ("2 hours ago", "2022-10-20T14:00:30+07:00"),
         ("an hour ago", "2022-10-20T15:00:30+07:00"),
         ("just now", "2022-10-20T16:00:30+07:00"),
+        ("26 minutes ago", "2022-10-20T15:34:30+07:00"),
+        ("1 minute ago", "2022-10-20T15:59:30+07:00"),
+        ("a minute ago", "2022-10-20T15:59:30+07:00"),
+        ("11 hours ago", "2022-10-20T05:00:30+07:00"),
+        ("2 days ago", "2022-10-18T16:00:30+07:00"),
+        ("a day ago", "2022-10-19T16:00:30+07:00"),
+        ("1 week ago", "2022-10-13T16:00:30+07:00"),
+        ("30 seconds ago", "2022-10-20T16:00:00+07:00"),
+        ("  5 Minutes  Ago ", "2022-10-20T15:55:30+07:00"),
+        ("Just Now", "2022-10-20T16:00:30+07:00"),
     ],
 )
 def test_relative_dates_count_back_from_now(text: str, expected: str) -> None:
@@ -138,6 +178,21 @@ def test_relative_date_is_expressed_in_the_site_zone() -> None:
         "5 bulan lalu",  # too vague to resolve
         "lalu",
         "x" * 500,
+        # English
+        "yesterday",
+        "Monday",
+        "February 31, 2026 15:02 WIB",  # no such day
+        "February 29, 2025 10:00",  # not a leap year
+        "November 30, 2026 25:00 WIB",
+        "Novembr 30, 2026 15:02 WIB",  # unknown month
+        "Someday, November 30, 2026 15:02 WIB",  # unknown weekday
+        "November 30, 26 15:02",  # two-digit year
+        "November 30, 2026 15:02 EST",
+        "November 30, 2026 15:02 WIB extra",
+        "November 30, 2026 13:02 pm",  # 13 o'clock pm
+        "November 30, 2026 0:02 am",
+        "5 months ago",  # too vague to resolve
+        "ago",
     ],
 )
 def test_impossible_or_unknown_dates_raise_date_error(text: str) -> None:
@@ -148,7 +203,9 @@ def test_impossible_or_unknown_dates_raise_date_error(text: str) -> None:
         assert repr(text) in str(caught.value)  # the message quotes the bad text
 
 
-@pytest.mark.parametrize("text", ["26 menit lalu", "11 jam lalu", "baru saja", "1 detik lalu"])
+@pytest.mark.parametrize(
+    "text", ["26 menit lalu", "11 jam lalu", "baru saja", "1 detik lalu", "2 hours ago", "26 minutes ago", "just now"]
+)
 def test_relative_dates_need_now(text: str) -> None:
     with pytest.raises(DateError, match="now"):
         parse_date(text)
@@ -191,6 +248,14 @@ def test_to_iso_refuses_naive_datetimes() -> None:
         ("Senin, 23 Februari 2026 23:15 WIB 3 menit baca", "Senin, 23 Februari 2026 23:15 WIB"),
         ("Ekonomi - baru saja", "baru saja"),
         ("Diperbarui 2022-10-20T15:02:00+07:00", "2022-10-20T15:02:00+07:00"),
+        ("Politics | Monday, November 30, 2026 15:02 WIB | 2 min read", "Monday, November 30, 2026 15:02 WIB"),
+        ("Economy / November 30, 2026 15:02", "November 30, 2026 15:02"),
+        ("Updated Nov 30, 2026 3:02 pm WITA, by staff", "Nov 30, 2026 3:02 pm WITA"),
+        ("World - 2 hours ago", "2 hours ago"),
+        ("Business 26 minutes ago", "26 minutes ago"),
+        ("Mon, 30 Nov 2026 15:02 WIB", "Mon, 30 Nov 2026 15:02 WIB"),
+        ("2 min read", None),
+        ("May the best win, 2026", None),
         ("3 menit baca", None),
         ("Pulang Pisau", None),
         ("", None),

@@ -16,6 +16,7 @@ from crawler.extraction.text import (
     fold,
     is_baca_juga,
     parse_credits,
+    parse_translator,
     shorten,
     split_dateline,
     word_count,
@@ -196,6 +197,18 @@ def test_split_dateline(paragraph: str | None, city: str | None) -> None:
         ("Penulis: Rina\nRedaktur: Dodi", "Rina", "Dodi"),
         ("Pewarta: Rina\nEditor: Dodi\nFotografer: Eka", "Rina", "Dodi"),
         ("Pewarta:\nEditor:", None, None),
+        # the English service
+        (
+            "Reporter: Fathur Rochman\nEditor: Rahmad Nasution\nCopyright © ANTARA 2026",
+            "Fathur Rochman",
+            "Rahmad Nasution",
+        ),
+        (
+            "Reporter : Diana Syafni\nTranslator : Resinta S, Raka Adji\nEditor : Anton Santoso",
+            "Diana Syafni",
+            "Anton Santoso",
+        ),
+        ("Reporter: Diana Syafni Translator: Raka Adji", "Diana Syafni", None),
         ("COPYRIGHT © ANTARA News 2022", None, None),
         ("", None, None),
         (None, None, None),
@@ -214,6 +227,16 @@ def test_parse_credits(text: str | None, reporter: str | None, editor: str | Non
         ("baca juga Judul", True),
         ("Baca pula: Judul", True),
         ("[Baca juga: Judul]", True),
+        ("Also read: Indonesia prices retail green sukuk", True),
+        ("ALSO READ : Title", True),
+        ("Read also: Title", True),
+        ("Read Also : Title", True),
+        ("Related news: Title", True),
+        ("[Related News: Title]", True),
+        ("Also, read the fine print", False),
+        ("Readers also asked about the fares", False),
+        ("Related newspapers reported the same", False),
+        ("The minister also read a statement", False),
         ("Bacaan juga penting", False),
         ("Warga diminta membaca juga aturan baru", False),
         ("", False),
@@ -222,6 +245,23 @@ def test_parse_credits(text: str | None, reporter: str | None, editor: str | Non
 )
 def test_is_baca_juga(text: str | None, expected: bool) -> None:
     assert is_baca_juga(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Reporter : Diana Syafni\nTranslator : Resinta S, Raka Adji\nEditor : Anton Santoso", "Resinta S, Raka Adji"),
+        ("Reporter: A\nEditor: B\nTranslator: C\nCopyright © ANTARA 2026", "C"),
+        ("TRANSLATOR: Raka Adji", "Raka Adji"),
+        ("Reporter: A\nEditor: B\nCopyright © ANTARA 2026", None),
+        ("Translator:\nEditor: B", None),
+        ("Pewarta: A\nEditor: B", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_translator(text: str | None, expected: str | None) -> None:
+    assert parse_translator(text) == expected
 
 
 def test_content_hash_and_word_count() -> None:

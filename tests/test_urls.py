@@ -18,6 +18,7 @@ from crawler.extraction.urls import (
 )
 
 K = "https://kalteng.antaranews.com"
+E = "https://en.antaranews.com"
 
 
 @pytest.mark.parametrize(
@@ -37,7 +38,9 @@ K = "https://kalteng.antaranews.com"
         ("https://img.antaranews.com/cache/730x487/2022/10/x.jpg", False),
         ("https://cdn.antaranews.com/x.js", False),
         ("https://video.antaranews.com/video/1/x", False),
-        ("https://en.antaranews.com/news/1/x", False),  # English site is not in the registry
+        ("https://en.antaranews.com/news/1/x", True),  # the English service is in the registry
+        ("https://EN.antaranews.com/latest-news", True),
+        ("https://en.antaranews.com.evil.test/news/1/x", False),
         ("https://foo.antaranews.com/", False),
         # look-alikes and tricks
         ("https://antaranews.com.evil.test/", False),
@@ -99,6 +102,32 @@ def test_is_antara_host(url: str, expected: bool) -> None:
         ("//www.antaranews.com/berita/1/x", f"{K}/terkini", "www.antaranews.com", 1, "x"),
         (" /amp/berita/7/x ", "https://papua.antaranews.com/", "papua.antaranews.com", 7, "x"),
         ("https://jatim.antaranews.com/berita/1/x", f"{K}/", "jatim.antaranews.com", 1, "x"),
+        # the English service: /news/{id}/{slug} and its AMP copy
+        (
+            f"{E}/news/412345/indonesia-eyes-green-bonds",
+            None,
+            "en.antaranews.com",
+            412345,
+            "indonesia-eyes-green-bonds",
+        ),
+        (
+            f"{E}/amp/news/412345/indonesia-eyes-green-bonds",
+            None,
+            "en.antaranews.com",
+            412345,
+            "indonesia-eyes-green-bonds",
+        ),
+        (f"{E}/news/412345", None, "en.antaranews.com", 412345, ""),
+        (
+            "http://EN.ANTARANEWS.COM/NEWS/412345/Green-Bonds?utm_source=x#top",
+            None,
+            "en.antaranews.com",
+            412345,
+            "green-bonds",
+        ),
+        ("/news/412346/x", f"{E}/latest-news/2", "en.antaranews.com", 412346, "x"),
+        ("/amp/news/412346/x", f"{E}/news/412345/y", "en.antaranews.com", 412346, "x"),
+        ("https://en.antaranews.com/news/5/x", f"{K}/berita/1/y", "en.antaranews.com", 5, "x"),
     ],
 )
 def test_parse_article_url(url: str, base: str | None, host: str, article_id: int, slug: str) -> None:
@@ -132,6 +161,19 @@ def test_parse_article_url(url: str, base: str | None, host: str, article_id: in
         ("mailto:redaksi@antaranews.com", f"{K}/"),
         ("", f"{K}/"),
         ("/berita/1/x", None),
+        # each host's own section only: no /berita/ on en, no /news/ on the Indonesian sites
+        (f"{E}/berita/412345/x", None),
+        (f"{E}/amp/berita/412345/x", None),
+        ("/berita/612950/x", f"{E}/news/1/y"),
+        (f"{K}/news/612837/x", None),
+        ("https://www.antaranews.com/news/4812002/x", None),
+        ("/news/612950/x", f"{K}/terkini"),
+        (f"{E}/foto/412345/x", None),
+        (f"{E}/video/412345/x", None),
+        (f"{E}/news/", None),
+        (f"{E}/news/abc/x", None),
+        (f"{E}/news/412345/x/extra", None),
+        (f"{E}/latest-news/2", None),
     ],
 )
 def test_not_article_urls(url: str, base: str | None) -> None:
@@ -163,6 +205,13 @@ PLAIN_AND_NEAR = [
     "https://user@kalteng.antaranews.com/berita/1/x",
     "HTTPS://kalteng.antaranews.com/berita/1/x",
     " /berita/1/x\n",
+    f"{E}/news/412345/green-bonds",
+    "https://en.antaranews.com/amp/news/412345/green-bonds",
+    f"{E}/berita/412345/green-bonds",
+    "https://www.antaranews.com/news/4812002/x",
+    "/news/412345/x",
+    "/amp/news/412345/x",
+    f"{E}/news/412345/Green-Bonds",
 ]
 BASES = [
     None,
@@ -173,6 +222,8 @@ BASES = [
     "https://user@kalteng.antaranews.com/",
     "https://kalteng.antaranews.com",
     "https://www.kompas.com/news/",
+    f"{E}/news/412345/y",
+    "https://en.antaranews.com/latest-news",
     "ftp://kalteng.antaranews.com/",
     "https://[bad/",
 ]
@@ -192,6 +243,9 @@ def test_plain_article_links_read_as_the_general_path_reads_them(url: str, base:
         ("https://Kalteng.Antaranews.com/berita/612837", f"{K}/berita/612837"),
         ("https://kalut.antaranews.com/amp/berita/9/a", "https://kaltara.antaranews.com/berita/9/a"),
         ("https://antaranews.com/berita/1/a/", "https://www.antaranews.com/berita/1/a"),
+        (f"{E}/news/412345/green-bonds", f"{E}/news/412345/green-bonds"),
+        ("http://EN.antaranews.com/amp/news/412345/green-bonds?utm_source=x#top", f"{E}/news/412345/green-bonds"),
+        (f"{E}/news/412345/", f"{E}/news/412345"),
     ],
 )
 def test_canonical_article_url(url: str, expected: str) -> None:
@@ -230,6 +284,18 @@ def test_canonical_article_url(url: str, expected: str) -> None:
         ("https://www.antaranews.com:8443/berita/1/x", "offsite"),
         ("https://twitter.com/antaranews", "offsite"),
         ("not a url", "offsite"),
+        (f"{E}/news/412345/green-bonds", "article"),
+        (f"{E}/amp/news/412345/green-bonds", "article"),
+        (f"{E}/berita/412345/x", "other"),  # not expected on en: no article there
+        (f"{K}/news/612837/x", "other"),
+        (f"{E}/foto/412345/x", "photo"),
+        (f"{E}/video/412345/x", "video"),
+        (f"{E}/latest-news", "list"),
+        (f"{E}/latest-news/2", "list"),
+        (f"{E}/terkini/2", "list"),
+        (f"{E}/tag/economy", "tag"),
+        (f"{E}/rss/news.xml", "rss"),
+        (f"{E}/", "other"),
     ],
 )
 def test_classify_url(url: str, kind: str) -> None:
@@ -273,6 +339,8 @@ def test_clean_url(url: str, base: str | None, expected: str) -> None:
         ("kalteng", 0, f"{K}/terkini"),
         ("kalteng", 2, f"{K}/terkini/2"),
         ("nasional", 37, "https://www.antaranews.com/terkini/37"),
+        ("en", 1, f"{E}/latest-news"),
+        ("en", 2, f"{E}/latest-news/2"),
     ],
 )
 def test_list_page_url(slug: str, page: int, expected: str) -> None:
@@ -291,6 +359,10 @@ def test_list_page_url(slug: str, page: int, expected: str) -> None:
         (f"{K}/tag/banjir/2", None),
         (f"{K}/terkini/\u0661\u0662", None),
         (f"{K}/berita/1/x", None),
+        (f"{E}/latest-news", 1),
+        (f"{E}/latest-news/3", 3),
+        (f"{E}/latest-news/x", None),
+        (f"{E}/news/412345/x", None),
     ],
 )
 def test_list_page_number(url: str, number: int | None) -> None:

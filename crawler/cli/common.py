@@ -9,7 +9,9 @@ import click
 
 
 def region_options(func: Any) -> Any:
-    func = click.option("--all-regions", is_flag=True, help="Every site in the registry (35 hosts).")(func)
+    func = click.option(
+        "--all-regions", is_flag=True, help="Every Indonesian-language site in the registry (35 hosts; not en)."
+    )(func)
     return click.option(
         "--region", "regions", multiple=True, metavar="SLUG[,SLUG]", help="Region slug(s); repeatable, comma-separated."
     )(func)

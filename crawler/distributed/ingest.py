@@ -16,7 +16,7 @@ from crawler import __version__
 from crawler.distributed import keys
 from crawler.distributed.messages import RUN_STARTED, Message, MessageError, decode
 from crawler.distributed.state import Progress, Redis, RunState, live_workers, reclaim_dead
-from crawler.domain.regions import REGIONS
+from crawler.domain.regions import SITES
 from crawler.scrapy.health import judge_run
 from crawler.scrapy.monitors import Health, Thresholds
 from crawler.scrapy.storage import Tally, run_counts, store_item, stored_tally
@@ -76,7 +76,7 @@ class Ingester:
         self.last_report = time.monotonic()
         self.stats = IngestStats()
         self.runs: dict[str, int] = {}
-        self.archive.sync_regions(r.as_row() for r in REGIONS)  # articles refer to their region
+        self.archive.sync_regions(r.as_row() for r in SITES)  # articles refer to their region
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self, stop: Callable[[], bool] = lambda: False) -> IngestStats:

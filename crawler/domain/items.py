@@ -14,29 +14,33 @@ class Link:
 
     url: str  #: canonical article URL of the target (see :class:`Article.url`)
     anchor_text: str  #: the link's visible text, whitespace folded
-    kind: str = "baca_juga"  #: ``baca_juga`` for "Baca juga:" read-also links
+    kind: str = "baca_juga"  #: ``baca_juga`` for read-also links ("Baca juga:", "Also read:", ...)
 
 
 @dataclass
 class Article:
     """One news article, normalised. Every string is whitespace-folded unless said otherwise."""
 
-    #: canonical URL: https, lowercase host, ``/berita/{id}/{slug}``, no query or fragment, never AMP
+    #: canonical URL: https, lowercase host, ``/berita/{id}/{slug}`` (``/news/{id}/{slug}`` on
+    #: en.antaranews.com), no query or fragment, never AMP
     url: str
     #: host the article belongs to, lowercase, e.g. ``kalteng.antaranews.com``
     site: str
-    #: region slug from the registry, e.g. ``kalteng``; ``nasional`` for www.antaranews.com
+    #: region slug from the registry, e.g. ``kalteng``; ``nasional`` for www.antaranews.com, ``en`` for
+    #: en.antaranews.com
     region: str
     #: numeric article id, unique within ``site``
     article_id: int
     #: headline as printed in the article's h1 (falls back to og:title, then <title> minus the site suffix)
     title: str
     #: plain-text body: paragraphs separated by one blank line; the first paragraph keeps its dateline
-    #: prefix ("Palangka Raya (ANTARA) - ..."); no "Baca juga" lines, credits, scripts or the AI notice
+    #: prefix ("Palangka Raya (ANTARA) - ..."); no "Baca juga" lines (nor their English forms "Also read",
+    #: "Read also", "Related news"), credits, scripts or the AI notice
     body: str
     #: publication time, ISO 8601 with the local offset, e.g. ``2022-10-20T15:02:00+07:00``
     published_at: str
-    #: the publication date exactly as the page printed it, e.g. ``Kamis, 20 Oktober 2022 15:02 WIB``
+    #: the publication date exactly as the page printed it, e.g. ``Kamis, 20 Oktober 2022 15:02 WIB`` or
+    #: ``Monday, November 30, 2026 15:02 WIB``
     #: (whitespace folded; the metadata value, e.g. ISO 8601, when the page prints no readable date)
     published_at_raw: str
     #: meta description (or the first paragraph without its dateline, cut to at most 200 characters on a
@@ -44,11 +48,13 @@ class Article:
     summary: str | None = None
     #: city of the dateline, e.g. ``Palangka Raya``; None when the body has no dateline
     dateline: str | None = None
-    #: reporter ("Pewarta") name(s) as printed, whitespace folded: several stay as the page joins them
+    #: reporter ("Pewarta", "Reporter") name(s) as printed, whitespace folded: several stay as the page joins them
     #: ("A dan B", "A, B"); names taken from JSON-LD ``author`` (new template fallback) are joined with ", "
     reporter: str | None = None
     #: editor name as printed
     editor: str | None = None
+    #: translator ("Translator: ...", English service) name(s) as printed; None when the page names none
+    translator: str | None = None
     #: section / category name, e.g. ``Umum``
     category: str | None = None
     #: tags, in page order, without duplicates
@@ -63,7 +69,10 @@ class Article:
     content_hash: str = ""
     #: page template the record was extracted from: ``old`` or ``new``
     template: str = "old"
-    #: "Baca juga" links in the body, in page order, targets canonical, no duplicates
+    #: language of the article, ISO 639-1, from the site's registry entry: ``id`` (Indonesian) or ``en``
+    #: (English, en.antaranews.com)
+    language: str = "id"
+    #: "Baca juga" ("Also read", ...) links in the body, in page order, targets canonical, no duplicates
     links: list[Link] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

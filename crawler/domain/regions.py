@@ -1,4 +1,4 @@
-"""The ANTARA sites the crawler knows: slug, host, name and time zone, shared by all layers."""
+"""The ANTARA sites the crawler knows: slug, host, name, time zone and language, shared by all layers."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ class Region:
     name: str  #: human name of the region, e.g. ``Kalimantan Tengah``
     zone: str  #: time zone label used when a page prints none: ``WIB``, ``WITA`` or ``WIT``
     template: str = "old"  #: page template the site serves: ``old`` or ``new``
+    #: language of the site's articles, an ISO 639-1 code: ``id`` (Indonesian) or ``en`` (English)
+    language: str = "id"
+    #: first path segment of the site's article URLs: ``berita`` (``/berita/{id}/{slug}``), ``news`` on en
+    article_section: str = "berita"
+    #: path of the site's latest-news list, page 1 (page n is ``{list_path}/{n}``)
+    list_path: str = "/terkini"
 
     @property
     def tz(self) -> timezone:
@@ -81,13 +87,29 @@ jogja|Yogyakarta|WIB
 
 NATIONAL = Region("nasional", "www.antaranews.com", "Nasional", "WIB", template="new")
 
-#: Every site, national first, then the 34 regional sites in the order of the site notes.
+#: The national agency's English service: articles at ``/news/{id}/{slug}``, latest news at ``/latest-news``.
+ENGLISH = Region(
+    "en",
+    "en.antaranews.com",
+    "ANTARA English",
+    "WIB",
+    template="new",
+    language="en",
+    article_section="news",
+    list_path="/latest-news",
+)
+
+#: The Indonesian-language sites, national first, then the 34 regional sites in the order of the
+#: site notes: what ``--all-regions`` crawls and the sample site serves.
 REGIONS: tuple[Region, ...] = (NATIONAL,) + tuple(
     Region(slug, f"{slug}.antaranews.com", name, zone)
     for slug, name, zone in (line.split("|") for line in _TABLE.strip().splitlines())
 )
 
-BY_SLUG: dict[str, Region] = {r.slug: r for r in REGIONS}
+#: Every site in the registry: the 35 Indonesian-language sites, then the English service.
+SITES: tuple[Region, ...] = (*REGIONS, ENGLISH)
+
+BY_SLUG: dict[str, Region] = {r.slug: r for r in SITES}
 
 #: Host aliases that serve a known region under another name.
 HOST_ALIASES: dict[str, str] = {
@@ -95,7 +117,7 @@ HOST_ALIASES: dict[str, str] = {
     "antaranews.com": "www.antaranews.com",
 }
 
-BY_HOST: dict[str, Region] = {r.host: r for r in REGIONS}
+BY_HOST: dict[str, Region] = {r.host: r for r in SITES}
 
 
 def region_for_host(host: str) -> Region | None:

@@ -9,7 +9,7 @@ from crawler.extraction.listing import extract_feed, extract_listing
 #: Version of the extraction rules, stored with every row (``articles.extractor_version``). Bump it
 #: whenever a change makes ``extract_article`` return something else for some page; then
 #: ``antara reextract`` brings the archive up to date from its WARC files, without fetching again.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 __all__ = [
     "EXTRACTOR_VERSION",

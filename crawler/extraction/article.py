@@ -21,6 +21,7 @@ from crawler.extraction.text import (
     fold,
     is_dateline_only,
     parse_credits,
+    parse_translator,
     shorten,
     split_dateline,
     strip_dateline,
@@ -180,7 +181,8 @@ def _canonical_url(page: ArticlePage) -> str:
     return page.ref.url
 
 
-def _credits(page: ArticlePage) -> tuple[str | None, str | None]:
+def _credits(page: ArticlePage) -> tuple[str | None, str | None, str | None]:
+    """(reporter, editor, translator) from the body's credit lines, else the template's credit block."""
     lines = page.walker.credits
     if not lines:
         for element in page.credit_blocks():
@@ -188,10 +190,11 @@ def _credits(page: ArticlePage) -> tuple[str | None, str | None]:
             if parse_credits(text) != (None, None):
                 lines = [text]
                 break
-    reporter, editor = parse_credits(" ".join(lines))
+    joined = " ".join(lines)
+    reporter, editor = parse_credits(joined)
     if reporter is None:
         reporter = page.fallback_reporter()
-    return reporter, editor
+    return reporter, editor, parse_translator(joined)
 
 
 def _category(page: ArticlePage) -> str | None:
@@ -303,7 +306,7 @@ def _extract(page: ArticlePage) -> Article:
     paragraphs = _body(page)
     published_at, published_raw = _published(page)
     body = "\n\n".join(paragraphs)
-    reporter, editor = _credits(page)
+    reporter, editor, translator = _credits(page)
     return Article(
         url=_canonical_url(page),
         site=page.ref.host,
@@ -317,6 +320,7 @@ def _extract(page: ArticlePage) -> Article:
         dateline=split_dateline(paragraphs[0]),
         reporter=reporter,
         editor=editor,
+        translator=translator,
         category=_category(page),
         tags=_tags(page),
         image_url=_image_url(page),
@@ -324,5 +328,6 @@ def _extract(page: ArticlePage) -> Article:
         word_count=word_count(body),
         content_hash=content_hash(title, body),
         template=page.template,
+        language=page.region.language,
         links=_links(page),
     )

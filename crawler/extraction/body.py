@@ -17,7 +17,7 @@ _NOTICE_TEXT = (
 )
 # Paragraph openings that may be read-also lines, credits, copyright or the notice (a superset).
 _BOILERPLATE = re.compile(
-    r"\W*(?:baca|dilarang)\b|(?:pewarta|penulis|reporter|wartawan|editor|redaktur|fotografer|"
+    r"\W*(?:baca|dilarang|also|read|related)\b|(?:pewarta|penulis|reporter|wartawan|editor|redaktur|translator|fotografer|"
     r"uploader|copyright|hak\s+cipta)\b|©",
     re.IGNORECASE,
 )

@@ -1,7 +1,8 @@
 """Date parsing for ANTARA pages: a small table-driven regex parser, not dateparser.
 
-The sites print a handful of fixed formats ("Kamis, 20 Oktober 2022 15:02 WIB", ISO 8601
-in metadata, RFC 2822 in feeds, "26 menit lalu" on lists), so a few anchored regular
+The sites print a handful of fixed formats ("Kamis, 20 Oktober 2022 15:02 WIB", and on the
+English service "Monday, November 30, 2026 15:02 WIB", ISO 8601 in metadata, RFC 2822 in feeds,
+"26 menit lalu" or "2 hours ago" on lists), so a few anchored regular
 expressions and a month table are exact, fast and predictable where dateparser would be
 heavy, slow and apt to guess.
 """
@@ -71,11 +72,19 @@ RELATIVE_UNITS: dict[str, int] = {
 }
 
 _ZONE = r"(?P<tz>wita|wib|wit|utc|gmt|z|[+-]\d{2}(?::?\d{2})?)"
-_TIME = r"(?:\s*,?\s*(?:pukul\s+|jam\s+)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?)?"
+_TIME = (
+    r"(?:\s*,?\s*(?:pukul\s+|jam\s+|at\s+)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?"
+    r"(?:\s*(?P<ampm>[ap])\.?m\.?)?)?"
+)
 _WEEKDAY = r"(?:(?P<wd>[a-z']+)\s*,?\s*)?"
 
 _TEXTUAL = re.compile(
     rf"^{_WEEKDAY}(?P<d>\d{{1,2}})\s*(?P<mon>[a-z]+)\.?\s*,?\s*(?P<y>\d{{4}}){_TIME}\s*{_ZONE}?$",
+    re.IGNORECASE,
+)
+# English, month first: "Monday, November 30, 2026 15:02 WIB", "Nov. 30th 2026, 3:02 pm".
+_MONTH_FIRST = re.compile(
+    rf"^(?:(?P<wd>[a-z']+)(?:\s*,\s*|\s+))?(?P<mon>[a-z]{{3,}})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{{4}}){_TIME}\s*{_ZONE}?$",
     re.IGNORECASE,
 )
 _NUMERIC = re.compile(
@@ -106,6 +115,10 @@ _FIND = re.compile(
     r"[a-z]*\s*,?\s*)?"
     r"(?:\b\d{1,2}\s*[a-z]{3,9}\.?\s*,?\s*\d{4}|\(?\b\d{1,2}/\d{1,2}/\d{4}\)?)"
     r"(?:\s*,?\s*(?:pukul\s+)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)?"
+    r"(?:\s*(?:wita|wib|wit|utc|gmt)\b|\s*[+-]\d{2}:?\d{2})?"
+    r"|(?:\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s*,?\s*)?"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?\s*\d{1,2}(?:st|nd|rd|th)?\s*,\s*\d{4}"
+    r"(?:\s*,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[ap]\.?m\b\.?)?)?"
     r"(?:\s*(?:wita|wib|wit|utc|gmt)\b|\s*[+-]\d{2}:?\d{2})?"
     r"|\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?"
     r"|\b(?:\d{1,4}\s*|se)(?:detik|menit|jam|hari|minggu|pekan)\s+(?:yang\s+)?lalu\b"
@@ -145,12 +158,18 @@ def _build(text: str, match: re.Match[str], month: int, default_zone: str) -> da
     year = int(match.group("y"))
     if not 1900 <= year <= 2100:
         raise DateError(text, "year out of range")
+    hour = int(match.group("H") or 0)
+    ampm = match.groupdict().get("ampm")  # only the textual forms have one
+    if ampm:
+        if not 1 <= hour <= 12:
+            raise DateError(text, f"hour {hour} with am/pm")
+        hour = hour % 12 + (12 if ampm.lower() == "p" else 0)
     try:
         return datetime(
             year,
             month,
             int(match.group("d")),
-            int(match.group("H") or 0),
+            hour,
             int(match.group("M") or 0),
             int(match.group("S") or 0),
             tzinfo=_zone(match.group("tz"), default_zone),
@@ -187,9 +206,11 @@ def parse_date(text: str, default_zone: str = "WIB", now: datetime | None = None
     """Aware datetime for a date as ANTARA prints it, in any of the formats it uses.
 
     Accepts "Kamis, 20 Oktober 2022 15:02 WIB" (label optional, weekday optional, seconds
-    optional, hour unpadded, ``.`` or ``:`` between hour and minute), "(20/10/2022)" style
-    numeric dates, ISO 8601 (``Z``, ``+07:00``, ``+0700`` or no offset), RFC 2822 feed
-    dates and relative list dates ("26 menit lalu", "baru saja") resolved against ``now``.
+    optional, hour unpadded, ``.`` or ``:`` between hour and minute), the English forms
+    "Monday, November 30, 2026 15:02 WIB" (month first, "30th", "at 3:02 pm" too) and
+    "Mon, 30 Nov 2026 15:02 WIB", "(20/10/2022)" style numeric dates, ISO 8601 (``Z``,
+    ``+07:00``, ``+0700`` or no offset), RFC 2822 feed dates and relative list dates
+    ("26 menit lalu", "2 hours ago", "baru saja", "just now") resolved against ``now``.
     A date without a zone label or offset is taken as local to ``default_zone``; a date
     without a time is taken as midnight. Raises :class:`DateError` on anything else,
     including impossible dates (31 Februari, hour 25) and relative dates without ``now``.
@@ -205,6 +226,14 @@ def parse_date(text: str, default_zone: str = "WIB", now: datetime | None = None
         raise DateError(clean[:80] + "...", "too long to be a date")
     if _RFC2822.match(clean):
         return _rfc2822(text, clean)
+    # month first before day first: "November 30th, 2026" would read as day 30 of month "th"
+    match = _MONTH_FIRST.match(clean)
+    if match:
+        _check_weekday(text, match)
+        month = MONTHS.get(match.group("mon").lower())
+        if month is None:
+            raise DateError(text, f"unknown month {match.group('mon')!r}")
+        return _build(text, match, month, default_zone)
     match = _TEXTUAL.match(clean)
     if match:
         _check_weekday(text, match)

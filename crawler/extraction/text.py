@@ -14,6 +14,7 @@ __all__ = [
     "is_credit_line",
     "is_dateline_only",
     "parse_credits",
+    "parse_translator",
     "shorten",
     "split_dateline",
     "strip_dateline",
@@ -29,12 +30,14 @@ _DATELINE = re.compile(
     re.IGNORECASE,
 )
 _REPORTER_LABEL = r"(?:pewarta|penulis|reporter|wartawan)"
-_ANY_LABEL = r"(?:pewarta|penulis|reporter|wartawan|editor|redaktur|fotografer|uploader)\s*:"
+_ANY_LABEL = r"(?:pewarta|penulis|reporter|wartawan|editor|redaktur|translator|fotografer|uploader)\s*:"
 _STOP = rf"(?={_ANY_LABEL}|copyright\b|hak\s+cipta\b|©|$)"
 _REPORTER = re.compile(rf"\b{_REPORTER_LABEL}\s*:\s*(?P<name>.*?)\s*{_STOP}", re.IGNORECASE)
 _EDITOR = re.compile(rf"\b(?:editor|redaktur)\s*:\s*(?P<name>.*?)\s*{_STOP}", re.IGNORECASE)
+_TRANSLATOR = re.compile(rf"\btranslator\s*:\s*(?P<name>.*?)\s*{_STOP}", re.IGNORECASE)
 _CREDIT_LINE = re.compile(rf"^(?:{_ANY_LABEL}|copyright\b|hak\s+cipta\b|©)", re.IGNORECASE)
-_BACA_JUGA = re.compile(r"^\W*baca\s+(?:juga|pula)\b", re.IGNORECASE)
+# "Baca juga:", and on the English service "Also read:", "Read also:", "Related news:"
+_BACA_JUGA = re.compile(r"^\W*(?:baca\s+(?:juga|pula)|also\s+read|read\s+also|related\s+news)\b", re.IGNORECASE)
 
 # charset declared in the first bytes of a page or feed
 _DECLARED = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
@@ -102,13 +105,20 @@ def parse_credits(text: str | None) -> tuple[str | None, str | None]:
     return _name(_REPORTER.search(folded)), _name(_EDITOR.search(folded))
 
 
+def parse_translator(text: str | None) -> str | None:
+    """The translator named in a credits block ("Translator: A, B" on the English service), or None."""
+    return _name(_TRANSLATOR.search(fold(text)))
+
+
 def is_credit_line(text: str) -> bool:
-    """True for a credits or copyright line ("Pewarta: ...", "Editor : ...", "COPYRIGHT © ...")."""
+    """True for a credits or copyright line ("Pewarta: ...", "Editor : ...", "Translator: ...",
+    "COPYRIGHT © ...")."""
     return bool(_CREDIT_LINE.match(text))
 
 
 def is_baca_juga(text: str | None) -> bool:
-    """True for a read-also line ("Baca juga: ...", "Baca Juga : ...")."""
+    """True for a read-also line ("Baca juga: ...", "Baca Juga : ...", "Also read: ...", "Read also: ...",
+    "Related news: ...")."""
     return bool(text) and bool(_BACA_JUGA.match(text or ""))
 
 

@@ -11,16 +11,18 @@ from w3lib.url import url_query_cleaner
 
 from crawler.domain.regions import HOST_ALIASES, Region, region_for_host
 
-# /berita/{id}/{slug} and /amp/berita/{id}/{slug}; the slug may be missing.
-_ARTICLE_PATH = re.compile(r"^/(?:amp/)?berita/([0-9]{1,12})(?:/([^/?#]*))?/?$", re.IGNORECASE)
+# /berita/{id}/{slug} and /amp/berita/{id}/{slug} (/news/ on the English service); the slug may be
+# missing. The section must be the host's own (Region.article_section): /news/ on www is no article.
+_ARTICLE_PATH = re.compile(r"^/(?:amp/)?(berita|news)/([0-9]{1,12})(?:/([^/?#]*))?/?$", re.IGNORECASE)
 _NON_ARTICLE = re.compile(r"^/(?:amp/)?(foto|video|infografis)/", re.IGNORECASE)
 # The plain shape of most article links: http(s) on a lowercase host (no port, no user) or a bare
 # path, a lowercase slug, nothing after it. Whatever else is read by urljoin and urlsplit.
 _PLAIN_ARTICLE = re.compile(
-    r"(?:(?:https|http)://(?P<host>[a-z0-9.-]+))?/(?:amp/)?berita/(?P<id>[0-9]{1,12})/(?P<slug>[a-z0-9-]+)"
+    r"(?:(?:https|http)://(?P<host>[a-z0-9.-]+))?/(?:amp/)?(?P<section>berita|news)/(?P<id>[0-9]{1,12})/(?P<slug>[a-z0-9-]+)"
 )
 _PLAIN_BASE = re.compile(r"(?:https|http)://(?P<host>[a-z0-9.-]+)/")
-_LIST_PATH = re.compile(r"^/terkini(?:/([0-9]{1,6}))?/?$", re.IGNORECASE)
+# Latest news: /terkini[/n], /latest-news[/n] on the English service (accepted on every host).
+_LIST_PATH = re.compile(r"^/(?:terkini|latest-news)(?:/([0-9]{1,6}))?/?$", re.IGNORECASE)
 
 #: Tracking parameters stripped from every URL the crawler requests.
 TRACKING_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "fbclid", "gclid")
@@ -40,8 +42,10 @@ class ArticleRef:
 
     @cached_property  # asked for several times per page; the frozen fields never change
     def url(self) -> str:
-        """Canonical URL: https, lowercase host, ``/berita/{id}/{slug}``, no query, never AMP."""
-        path = f"/berita/{self.article_id}/{self.slug}" if self.slug else f"/berita/{self.article_id}"
+        """Canonical URL: https, lowercase host, ``/berita/{id}/{slug}`` (``/news/`` on the English
+        service), no query, never AMP."""
+        section = self.region.article_section
+        path = f"/{section}/{self.article_id}/{self.slug}" if self.slug else f"/{section}/{self.article_id}"
         return f"https://{self.region.host}{path}"
 
 
@@ -94,7 +98,7 @@ def _plain_article_ref(match: re.Match[str], base: str | None) -> ArticleRef | N
     if host is None:  # a path, and no base to resolve it against
         return None
     region = region_for_host(host)
-    if region is None:
+    if region is None or match.group("section") != region.article_section:
         return None
     return ArticleRef(region=region, article_id=int(match.group("id")), slug=match.group("slug"))
 
@@ -113,7 +117,9 @@ def _parse_joined(url: str, base: str | None) -> ArticleRef | None:
         return None
     region = region_for_host(parts.hostname or "")
     assert region is not None  # is_antara_host checked it
-    return ArticleRef(region=region, article_id=int(match.group(1)), slug=(match.group(2) or "").lower())
+    if match.group(1).lower() != region.article_section:
+        return None
+    return ArticleRef(region=region, article_id=int(match.group(2)), slug=(match.group(3) or "").lower())
 
 
 def canonical_article_url(url: str, base: str | None = None) -> str | None:
@@ -131,7 +137,7 @@ def classify_url(url: str) -> str:
     if not is_antara_host(url):
         return "offsite"
     path = urlsplit(url).path or "/"
-    if _ARTICLE_PATH.match(path):
+    if parse_article_url(url) is not None:
         return "article"
     non_article = _NON_ARTICLE.match(path)
     if non_article:
@@ -160,12 +166,13 @@ def clean_url(url: str, base: str | None = None) -> str:
 
 
 def list_page_url(region: Region, page: int) -> str:
-    """URL of the ``page``-th latest-news page of ``region`` (1 is ``/terkini``)."""
-    return f"https://{region.host}/terkini" if page <= 1 else f"https://{region.host}/terkini/{page}"
+    """URL of the ``page``-th latest-news page of ``region`` (1 is ``/terkini``, ``/latest-news`` on en)."""
+    path = region.list_path
+    return f"https://{region.host}{path}" if page <= 1 else f"https://{region.host}{path}/{page}"
 
 
 def list_page_number(url: str) -> int | None:
-    """Page number of a ``/terkini[/n]`` URL, or None."""
+    """Page number of a ``/terkini[/n]`` or ``/latest-news[/n]`` URL, or None."""
     match = _LIST_PATH.match(urlsplit(url).path or "/")
     if not match:
         return None

@@ -24,7 +24,7 @@ from archive import Archive
 from archive.warc import Capture, iter_captures, read_capture, seen_at
 from crawler import __version__
 from crawler.domain.items import Article, CrawlError, WarcRef
-from crawler.domain.regions import REGIONS
+from crawler.domain.regions import SITES
 from crawler.extraction.urls import parse_article_url
 from crawler.scrapy.pages import article_from_response
 from crawler.scrapy.storage import provenance
@@ -80,7 +80,7 @@ def reextract(db: str | Path, paths: Iterable[str | Path], progress: Callable[[s
     originals: dict[str, tuple[Path, int]] = {}
     todo: list[tuple[str, str, int, Path]] = []
     with Archive(db) as archive:
-        archive.sync_regions(r.as_row() for r in REGIONS)
+        archive.sync_regions(r.as_row() for r in SITES)
         for path in files:
             rows = []
             for capture in iter_captures(path):

@@ -13,7 +13,7 @@ from scrapy.utils.defer import deferred_from_coro
 from archive import Archive, ArchiveError
 from crawler import __version__
 from crawler.domain.lock import LockHeld, hold_lock
-from crawler.domain.regions import REGIONS
+from crawler.domain.regions import SITES
 from crawler.scrapy.health import judge_run
 from crawler.scrapy.monitors import Thresholds
 from crawler.scrapy.storage import Tally, run_counts, store_item
@@ -74,7 +74,7 @@ class ArchivePipeline:
         regions = [r.slug for r in getattr(spider, "regions", [])]
         try:
             self.archive = Archive(self.path, timeout=self.timeout, max_pages=self.max_pages)
-            self.archive.sync_regions(r.as_row() for r in REGIONS)
+            self.archive.sync_regions(r.as_row() for r in SITES)
             self.run_id = self.archive.start_run(arguments, regions, __version__, arguments.get("mode", "full"))
         except ArchiveError as exc:
             self._fail(exc)
