@@ -68,15 +68,18 @@ class Connection:
         """Create a new archive's tables, or copy an older one beside itself and upgrade it, in one
         transaction; the version is read again under the write lock (another process may have
         done it meanwhile)."""
-        if version is not None:
-            migrations.backup(self.db.conn, self.path, version)  # a read: not inside the write lock
-        with self._writing("the schema"):
-            version = migrations.stored_version(self.db)
-            migrations.refuse_newer(version, self.path)
-            if version is None:
-                migrations.create(self.db)
-            elif version < migrations.SCHEMA_VERSION:
-                migrations.upgrade(self.db, version)
+        copy = migrations.backup(self.db.conn, self.path, version) if version is not None else None
+        try:
+            with self._writing("the schema"):
+                version = migrations.stored_version(self.db)
+                migrations.refuse_newer(version, self.path)
+                if version is None:
+                    migrations.create(self.db)
+                elif version < migrations.SCHEMA_VERSION:
+                    migrations.upgrade(self.db, version, copy)
+        finally:
+            if copy is not None:
+                copy.unlink(missing_ok=True)  # not used: another process upgraded the file first
 
     @contextmanager
     def _writing(self, what: str) -> Iterator[None]:

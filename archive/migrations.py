@@ -5,7 +5,7 @@ writing (see :class:`archive.Archive`):
 
 - a file without tables gets every table of :mod:`archive.schema` at :data:`SCHEMA_VERSION`;
 - a file at :data:`SCHEMA_VERSION` is left alone: nothing is written;
-- an older file is copied to ``<file>.schema-v<N>.bak`` and then brought up to date by the
+- an older file is copied to ``<file>.schema-v<N>.bak`` and brought up to date by the
   :data:`MIGRATIONS` newer than its version, in order, all in one transaction that also
   records the new version and, under ``migrated_to_<M>``, when and from which version;
 - a newer file (written by a newer antara) is refused with an :class:`ArchiveError`.
@@ -79,9 +79,12 @@ def create(db: sqlite_utils.Database) -> None:
     _record(db, "schema_version", str(SCHEMA_VERSION))
 
 
-def upgrade(db: sqlite_utils.Database, version: int) -> list[Migration]:
+def upgrade(db: sqlite_utils.Database, version: int, copy: Path | None = None) -> list[Migration]:
     """Apply the migrations newer than ``version`` and record the result (inside the caller's
-    transaction, so all of it is stored or none); returns the migrations applied."""
+    transaction, so all of it is stored or none); returns the migrations applied. ``copy``: the
+    :func:`backup` made of the file at ``version``, kept as ``<file>.schema-v<version>.bak``."""
+    if copy is not None:
+        copy.replace(copy.with_suffix(""))
     applied = [m for m in MIGRATIONS if m.to > version]
     for migration in applied:
         migration.apply(db)
@@ -91,8 +94,10 @@ def upgrade(db: sqlite_utils.Database, version: int) -> list[Migration]:
 
 
 def backup(conn: sqlite3.Connection, path: Path, version: int) -> Path:
-    """Copy the archive beside itself before an upgrade: ``<file>.schema-v<version>.bak``."""
-    target = path.with_name(f"{path.name}.schema-v{version}.bak")
+    """Copy the archive to ``<file>.schema-v<version>.bak.part``; :func:`upgrade` of the same
+    version names it ``<file>.schema-v<version>.bak`` (another process that upgraded the file
+    meanwhile leaves an existing backup alone)."""
+    target = path.with_name(f"{path.name}.schema-v{version}.bak.part")
     try:
         copy = sqlite3.connect(str(target))
         try:
@@ -100,6 +105,7 @@ def backup(conn: sqlite3.Connection, path: Path, version: int) -> Path:
         finally:
             copy.close()
     except sqlite3.Error as exc:
+        target.unlink(missing_ok=True)
         raise ArchiveError(f"cannot copy {path} to {target} before upgrading its schema: {exc}") from exc
     return target
 

@@ -84,6 +84,7 @@ def test_an_archive_of_the_previous_release_is_upgraded_with_every_row(tmp_path:
     assert dump_schema(path) == dump_schema(fresh), "an upgraded archive has the schema of a new one"
     backup = tmp_path / "archive-v4.db.schema-v4.bak"
     assert rows_of(backup) == before
+    assert sorted(p.name for p in tmp_path.glob("*.bak*")) == [backup.name]
     conn = sqlite3.connect(backup)
     assert conn.execute("SELECT value FROM archive_meta WHERE key = 'schema_version'").fetchone() == ("4",)
     conn.close()
