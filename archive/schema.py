@@ -1,10 +1,19 @@
-"""Table definitions of the archive; names are fixed because users query them in Datasette."""
+"""Table definitions of the archive, as data; names are fixed because users query them in Datasette.
+
+:data:`TABLES` lists every table with its columns, keys, indexes and full-text index, in the
+order they are created; :func:`apply` creates what is missing. Changes of an existing archive
+go through :mod:`archive.migrations`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlite_utils
 
-SCHEMA_VERSION = 4
+#: the version of the tables below; an archive records its own in ``archive_meta`` and
+#: :mod:`archive.migrations` brings an older one up to it when it is opened for writing
+SCHEMA_VERSION = 5
 
 ARTICLE_COLUMNS: dict[str, type] = {
     "url": str,
@@ -152,118 +161,162 @@ RUN_REGION_COLUMNS: dict[str, type] = {
 }
 
 
-def create(db: sqlite_utils.Database) -> None:
-    """Create every table, index, foreign key and the FTS index that do not exist yet."""
-    if "regions" not in db.table_names():
-        db.table("regions").create(
-            {"slug": str, "host": str, "name": str, "time_zone": str, "utc_offset": str},
-            pk="slug",
-        )
-        db.table("regions").create_index(["host"], unique=True)
-    if "crawl_runs" not in db.table_names():
-        db.table("crawl_runs").create(RUN_COLUMNS, pk="id")
-    if "articles" not in db.table_names():
-        db.table("articles").create(
-            ARTICLE_COLUMNS,
-            pk="url",
-            not_null={"site", "region", "article_id", "title", "body", "published_at"},
-            foreign_keys=[("region", "regions", "slug"), ("last_run_id", "crawl_runs", "id")],
-        )
-        articles = db.table("articles")
-        articles.create_index(["site", "article_id"], unique=True)
-        articles.create_index(["published_at"])
-        articles.create_index(["region", "published_at"])
-        articles.create_index(["category"])
-        articles.enable_fts(["title", "body"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
-    if "tags" not in db.table_names():
-        db.table("tags").create({"id": int, "name": str}, pk="id", not_null={"name"})
-        db.table("tags").create_index(["name"], unique=True)
-    if "article_tags" not in db.table_names():
-        db.table("article_tags").create(
-            {"article_url": str, "tag_id": int},
-            pk=("article_url", "tag_id"),
-            foreign_keys=[("article_url", "articles", "url"), ("tag_id", "tags", "id")],
-        )
-        db.table("article_tags").create_index(["tag_id"])
-    if "links" not in db.table_names():
-        db.table("links").create(
-            {
-                "source_url": str,
-                "target_url": str,
-                "anchor_text": str,
-                "kind": str,
-                "target_site": str,
-                "target_article_id": int,
-                "position": int,
-            },
-            pk=("source_url", "target_url", "kind"),
-            foreign_keys=[("source_url", "articles", "url")],
-        )
-        db.table("links").create_index(["target_url"])
-        db.table("links").create_index(["target_site", "target_article_id"])
-    if "crawl_errors" not in db.table_names():
-        db.table("crawl_errors").create(
-            ERROR_COLUMNS,
-            pk="id",
-            not_null={"url", "reason"},
-            foreign_keys=[("run_id", "crawl_runs", "id")],
-        )
-        db.table("crawl_errors").create_index(["run_id"])
-        db.table("crawl_errors").create_index(["reason"])
-        db.table("crawl_errors").create_index(["url"])
-    if "article_versions" not in db.table_names():
-        db.table("article_versions").create(
-            VERSION_COLUMNS,
-            pk=("article_url", "version"),
-            foreign_keys=[("article_url", "articles", "url")],
-        )
-    if "crawl_run_regions" not in db.table_names():
-        db.table("crawl_run_regions").create(
-            RUN_REGION_COLUMNS,
-            pk=("run_id", "region"),
-            foreign_keys=[("run_id", "crawl_runs", "id"), ("region", "regions", "slug")],
-        )
-    if "frontier" not in db.table_names():
-        db.table("frontier").create(FRONTIER_COLUMNS, pk="url")
-        db.table("frontier").create_index(["site", "article_id"], unique=True)
-    if "backfill_state" not in db.table_names():
-        db.table("backfill_state").create(
-            {"region": str, "next_page": int, "until": str, "last_page": int, "done": int, "updated_at": str},
-            pk="region",
-            foreign_keys=[("region", "regions", "slug")],
-        )
-    if "captures" not in db.table_names():
-        db.table("captures").create(
-            CAPTURE_COLUMNS,
-            pk="id",
-            not_null={"record_type", "fetched_at", "warc_file", "warc_offset", "warc_length", "warc_record_id"},
-            foreign_keys=[("run_id", "crawl_runs", "id")],
-        )
-        captures = db.table("captures")
-        captures.create_index(["url", "fetched_at"])
-        captures.create_index(["url", "payload_digest"])
-        captures.create_index(["warc_record_id"], unique=True)
-        captures.create_index(["run_id"])
-    if "ingested_items" not in db.table_names():
-        db.table("ingested_items").create(
-            {"run_id": int, "key": str, "ingested_at": str},
-            pk=("run_id", "key"),
-            foreign_keys=[("run_id", "crawl_runs", "id")],
-        )
-    if "archive_meta" not in db.table_names():
-        db.table("archive_meta").create({"key": str, "value": str}, pk="key")
-    _add_missing_columns(db, "articles", ARTICLE_COLUMNS)
-    _add_missing_columns(db, "crawl_runs", RUN_COLUMNS)
-    _add_missing_columns(db, "article_versions", VERSION_COLUMNS)
-    _add_missing_columns(db, "crawl_errors", ERROR_COLUMNS)
-    _add_missing_columns(db, "crawl_run_regions", RUN_REGION_COLUMNS)
-    _add_missing_columns(db, "frontier", FRONTIER_COLUMNS)
-    db.table("archive_meta").upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+@dataclass(frozen=True)
+class Index:
+    columns: tuple[str, ...]
+    unique: bool = False
 
 
-def _add_missing_columns(db: sqlite_utils.Database, table: str, columns: dict[str, type]) -> None:
+@dataclass(frozen=True)
+class FullText:
+    """An FTS5 index over ``columns``, kept current by triggers."""
+
+    columns: tuple[str, ...]
+    tokenize: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table: ``foreign_keys`` are (column, other table, other column)."""
+
+    name: str
+    columns: dict[str, type]
+    pk: str | tuple[str, ...]
+    not_null: frozenset[str] = frozenset()
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()
+    indexes: tuple[Index, ...] = ()
+    fts: FullText | None = None
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "regions",
+        {"slug": str, "host": str, "name": str, "time_zone": str, "utc_offset": str},
+        pk="slug",
+        indexes=(Index(("host",), unique=True),),
+    ),
+    Table("crawl_runs", RUN_COLUMNS, pk="id"),
+    Table(
+        "articles",
+        ARTICLE_COLUMNS,
+        pk="url",
+        not_null=frozenset({"site", "region", "article_id", "title", "body", "published_at"}),
+        foreign_keys=(("region", "regions", "slug"), ("last_run_id", "crawl_runs", "id")),
+        indexes=(
+            Index(("site", "article_id"), unique=True),
+            Index(("published_at",)),
+            Index(("region", "published_at")),
+            Index(("category",)),
+        ),
+        fts=FullText(("title", "body"), tokenize="unicode61 remove_diacritics 2"),
+    ),
+    Table(
+        "tags",
+        {"id": int, "name": str},
+        pk="id",
+        not_null=frozenset({"name"}),
+        indexes=(Index(("name",), unique=True),),
+    ),
+    Table(
+        "article_tags",
+        {"article_url": str, "tag_id": int},
+        pk=("article_url", "tag_id"),
+        foreign_keys=(("article_url", "articles", "url"), ("tag_id", "tags", "id")),
+        indexes=(Index(("tag_id",)),),
+    ),
+    Table(
+        "links",
+        {
+            "source_url": str,
+            "target_url": str,
+            "anchor_text": str,
+            "kind": str,
+            "target_site": str,
+            "target_article_id": int,
+            "position": int,
+        },
+        pk=("source_url", "target_url", "kind"),
+        foreign_keys=(("source_url", "articles", "url"),),
+        indexes=(Index(("target_url",)), Index(("target_site", "target_article_id"))),
+    ),
+    Table(
+        "crawl_errors",
+        ERROR_COLUMNS,
+        pk="id",
+        not_null=frozenset({"url", "reason"}),
+        foreign_keys=(("run_id", "crawl_runs", "id"),),
+        indexes=(Index(("run_id",)), Index(("reason",)), Index(("url",))),
+    ),
+    Table(
+        "article_versions",
+        VERSION_COLUMNS,
+        pk=("article_url", "version"),
+        foreign_keys=(("article_url", "articles", "url"),),
+    ),
+    Table(
+        "crawl_run_regions",
+        RUN_REGION_COLUMNS,
+        pk=("run_id", "region"),
+        foreign_keys=(("run_id", "crawl_runs", "id"), ("region", "regions", "slug")),
+    ),
+    Table("frontier", FRONTIER_COLUMNS, pk="url", indexes=(Index(("site", "article_id"), unique=True),)),
+    Table(
+        "backfill_state",
+        {"region": str, "next_page": int, "until": str, "last_page": int, "done": int, "updated_at": str},
+        pk="region",
+        foreign_keys=(("region", "regions", "slug"),),
+    ),
+    Table(
+        "captures",
+        CAPTURE_COLUMNS,
+        pk="id",
+        not_null=frozenset({"record_type", "fetched_at", "warc_file", "warc_offset", "warc_length", "warc_record_id"}),
+        foreign_keys=(("run_id", "crawl_runs", "id"),),
+        indexes=(
+            Index(("url", "fetched_at")),
+            Index(("url", "payload_digest")),
+            Index(("warc_record_id",), unique=True),
+            Index(("run_id",)),
+        ),
+    ),
+    Table(
+        "ingested_items",
+        {"run_id": int, "key": str, "ingested_at": str},
+        pk=("run_id", "key"),
+        foreign_keys=(("run_id", "crawl_runs", "id"),),
+    ),
+    Table("archive_meta", {"key": str, "value": str}, pk="key"),
+)
+
+
+def apply(db: sqlite_utils.Database) -> None:
+    """Create every table of :data:`TABLES` that does not exist yet, with its indexes and
+    full-text index, and add the columns an existing table lacks (empty in its rows)."""
+    existing = set(db.table_names())
+    for spec in TABLES:
+        if spec.name in existing:
+            _add_missing_columns(db, spec)
+        else:
+            _create(db, spec)
+
+
+def _create(db: sqlite_utils.Database, spec: Table) -> None:
+    table = db.table(spec.name)
+    table.create(
+        spec.columns,
+        pk=spec.pk,
+        not_null=set(spec.not_null) or None,
+        foreign_keys=list(spec.foreign_keys) or None,
+    )
+    for index in spec.indexes:
+        table.create_index(list(index.columns), unique=index.unique)
+    if spec.fts is not None:
+        table.enable_fts(list(spec.fts.columns), create_triggers=True, tokenize=spec.fts.tokenize)
+
+
+def _add_missing_columns(db: sqlite_utils.Database, spec: Table) -> None:
     """Bring a table made by an older version up to date (new columns are added empty)."""
-    existing = set(db.table(table).columns_dict)
-    for name, kind in columns.items():
+    existing = set(db.table(spec.name).columns_dict)
+    for name, kind in spec.columns.items():
         if name not in existing:
-            db.table(table).add_column(name, kind)
+            db.table(spec.name).add_column(name, kind)

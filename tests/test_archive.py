@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from archive import Archive, ArchiveError
+from archive.schema import SCHEMA_VERSION
 from crawler.domain.regions import REGIONS
 
 
@@ -39,6 +40,8 @@ def record(**changes: Any) -> dict[str, Any]:
                 "url": "https://kalteng.antaranews.com/berita/612001/pemprov-kalteng",
                 "anchor_text": "Pemprov",
                 "kind": "baca_juga",
+                "site": "kalteng.antaranews.com",
+                "article_id": 612001,
             }
         ],
     }
@@ -137,11 +140,15 @@ def test_an_upsert_is_one_transaction(archive: Archive, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(archive, "_frontier_add", boom)
     with pytest.raises(ArchiveError):
-        archive.upsert_article(record(), follow=[("https://kalteng.antaranews.com/berita/612001/x", 1)])
+        archive.upsert_article(
+            record(), follow=[("https://kalteng.antaranews.com/berita/612001/x", 1, "kalteng.antaranews.com", 612001)]
+        )
     for table in ("articles", "tags", "article_tags", "links", "frontier"):
         assert archive.count(table) == 0, table
     monkeypatch.undo()
-    archive.upsert_article(record(), follow=[("https://kalteng.antaranews.com/berita/612001/x", 1)])
+    archive.upsert_article(
+        record(), follow=[("https://kalteng.antaranews.com/berita/612001/x", 1, "kalteng.antaranews.com", 612001)]
+    )
     assert archive.count("frontier") == 1
     archive.upsert_article(record(url="https://kalteng.antaranews.com/berita/612001/x", article_id=612001, links=[]))
     assert archive.count("frontier") == 0
@@ -164,7 +171,8 @@ def test_an_archive_from_before_warc_capture_is_brought_up_to_date(tmp_path: Pat
         assert "captures" in archive.db.table_names()
         assert {"warc_record_id", "extractor_version"} <= set(archive.db.table("articles").columns_dict)
         assert {"warc_file", "warc_offset"} <= set(archive.db.table("article_versions").columns_dict)
-        assert archive.meta("schema_version") == "4"
+        assert archive.meta("schema_version") == str(SCHEMA_VERSION)
+        assert str(archive.meta("migrated_to_5")).endswith("from version 2")
         kept = archive.db.execute("SELECT title, warc_record_id FROM articles").fetchall()
     assert kept == [(record()["title"], None)]
 
@@ -266,9 +274,10 @@ def test_the_interrupted_chain_reaches_back_to_the_last_run_that_ended_normally(
 
 def test_the_frontier_keeps_the_fewest_hops_a_link_was_found_at(archive: Archive) -> None:
     url = "https://kalteng.antaranews.com/berita/612001/pemprov-kalteng"
-    archive.remember([(url, 2)], "https://kalteng.antaranews.com/terkini", None)
-    archive.remember([(url.replace("pemprov-kalteng", "other-slug"), 1)], "https://a", None)
-    archive.remember([(url, 2)], "https://b", None)
+    key = ("kalteng.antaranews.com", 612001)
+    archive.remember([(url, 2, *key)], "https://kalteng.antaranews.com/terkini", None)
+    archive.remember([(url.replace("pemprov-kalteng", "other-slug"), 1, *key)], "https://a", None)
+    archive.remember([(url, 2, *key)], "https://b", None)
     assert archive.pending() == [(url, 1, "https://a")]
 
 

@@ -15,6 +15,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from archive import Archive
+from archive.schema import SCHEMA_VERSION
 from crawler.domain.items import CrawlError
 from crawler.domain.reasons import EXTRACTOR_VERDICTS, PERMANENT_CODES, Reason, list_ended
 from crawler.domain.regions import REGIONS
@@ -220,7 +221,7 @@ def test_an_archive_from_before_error_versions_gets_the_new_columns(tmp_path: Pa
     with Archive(db) as archive:
         assert "extractor_version" in archive.db.table("crawl_errors").columns_dict
         assert {"health", "health_reasons", "field_coverage"} <= set(archive.db.table("crawl_run_regions").columns_dict)
-        assert archive.meta("schema_version") == "4"
+        assert archive.meta("schema_version") == str(SCHEMA_VERSION)
         assert not archive.failed_for_good(url, PERMANENT_CODES, EXTRACTOR_VERSION, EXTRACTOR_VERDICTS)
         assert archive.failed_for_good(url, PERMANENT_CODES)  # what an older crawler would have said
         [row] = archive.site_history("kalteng", None)

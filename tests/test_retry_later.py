@@ -106,13 +106,18 @@ def test_a_link_that_keeps_failing_leaves_the_frontier_after_its_runs_and_hours(
 def test_record_error_keeps_a_link_only_for_reasons_that_may_pass(tmp_path: Path) -> None:
     url = "https://kalteng.antaranews.com/berita/5/x"
     keep = (2, timedelta(hours=10))
+    article = ("kalteng.antaranews.com", 5)
     with Archive(tmp_path / "a.db") as archive:
-        archive.remember([(url, 1)], None, None)
-        archive.record_error(None, url, "http_503", 503, keep_for=keep, now="2026-11-30T00:00:00+00:00")
-        archive.record_error(None, url, "http_503", 503, keep_for=keep, now="2026-11-30T09:00:00+07:00")
+        archive.remember([(url, 1, *article)], None, None)
+        archive.record_error(
+            None, url, "http_503", 503, keep_for=keep, article=article, now="2026-11-30T00:00:00+00:00"
+        )
+        archive.record_error(
+            None, url, "http_503", 503, keep_for=keep, article=article, now="2026-11-30T09:00:00+07:00"
+        )
         assert archive.pending() == [(url, 1, None)], "twice, but not yet 10 hours after the first"
-        archive.record_error(None, url, "http_503", 503, keep_for=keep, now="2026-11-30T10:00:00Z")
+        archive.record_error(None, url, "http_503", 503, keep_for=keep, article=article, now="2026-11-30T10:00:00Z")
         assert archive.pending() == []
-        archive.remember([(url, 1)], None, None)
-        archive.record_error(None, url, "http_404", 404)
+        archive.remember([(url, 1, *article)], None, None)
+        archive.record_error(None, url, "http_404", 404, article=article)
         assert archive.pending() == []

@@ -27,7 +27,7 @@ from crawler.domain.items import Article, CrawlError, WarcRef
 from crawler.domain.regions import SITES
 from crawler.extraction.urls import parse_article_url
 from crawler.scrapy.pages import article_from_response
-from crawler.scrapy.storage import provenance
+from crawler.scrapy.storage import provenance, with_link_keys
 
 
 @dataclass
@@ -166,7 +166,7 @@ def _newer(archive: Archive, capture: Capture, state: dict[str, Any]) -> bool:
 
 def _row(article: Article, capture: Capture) -> dict[str, Any]:
     record = capture.record
-    row = asdict(article)
+    row = with_link_keys(asdict(article))
     row.update(
         etag=capture.header("ETag"),
         last_modified=capture.header("Last-Modified"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from crawler.extraction.urls import parse_article_url
 from crawler.samplesite.model import ArticleSpec
 
 
@@ -33,5 +34,12 @@ def article_record(spec: ArticleSpec) -> dict[str, Any]:
         "word_count": len(spec.body.split()),
         "content_hash": hashlib.sha256(f"{spec.title}\n\n{spec.body}".encode()).hexdigest(),
         "template": spec.template,
-        "links": [{"url": link.url, "anchor_text": link.title, "kind": "baca_juga"} for link in spec.baca_juga_links],
+        "links": [_link(link.url, link.title) for link in spec.baca_juga_links],
     }
+
+
+def _link(url: str, title: str) -> dict[str, Any]:
+    """A Baca juga link with its target's site and article id."""
+    ref = parse_article_url(url)
+    assert ref is not None  # the sample site links articles only
+    return {"url": url, "anchor_text": title, "kind": "baca_juga", "site": ref.host, "article_id": ref.article_id}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from archive import Archive
+from archive.frontier import Follow
 from archive.store import coverage_counts
 from archive.warc import seen_at
 from crawler.domain.items import (
@@ -24,7 +25,7 @@ from crawler.domain.items import (
 from crawler.domain.reasons import Reason, list_ended
 from crawler.domain.regions import region_for_host
 from crawler.extraction import EXTRACTOR_VERSION
-from crawler.extraction.urls import host_of, list_page_number
+from crawler.extraction.urls import host_of, list_page_number, parse_article_url
 
 #: a link that failed for a reason that may pass (an outage, a timeout) is tried again by later
 #: runs until it has failed this often and its first failure is this long ago: a site down for a
@@ -46,6 +47,26 @@ def provenance(capture: WarcRef | None) -> dict[str, Any]:
             warc_record_id=capture.record_id,
         )
     return columns
+
+
+def article_key(url: str) -> tuple[str, int] | None:
+    """(site, article id) of an article URL, as the archive keys articles; None for other URLs."""
+    ref = parse_article_url(url)
+    return (ref.host, ref.article_id) if ref is not None else None
+
+
+def to_follow(follow: Sequence[tuple[str, int]]) -> list[Follow]:
+    """(url, hops) of links to fetch as the frontier keeps them, with their site and article id."""
+    return [(url, hops, *key) for url, hops in follow if (key := article_key(url)) is not None]
+
+
+def with_link_keys(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` (an ``Article.as_record()``) with each link's target ``site`` and ``article_id``."""
+    links = []
+    for link in record.get("links") or []:
+        site, article_id = article_key(str(link["url"])) or (None, None)
+        links.append({**link, "site": site, "article_id": article_id})
+    return {**record, "links": links}
 
 
 @dataclass
@@ -76,16 +97,17 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
             extractor_version=EXTRACTOR_VERSION,
             keep_for=RETRY_LATER if transient else None,
             now=now,
+            article=article_key(item.url),
         )
         if item.reason == Reason.OLDER_THAN_SINCE:  # left out on purpose: recorded, but no failure of the run
             return Stored(Counter({Reason.OLDER_THAN_SINCE.value: 1}), host_of(item.url))
         return Stored(Counter(errors=1), host_of(item.url), item.reason, item.url)
     if isinstance(item, (ArticlePage, Article)):
         page = item if isinstance(item, ArticlePage) else ArticlePage(item)
-        record = page.article.as_record()
+        record = with_link_keys(page.article.as_record())
         record.update(etag=page.etag, last_modified=page.last_modified, **provenance(page.capture))
         stamp = now or (seen_at(page.capture.date) if page.capture else None)  # when the request was sent
-        result = archive.upsert_article(record, run_id, follow=page.follow, now=stamp)
+        result = archive.upsert_article(record, run_id, follow=to_follow(page.follow), now=stamp)
         counts = Counter({f"articles_{result.outcome}": 1, "articles_stored": 1})
         counts.update(f"missing/{name}" for name in OPTIONAL_FIELDS if not record.get(name))
         return Stored(counts, page.article.site)
@@ -96,10 +118,10 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
     if isinstance(item, CaptureIndexed):  # WARC records a distributed worker wrote
         archive.record_captures(item.rows, run_id)
     elif isinstance(item, Discovered):
-        archive.remember(item.follow, item.referer, run_id)
+        archive.remember(to_follow(item.follow), item.referer, run_id)
     elif isinstance(item, BackfillProgress):
         archive.save_backfill_state(
-            item.region, item.next_page, item.until, item.last_page, item.done, item.follow, run_id
+            item.region, item.next_page, item.until, item.last_page, item.done, to_follow(item.follow), run_id
         )
     return Stored()
 

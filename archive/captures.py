@@ -1,0 +1,39 @@
+"""Captures: the index of the WARC records of every response (see :mod:`archive.warc`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from archive.connection import Connection
+
+
+class Captures(Connection):
+    """The WARC record index."""
+
+    def record_captures(self, rows: Iterable[Mapping[str, Any]], run_id: int | None = None) -> None:
+        """Index WARC records (``archive.warc.Record.as_row()``); a record already indexed is left alone."""
+        with self.db.atomic():
+            self.db.table("captures").insert_all([{**r, "run_id": run_id} for r in rows], ignore=True)
+
+    def earlier_response(self, url: str, payload_digest: str) -> dict[str, Any] | None:
+        """The first ``response`` record of ``url`` with this payload digest (what a revisit refers to)."""
+        found = self.db.execute(
+            "SELECT warc_record_id, url, fetched_at FROM captures"
+            " WHERE url = ? AND payload_digest = ? AND record_type = 'response' ORDER BY id LIMIT 1",
+            [url, payload_digest],
+        ).fetchone()
+        return {"record_id": found[0], "url": found[1], "date": found[2]} if found else None
+
+    def capture(self, record_id: str) -> dict[str, Any] | None:
+        """The captures row of one WARC record."""
+        found = list(self.db.table("captures").rows_where("warc_record_id = ?", [record_id], limit=1))
+        return found[0] if found else None
+
+    def captures_of(self, url: str) -> list[dict[str, Any]]:
+        """Responses and revisits of ``url``, oldest first."""
+        return list(
+            self.db.table("captures").rows_where(
+                "url = ? AND record_type IN ('response', 'revisit')", [url], order_by="fetched_at, id"
+            )
+        )
