@@ -22,6 +22,8 @@ from tests.conftest import serve_site
 from tests.test_crawl_e2e import rows
 from tests.test_distributed import WORKER, processes, seed
 
+pytestmark = pytest.mark.redis  # every test here talks to a redis-server
+
 DELAY = 0.4  #: the interval asked of the workers (DOWNLOAD_DELAY, --delay); ~20 requests a host: ~8 s
 #: what the site may see of it: a turn is taken on the Redis clock right before a request is
 #: sent, and the way from there to the site's socket varies by a few tens of milliseconds on a

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import scrapy
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
@@ -27,6 +28,8 @@ from crawler.scrapy.retry import RETRY_WAIT, BackoffRetryMiddleware
 from tests.conftest import RunningRedis, serve_site
 from tests.test_crawl_e2e import rows
 from tests.test_distributed import WORKER, processes, seed, wait_for
+
+pytestmark = pytest.mark.redis  # every test here talks to a redis-server
 
 URL = "https://www.antaranews.com/berita/4812079/x"
 

@@ -130,6 +130,7 @@ def test_an_unreachable_robots_txt_disallows_the_host(tmp_path: Path) -> None:
     assert f"robots.txt of {DARK} could not be fetched (" in result.stderr
 
 
+@pytest.mark.redis
 def test_distributed_workers_obey_an_unreadable_robots_txt(redis_url: str, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     with served(tmp_path) as server, processes(tmp_path) as running:

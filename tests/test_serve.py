@@ -451,6 +451,7 @@ def keep_screenshot(page: Any, tmp_path: Path, name: str) -> None:
     shutil.copy(shot, ARTIFACTS / shot.name)
 
 
+@pytest.mark.browser
 def test_browser_search_and_open_an_article(archive: Path, served: str, browser: Any, tmp_path: Path) -> None:
     known = rows(archive, "SELECT url, title, body FROM articles ORDER BY published_at DESC LIMIT 1 OFFSET 3")[0]
     word = rarest_body_word(archive, known["url"])
@@ -477,6 +478,7 @@ def test_browser_search_and_open_an_article(archive: Path, served: str, browser:
     page.close()
 
 
+@pytest.mark.browser
 def test_browser_charts_articles_per_day(served: str, browser: Any, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(15_000)

@@ -350,6 +350,7 @@ def no_overflow(page: Any) -> None:
     assert width <= inner, f"horizontal overflow: {width} > {inner}"
 
 
+@pytest.mark.browser
 def test_browser_follow_baca_juga_and_view_as_archived(facts: Facts, served: str, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     requests: list[str] = []
@@ -412,6 +413,7 @@ def test_browser_follow_baca_juga_and_view_as_archived(facts: Facts, served: str
     context.close()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 1280])
 def test_browser_article_page_fits_the_screen(facts: Facts, served: str, browser: Any, width: int) -> None:
     page = browser.new_page(viewport={"width": width, "height": 900})

@@ -220,6 +220,7 @@ def overflow(page: Any) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 375])
 def test_browser_search_highlight_and_open(archive: Path, served: str, browser: Any, width: int) -> None:
     known, word = known_article(archive)
@@ -253,6 +254,7 @@ def test_browser_search_highlight_and_open(archive: Path, served: str, browser: 
     page.close()
 
 
+@pytest.mark.browser
 def test_browser_article_list_without_search(served: str, browser: Any) -> None:
     for width in (1280, 375):
         page = browser.new_page(viewport={"width": width, "height": 900})

@@ -306,6 +306,7 @@ def served(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield server.url
 
 
+@pytest.mark.browser
 def test_browser_search_from_home_with_the_keyboard(archive: Path, served: str, browser: Any, tmp_path: Path) -> None:
     known = rows(archive, "SELECT url, title FROM articles ORDER BY published_at DESC LIMIT 1 OFFSET 5")[0]
     word = max(re.findall(r"\w+", known["title"]), key=len)
@@ -330,6 +331,7 @@ def test_browser_search_from_home_with_the_keyboard(archive: Path, served: str, 
     page.close()
 
 
+@pytest.mark.browser
 def test_browser_health_page_shows_the_degraded_sites_reason(served: str, browser: Any, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(15_000)
@@ -355,6 +357,7 @@ PAGES = {
 }
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 1280])
 @pytest.mark.parametrize("path", list(PAGES))
 def test_browser_no_horizontal_overflow(served: str, browser: Any, path: str, width: int, tmp_path: Path) -> None:
