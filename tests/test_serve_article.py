@@ -222,7 +222,7 @@ def test_versions_show_what_changed(facts: Facts) -> None:
 
 
 def _plugin() -> Any:
-    path = ROOT / "crawler" / "datasette" / "plugins" / "antara_article.py"
+    path = ROOT / "crawler" / "serve" / "plugins" / "antara_article.py"
     spec = importlib.util.spec_from_file_location("antara_article_under_test", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
