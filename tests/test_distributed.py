@@ -311,6 +311,7 @@ def assert_redis_cleaned(redis_server: RunningRedis) -> None:
     assert client.hget(keys.RUN, "state") == b"finished"
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 def test_two_workers_and_one_ingester(
     sample_site: RunningSite, redis_server: RunningRedis, redis_url: str, tmp_path: Path
@@ -350,6 +351,7 @@ def test_two_workers_and_one_ingester(
     assert all(n <= 2 for p, n in counts.items() if p.endswith("/robots.txt")), "robots.txt once per worker"
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 def test_killed_worker_and_ingester_lose_nothing(redis_server: RunningRedis, redis_url: str, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
@@ -382,6 +384,7 @@ def test_killed_worker_and_ingester_lose_nothing(redis_server: RunningRedis, red
     assert len(again) <= WORKER_CONCURRENCY, f"only what the killed worker had in flight is fetched again: {again}"
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 def test_a_region_whose_list_pages_all_fail_degrades_the_distributed_run(redis_url: str, tmp_path: Path) -> None:
     """The ingester judges the run as a crawl's pipeline does: a site gone dark is named."""
@@ -430,6 +433,7 @@ def _count(db: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 def test_ingester_stores_each_thing_once(redis_url: str, tmp_path: Path) -> None:
     from archive import Archive
@@ -496,6 +500,7 @@ def test_ingester_stores_each_thing_once(redis_url: str, tmp_path: Path) -> None
     assert server.hget(keys.RUN, "state") == b"finished"
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 def test_worker_and_seed_arguments_are_checked(redis_url: str) -> None:
     cases = [
@@ -532,6 +537,7 @@ def test_one_writer_per_archive(redis_url: str, tmp_path: Path) -> None:
     assert "another crawl or ingester is already writing" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 def test_distributed_backfill(sample_site: RunningSite, redis_url: str, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
@@ -555,6 +561,7 @@ def test_distributed_backfill(sample_site: RunningSite, redis_url: str, tmp_path
     assert run == {"mode": "backfill", "outcome": "finished", "list_pages": 2}
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 def test_workers_capture_warc_and_the_ingester_indexes_it(
     sample_site: RunningSite, redis_url: str, tmp_path: Path
@@ -597,6 +604,7 @@ def test_workers_capture_warc_and_the_ingester_indexes_it(
     assert rows(db, "SELECT * FROM ingested_items") == []
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 def test_a_worker_without_warc_dir_captures_nothing_and_says_so(
     sample_site: RunningSite, redis_url: str, tmp_path: Path

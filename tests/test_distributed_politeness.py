@@ -91,6 +91,7 @@ def spacing(arrivals: list[tuple[float, str]]) -> dict[str, list[float]]:
     return {host: [b - a for a, b in zip(times, times[1:], strict=False)] for host, times in seen.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("asked_by", ["delay", "crawl-delay"])
 def test_three_workers_keep_one_rate_per_host(redis_url: str, tmp_path: Path, asked_by: str) -> None:
     """The interval comes from --delay, or (with --delay 0) from the hosts' robots.txt Crawl-delay."""

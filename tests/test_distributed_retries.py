@@ -212,6 +212,7 @@ def test_an_ingester_killed_after_taking_messages_loses_none(redis_url: str, tmp
     assert sorted(r["url"] for r in rows(db, "SELECT url FROM crawl_errors")) == sorted(e.url for e in errors)
 
 
+@pytest.mark.slow
 def test_a_retry_waiting_out_its_backoff_survives_killed_worker_and_ingester(
     redis_server: RunningRedis, redis_url: str, tmp_path: Path
 ) -> None:
