@@ -34,28 +34,45 @@ CHROMIUM = Path(os.environ.get("ANTARA_CHROMIUM", "/usr/bin/chromium"))
 #: ANTARA_REQUIRE_ALL_TESTS=1 (CI): a missing program fails its tests instead of skipping them
 REQUIRE_ALL = os.environ.get("ANTARA_REQUIRE_ALL_TESTS", "") == "1"
 
-#: marker -> the fixture whose tests must carry it (the marker says what a test needs, for ``-m``)
-NEEDS = {"redis": "redis_server", "browser": "browser"}
+#: marker -> (the fixture whose tests must carry it, the program it needs, its name)
+NEEDS = {"redis": ("redis_server", REDIS_SERVER, "redis-server"), "browser": ("browser", CHROMIUM, "chromium")}
+
+
+def _not_found(program: Path, what: str) -> str:
+    return f"{what} not found at {program}: run scripts/install-test-deps (as root)"
 
 
 def missing(program: Path, what: str) -> NoReturn:
     """Skip the test that needs ``program`` (or fail it, under ANTARA_REQUIRE_ALL_TESTS=1)."""
-    reason = f"{what} not found at {program}: run scripts/install-test-deps (as root)"
     if REQUIRE_ALL:
-        pytest.fail(f"{reason} (ANTARA_REQUIRE_ALL_TESTS=1: nothing may be skipped)", pytrace=False)
-    pytest.skip(reason)
+        pytest.fail(f"{_not_found(program, what)} (ANTARA_REQUIRE_ALL_TESTS=1: nothing may be skipped)", pytrace=False)
+    pytest.skip(_not_found(program, what))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test that uses Redis or the browser says so with its marker, so ``-m "not redis"`` holds."""
+    """Every test that uses Redis or the browser says so with its marker, so ``-m "not redis"`` holds;
+    a marked test whose program is missing is skipped before its fixtures (a crawl, say) are set up."""
     unmarked = [
         f"{item.nodeid} uses the {fixture} fixture without @pytest.mark.{marker}"
         for item in items
-        for marker, fixture in NEEDS.items()
+        for marker, (fixture, _, _) in NEEDS.items()
         if fixture in getattr(item, "fixturenames", ()) and item.get_closest_marker(marker) is None
     ]
     if unmarked:
         raise pytest.UsageError("\n".join(unmarked))
+    if REQUIRE_ALL:
+        return  # pytest_runtest_setup fails them instead
+    for item in items:
+        for marker, (_, program, what) in NEEDS.items():
+            if item.get_closest_marker(marker) is not None and not program.exists():
+                item.add_marker(pytest.mark.skip(reason=_not_found(program, what)))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Under ANTARA_REQUIRE_ALL_TESTS=1, a marked test whose program is missing fails before its fixtures."""
+    for marker, (_, program, what) in NEEDS.items():
+        if item.get_closest_marker(marker) is not None and not program.exists():
+            missing(program, what)
 
 
 @dataclass

@@ -35,7 +35,10 @@ def test_needs_nothing():
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A pytest project with this suite's settings and fixtures, where both programs are missing."""
     pytester.makepyprojecttoml((ROOT / "pyproject.toml").read_text())
-    pytester.makeconftest("from tests.conftest import browser, pytest_collection_modifyitems, redis_server, redis_url")
+    pytester.makeconftest(
+        "from tests.conftest import browser, redis_server, redis_url\n"
+        "from tests.conftest import pytest_collection_modifyitems, pytest_runtest_setup\n"
+    )
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("ANTARA_REDIS_SERVER", str(pytester.path / "absent" / "redis-server"))
     monkeypatch.setenv("ANTARA_CHROMIUM", str(pytester.path / "absent" / "chromium"))
