@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -27,6 +27,52 @@ from crawler.samplesite.server import SampleSiteServer
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ARTICLES = 3000
 SAMPLE_SEED = 7
+
+#: Debian's redis-server and chromium (scripts/install-test-deps); the variables point elsewhere
+REDIS_SERVER = Path(os.environ.get("ANTARA_REDIS_SERVER", "/usr/bin/redis-server"))
+CHROMIUM = Path(os.environ.get("ANTARA_CHROMIUM", "/usr/bin/chromium"))
+#: ANTARA_REQUIRE_ALL_TESTS=1 (CI): a missing program fails its tests instead of skipping them
+REQUIRE_ALL = os.environ.get("ANTARA_REQUIRE_ALL_TESTS", "") == "1"
+
+#: marker -> (the fixture whose tests must carry it, the program it needs, its name)
+NEEDS = {"redis": ("redis_server", REDIS_SERVER, "redis-server"), "browser": ("browser", CHROMIUM, "chromium")}
+
+
+def _not_found(program: Path, what: str) -> str:
+    return f"{what} not found at {program}: run scripts/install-test-deps (as root)"
+
+
+def missing(program: Path, what: str) -> NoReturn:
+    """Skip the test that needs ``program`` (or fail it, under ANTARA_REQUIRE_ALL_TESTS=1)."""
+    if REQUIRE_ALL:
+        pytest.fail(f"{_not_found(program, what)} (ANTARA_REQUIRE_ALL_TESTS=1: nothing may be skipped)", pytrace=False)
+    pytest.skip(_not_found(program, what))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that uses Redis or the browser says so with its marker, so ``-m "not redis"`` holds;
+    a marked test whose program is missing is skipped before its fixtures (a crawl, say) are set up."""
+    unmarked = [
+        f"{item.nodeid} uses the {fixture} fixture without @pytest.mark.{marker}"
+        for item in items
+        for marker, (fixture, _, _) in NEEDS.items()
+        if fixture in getattr(item, "fixturenames", ()) and item.get_closest_marker(marker) is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("\n".join(unmarked))
+    if REQUIRE_ALL:
+        return  # pytest_runtest_setup fails them instead
+    for item in items:
+        for marker, (_, program, what) in NEEDS.items():
+            if item.get_closest_marker(marker) is not None and not program.exists():
+                item.add_marker(pytest.mark.skip(reason=_not_found(program, what)))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Under ANTARA_REQUIRE_ALL_TESTS=1, a marked test whose program is missing fails before its fixtures."""
+    for marker, (_, program, what) in NEEDS.items():
+        if item.get_closest_marker(marker) is not None and not program.exists():
+            missing(program, what)
 
 
 @dataclass
@@ -90,9 +136,9 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRe
     port in its own folder, no persistence, stopped by pid at the end of the session."""
     import redis
 
-    exe = Path("/usr/bin/redis-server")
+    exe = REDIS_SERVER
     if not exe.exists():
-        pytest.fail("/usr/bin/redis-server is missing: run `bash scripts/install-test-deps` as root")
+        missing(exe, "redis-server")
     folder = tmp_path_factory.mktemp("redis")
     port = _free_port()
     log = open(folder / "redis.log", "wb")
@@ -238,8 +284,7 @@ def assert_frontier_holds_only_retries(db: Path) -> None:
 SCREENSHOTS = ROOT / os.environ.get("ANTARA_SCREENSHOT_DIR", "tests/artifacts")
 
 
-#: Debian's chromium (scripts/install-test-deps), run headless with nothing that reaches the network
-CHROMIUM = Path("/usr/bin/chromium")
+#: chromium is run headless with nothing that reaches the network
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -255,7 +300,7 @@ CHROMIUM_ARGS = [
 def browser() -> Iterator[Any]:
     """Headless Chromium driven by Playwright (its own browser download is never used)."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-test-deps (as root) to install Debian's chromium")
+        missing(CHROMIUM, "chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

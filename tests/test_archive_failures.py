@@ -63,6 +63,7 @@ def assert_resumes_to_a_full_archive(running: RunningSite, db: Path) -> None:
     assert_whole(db, running.site)
 
 
+@pytest.mark.slow
 def test_a_full_disk_stops_the_crawl_cleanly_and_the_next_crawl_resumes(
     sample_site: RunningSite, tmp_path: Path
 ) -> None:
@@ -86,6 +87,7 @@ def test_a_full_disk_stops_the_crawl_cleanly_and_the_next_crawl_resumes(
     assert_resumes_to_a_full_archive(sample_site, db)
 
 
+@pytest.mark.slow
 def test_a_locked_archive_stops_the_crawl_cleanly_and_the_next_crawl_resumes(tmp_path: Path) -> None:
     db = tmp_path / "locked.db"
     holder: dict[str, Any] = {}

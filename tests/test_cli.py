@@ -12,6 +12,7 @@ from crawler.cli.main import cli
 from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -76,6 +77,7 @@ def test_sample_site_on_a_port_in_use_is_one_line() -> None:
     assert lines == [f"antara: error: cannot serve on 127.0.0.1:{port}: Address already in use"], result.stderr
 
 
+@pytest.mark.slow
 def test_what_a_crawl_leaves_beside_the_archive_is_git_ignored(sample_site: RunningSite, tmp_path: Path) -> None:
     """The archive, its lock, WAL files, WARC folder and robots.txt cache, named as the repository sees them."""
     result = crawl_sample(sample_site, tmp_path / "archive.db", "--region", "kalteng", "--max-pages", "1", "-q")

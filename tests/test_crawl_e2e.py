@@ -254,6 +254,7 @@ def test_full_text_search(first_crawl: dict[str, Any]) -> None:
     assert row["rowid"] in {h["rowid"] for h in hits}
 
 
+@pytest.mark.slow
 def test_second_crawl_updates_in_place(first_crawl: dict[str, Any], sample_site: RunningSite, tmp_path: Path) -> None:
     db = first_crawl["db"]
     before = {r["url"]: dict(r) for r in rows(db, "SELECT url, first_seen_at, last_seen_at FROM articles")}
@@ -270,6 +271,7 @@ def test_second_crawl_updates_in_place(first_crawl: dict[str, Any], sample_site:
     assert re.search(r"0 articles new, 0 updated, \d+ unchanged", result.stdout)
 
 
+@pytest.mark.slow
 def test_since_stops_paging(sample_site: RunningSite, tmp_path: Path) -> None:
     site = sample_site.site
     second_page = site.listed("kalteng", 2)
@@ -291,6 +293,7 @@ def test_since_stops_paging(sample_site: RunningSite, tmp_path: Path) -> None:
     assert {r["article_id"] for r in rows(db, "SELECT article_id FROM articles")} == expected
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_uses_the_same_settings(sample_site: RunningSite, tmp_path: Path) -> None:
     import subprocess
     import sys

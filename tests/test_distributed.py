@@ -311,6 +311,8 @@ def assert_redis_cleaned(redis_server: RunningRedis) -> None:
     assert client.hget(keys.RUN, "state") == b"finished"
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_two_workers_and_one_ingester(
     sample_site: RunningSite, redis_server: RunningRedis, redis_url: str, tmp_path: Path
 ) -> None:
@@ -349,6 +351,8 @@ def test_two_workers_and_one_ingester(
     assert all(n <= 2 for p, n in counts.items() if p.endswith("/robots.txt")), "robots.txt once per worker"
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_killed_worker_and_ingester_lose_nothing(redis_server: RunningRedis, redis_url: str, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     site = SampleSite(articles=3000, seed=7)  # the shared site's twin, with a request log of its own
@@ -380,6 +384,8 @@ def test_killed_worker_and_ingester_lose_nothing(redis_server: RunningRedis, red
     assert len(again) <= WORKER_CONCURRENCY, f"only what the killed worker had in flight is fetched again: {again}"
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_a_region_whose_list_pages_all_fail_degrades_the_distributed_run(redis_url: str, tmp_path: Path) -> None:
     """The ingester judges the run as a crawl's pipeline does: a site gone dark is named."""
     db = tmp_path / "archive.db"
@@ -427,6 +433,8 @@ def _count(db: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_ingester_stores_each_thing_once(redis_url: str, tmp_path: Path) -> None:
     from archive import Archive
     from crawler.distributed.ingest import Ingester
@@ -492,6 +500,8 @@ def test_ingester_stores_each_thing_once(redis_url: str, tmp_path: Path) -> None
     assert server.hget(keys.RUN, "state") == b"finished"
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_worker_and_seed_arguments_are_checked(redis_url: str) -> None:
     cases = [
         (("seed", "--region", "kalteng"), "--redis URL is required"),
@@ -516,6 +526,7 @@ def test_worker_and_seed_arguments_are_checked(redis_url: str) -> None:
     assert result.returncode == 1 and "is still in progress" in result.stderr
 
 
+@pytest.mark.redis
 def test_one_writer_per_archive(redis_url: str, tmp_path: Path) -> None:
     from crawler.domain.lock import hold_lock
 
@@ -526,6 +537,8 @@ def test_one_writer_per_archive(redis_url: str, tmp_path: Path) -> None:
     assert "another crawl or ingester is already writing" in result.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_distributed_backfill(sample_site: RunningSite, redis_url: str, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     with processes(tmp_path) as running:
@@ -548,6 +561,8 @@ def test_distributed_backfill(sample_site: RunningSite, redis_url: str, tmp_path
     assert run == {"mode": "backfill", "outcome": "finished", "list_pages": 2}
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_workers_capture_warc_and_the_ingester_indexes_it(
     sample_site: RunningSite, redis_url: str, tmp_path: Path
 ) -> None:
@@ -589,6 +604,8 @@ def test_workers_capture_warc_and_the_ingester_indexes_it(
     assert rows(db, "SELECT * FROM ingested_items") == []
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_a_worker_without_warc_dir_captures_nothing_and_says_so(
     sample_site: RunningSite, redis_url: str, tmp_path: Path
 ) -> None:

@@ -22,6 +22,8 @@ from tests.conftest import serve_site
 from tests.test_crawl_e2e import rows
 from tests.test_distributed import WORKER, processes, seed
 
+pytestmark = pytest.mark.redis  # every test here talks to a redis-server
+
 DELAY = 0.4  #: the interval asked of the workers (DOWNLOAD_DELAY, --delay); ~20 requests a host: ~8 s
 #: what the site may see of it: a turn is taken on the Redis clock right before a request is
 #: sent, and the way from there to the site's socket varies by a few tens of milliseconds on a
@@ -89,6 +91,7 @@ def spacing(arrivals: list[tuple[float, str]]) -> dict[str, list[float]]:
     return {host: [b - a for a, b in zip(times, times[1:], strict=False)] for host, times in seen.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("asked_by", ["delay", "crawl-delay"])
 def test_three_workers_keep_one_rate_per_host(redis_url: str, tmp_path: Path, asked_by: str) -> None:
     """The interval comes from --delay, or (with --delay 0) from the hosts' robots.txt Crawl-delay."""

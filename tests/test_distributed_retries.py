@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import scrapy
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
@@ -27,6 +28,8 @@ from crawler.scrapy.retry import RETRY_WAIT, BackoffRetryMiddleware
 from tests.conftest import RunningRedis, serve_site
 from tests.test_crawl_e2e import rows
 from tests.test_distributed import WORKER, processes, seed, wait_for
+
+pytestmark = pytest.mark.redis  # every test here talks to a redis-server
 
 URL = "https://www.antaranews.com/berita/4812079/x"
 
@@ -209,6 +212,7 @@ def test_an_ingester_killed_after_taking_messages_loses_none(redis_url: str, tmp
     assert sorted(r["url"] for r in rows(db, "SELECT url FROM crawl_errors")) == sorted(e.url for e in errors)
 
 
+@pytest.mark.slow
 def test_a_retry_waiting_out_its_backoff_survives_killed_worker_and_ingester(
     redis_server: RunningRedis, redis_url: str, tmp_path: Path
 ) -> None:

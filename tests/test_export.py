@@ -106,6 +106,7 @@ def expected_cell(value: Any) -> str:
     return "'" + text if isinstance(value, (str, list)) and text.startswith(FORMULA_START) else text
 
 
+@pytest.mark.slow
 def test_jsonl_round_trip_equals_the_archive(archive_db: Path, outputs: dict[str, Path]) -> None:
     records = read_jsonl(outputs["jsonl"])
     expected = truth(archive_db)
@@ -126,6 +127,7 @@ def test_jsonl_round_trip_equals_the_archive(archive_db: Path, outputs: dict[str
     assert b"\\u" not in raw and raw.endswith(b"\n")  # UTF-8 as is, one object per line
 
 
+@pytest.mark.slow
 def test_csv_round_trip_equals_the_archive(archive_db: Path, outputs: dict[str, Path]) -> None:
     rows = read_csv(outputs["csv"])
     expected = truth(archive_db)
@@ -142,6 +144,7 @@ def test_csv_round_trip_equals_the_archive(archive_db: Path, outputs: dict[str, 
         assert "\n\n" in cells["body"]  # paragraphs survive RFC 4180 quoting
 
 
+@pytest.mark.slow
 def test_parquet_round_trip_and_schema(archive_db: Path, outputs: dict[str, Path]) -> None:
     table = pq.read_table(outputs["parquet"])
     types = dict(zip(table.schema.names, table.schema.types, strict=True))
@@ -172,6 +175,7 @@ def test_parquet_round_trip_and_schema(archive_db: Path, outputs: dict[str, Path
         assert record["baca_juga"] == row["baca_juga"]
 
 
+@pytest.mark.slow
 def test_dataset_folder_checksums_and_card(archive_db: Path, outputs: dict[str, Path]) -> None:
     folder = outputs["dataset"]
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "SHA256SUMS", "articles.parquet"]
@@ -199,6 +203,7 @@ def test_dataset_folder_checksums_and_card(archive_db: Path, outputs: dict[str, 
     assert "| 1 |" in card and f"Crawler version(s): {__version__}." in card  # the crawl run, its version
 
 
+@pytest.mark.slow
 def test_dataset_force_replaces_the_files(archive_db: Path, tmp_path: Path) -> None:
     folder = tmp_path / "ds"
     exported_ok(export(archive_db, "dataset", folder, "--region", "kalteng"))
@@ -218,6 +223,7 @@ def local_days(db: Path) -> list[str]:
     return sorted({r["published_at"][:10] for r in truth(db).values()})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_filters_select_the_rows_sql_selects(archive_db: Path, tmp_path: Path, fmt: str) -> None:
     days = local_days(archive_db)
@@ -254,6 +260,7 @@ def test_filters_select_the_rows_sql_selects(archive_db: Path, tmp_path: Path, f
         assert urls_of(out, fmt) == expected, args
 
 
+@pytest.mark.slow
 def test_nothing_matched_still_writes_a_typed_file(archive_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "none.parquet"
     result = export(archive_db, "parquet", out, "--query", "zzzyyyxxx")
@@ -263,6 +270,7 @@ def test_nothing_matched_still_writes_a_typed_file(archive_db: Path, tmp_path: P
     assert table.num_rows == 0 and table.schema.field("published_at").type == pa.timestamp("us", tz="UTC")
 
 
+@pytest.mark.slow
 def test_stdout_for_jsonl_and_csv(archive_db: Path) -> None:
     result = run_cli("export", "--db", str(archive_db), "--format", "jsonl", "--region", "kalteng", "--output", "-")
     assert result.returncode == 0, result.stderr
@@ -285,6 +293,7 @@ FORMULAS = {
 }
 
 
+@pytest.mark.slow
 def test_formula_looking_cells_are_neutralised(archive_db: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy.db"
     with sqlite3.connect(archive_db) as source, sqlite3.connect(copy) as target:
@@ -338,6 +347,7 @@ def test_neutralise(value: str, safe: str) -> None:
     assert neutralise(value) == safe
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -369,6 +379,7 @@ def test_bad_arguments_give_one_line_and_exit_2(archive_db: Path, tmp_path: Path
     assert not (tmp_path / "out.jsonl").exists()
 
 
+@pytest.mark.slow
 def test_progress_bar_only_on_a_terminal(archive_db: Path, tmp_path: Path) -> None:
     env = dict(os.environ)
     env.pop("SCRAPY_SETTINGS_MODULE", None)

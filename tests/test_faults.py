@@ -130,6 +130,7 @@ def article_path() -> str:
     return f"/{spec.host}{spec.path}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_fault_is_served_as_described(kind: str, article_path: str) -> None:
     plan = FaultPlan(1.0, kinds=(kind,), slow_seconds=0.2, retry_after=3)
@@ -189,6 +190,7 @@ def fault_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return {"db": db, "code": code, "output": output, "report": report, "answers": answers}
 
 
+@pytest.mark.slow
 def test_a_fault_mode_crawl_finishes_and_loses_nothing(fault_crawl: dict) -> None:
     report: FaultAudit = fault_crawl["report"]
     assert fault_crawl["code"] == 0, fault_crawl["output"][-3000:]
@@ -202,6 +204,7 @@ def test_a_fault_mode_crawl_finishes_and_loses_nothing(fault_crawl: dict) -> Non
     assert sum(report.retried.values()) > 0 and set(report.retried) <= set(RETRIED)
 
 
+@pytest.mark.slow
 def test_the_fault_mode_archive_is_sound(fault_crawl: dict) -> None:
     conn = sqlite3.connect(fault_crawl["db"])
     try:
@@ -220,6 +223,7 @@ def test_the_fault_mode_archive_is_sound(fault_crawl: dict) -> None:
     assert all(details)
 
 
+@pytest.mark.slow
 def test_retry_after_is_honoured(fault_crawl: dict) -> None:
     by_key: dict[str, list] = {}
     for answer in fault_crawl["answers"]:
@@ -234,6 +238,7 @@ def test_retry_after_is_honoured(fault_crawl: dict) -> None:
     assert min(waits) >= 0.95, "a retry never comes before the Retry-After the server asked for"
 
 
+@pytest.mark.slow
 def test_transient_faults_that_never_clear_are_recorded_after_retries(tmp_path: Path) -> None:
     plan = FaultPlan(1.0, seed=2, kinds=RETRIED, pages=("article",), slow_seconds=4, retry_after=1)
     for served in serve(plan):
@@ -252,6 +257,7 @@ def test_transient_faults_that_never_clear_are_recorded_after_retries(tmp_path: 
     assert reasons <= {EXPECTED_REASON[k] for k in RETRIED} and len(reasons) >= 4
 
 
+@pytest.mark.slow
 def test_hostile_links_and_offsite_redirects_never_leave_antara(tmp_path: Path) -> None:
     plan = FaultPlan(0.5, seed=3, kinds=("hostile_links", "offsite_redirect"), pages=("article", "list"))
     for served in serve(plan):

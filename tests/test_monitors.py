@@ -159,6 +159,7 @@ def region_rows(db: Path, run_id: int) -> dict[str, tuple[str, list[str]]]:
     return {region: (health, json.loads(reasons)) for region, health, reasons in rows}
 
 
+@pytest.mark.slow
 def test_a_clean_run_is_healthy_and_status_exits_0(sample_site: RunningSite, tmp_path: Path) -> None:
     db = tmp_path / "clean.db"
     result = crawl_sample(sample_site, db, "--region", "kalteng", "--max-pages", "2", "-q")
@@ -174,6 +175,7 @@ def test_a_clean_run_is_healthy_and_status_exits_0(sample_site: RunningSite, tmp
     assert status.stdout.splitlines()[1].split()[-1] == "ok"
 
 
+@pytest.mark.slow
 def test_a_markup_change_that_loses_a_field_makes_the_run_degraded(tmp_path: Path) -> None:
     db = tmp_path / "markup.db"
     args = ("--region", "kalteng", "--max-pages", "2", "--follow-depth", "0", "-q")
@@ -206,6 +208,7 @@ def test_a_markup_change_that_loses_a_field_makes_the_run_degraded(tmp_path: Pat
     assert "- kalteng: reporter missing on 100%" in status.stdout
 
 
+@pytest.mark.slow
 def test_a_run_with_many_errors_and_no_articles_is_degraded(tmp_path: Path) -> None:
     import threading
 

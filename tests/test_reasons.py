@@ -261,6 +261,7 @@ def _fetched(site: RunningSite, since: int, url: str) -> int:
     return sum(1 for line in site.requests()[since:] if line.split()[1] == path)
 
 
+@pytest.mark.slow
 def test_an_extractor_bug_is_recorded_logged_and_retried_by_the_next_incremental_run(tmp_path: Path) -> None:
     site = SampleSite(articles=3000, seed=7)
     fine = [spec for spec in site.listed("kalteng", 1) if spec.fault is None]

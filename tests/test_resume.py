@@ -20,6 +20,8 @@ from tests.conftest import ROOT, RunningSite, assert_frontier_holds_only_retries
 from tests.test_crawl_e2e import expected_reach
 from tests.test_scheduled import fetch_counts, query
 
+pytestmark = pytest.mark.slow  # a series of crawls killed midway and resumed
+
 REGIONS = ("kalteng", "kalsel", "nasional")
 FOLLOW_DEPTH = 2
 #: stop each run once the archive holds this many articles (the whole reach is 389)

@@ -54,6 +54,7 @@ def link_only_target(site: RunningSite, tmp_path: Path) -> str:
     return targets[0]
 
 
+@pytest.mark.slow
 def test_a_link_that_met_an_outage_is_fetched_by_the_next_run(site: RunningSite, tmp_path: Path) -> None:
     target = link_only_target(site, tmp_path)
     path = "/" + target.removeprefix("https://")
@@ -76,6 +77,7 @@ def test_a_link_that_met_an_outage_is_fetched_by_the_next_run(site: RunningSite,
     assert not rows(db, "SELECT 1 FROM frontier WHERE url = ?", (target,))
 
 
+@pytest.mark.slow
 def test_a_link_that_keeps_failing_leaves_the_frontier_after_its_runs_and_hours(
     site: RunningSite, tmp_path: Path
 ) -> None:

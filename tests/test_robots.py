@@ -97,6 +97,7 @@ def _crawl(mode: str, server: SampleSiteServer, db: Path, cache: Path) -> tuple[
     return result.returncode, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["full", "incremental", "backfill"])
 def test_robots_txt_answering_500_disallows_the_host(mode: str, tmp_path: Path) -> None:
     with served(tmp_path) as server:
@@ -117,6 +118,7 @@ def test_robots_txt_answering_500_disallows_the_host(mode: str, tmp_path: Path) 
         )
 
 
+@pytest.mark.slow
 def test_an_unreachable_robots_txt_disallows_the_host(tmp_path: Path) -> None:
     nobody = f"http://127.0.0.1:{_free_port()}"  # nothing listens there: connection refused
     db = tmp_path / "a.db"
@@ -130,6 +132,8 @@ def test_an_unreachable_robots_txt_disallows_the_host(tmp_path: Path) -> None:
     assert f"robots.txt of {DARK} could not be fetched (" in result.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_distributed_workers_obey_an_unreadable_robots_txt(redis_url: str, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     with served(tmp_path) as server, processes(tmp_path) as running:
@@ -153,6 +157,7 @@ def test_distributed_workers_obey_an_unreadable_robots_txt(redis_url: str, tmp_p
 # ---------------------------------------------------------------------- the last good copy
 
 
+@pytest.mark.slow
 def test_the_last_good_copy_is_obeyed_when_robots_txt_fails(tmp_path: Path) -> None:
     good = listed_good(DARK)
     hidden, shown = good[1], good[2:]
@@ -194,6 +199,7 @@ def test_the_last_good_copy_is_obeyed_when_robots_txt_fails(tmp_path: Path) -> N
 # ---------------------------------------------------------------------- Crawl-delay
 
 
+@pytest.mark.slow
 def test_crawl_delay_spaces_the_hosts_requests(tmp_path: Path) -> None:
     delay = 1.0
     allowed = listed_good(DARK)[:5]  # the rest of the list page is disallowed: a short crawl

@@ -6,7 +6,6 @@ import http.client
 import json
 import re
 import threading
-import time
 import tracemalloc
 import urllib.error
 import urllib.parse
@@ -439,14 +438,15 @@ def test_request_log_has_one_line_per_request(served: tuple[Client, Path], site:
     assert lines[-1] == "GET /riau.antaranews.com/terkini/99999 404"
 
 
-def test_big_site_answers_page_one_and_a_deep_article_quickly() -> None:
+def test_big_site_answers_page_one_and_a_deep_article() -> None:
+    """A 100,000-article site serves its first list page, a deep article and its last list page
+    (how fast: bench/samplesite.py)."""
     big = SampleSite(100_000, SEED)
     server = make_server(big)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     client = Client(server.port)
     try:
-        start = time.perf_counter()
         status, _, body = client.get("jatim.antaranews.com", "/terkini")
         refs = [parse_article_url(h, "https://jatim.antaranews.com/terkini") for h in _list_links(_doc(body), "old")]
         assert status == 200 and [r.url for r in refs if r] == [s.url for s in big.listed("jatim", 1)]
@@ -456,7 +456,6 @@ def test_big_site_answers_page_one_and_a_deep_article_quickly() -> None:
         last = big.pages("jatim")
         assert client.get("jatim.antaranews.com", f"/terkini/{last}")[0] == 200
         assert client.get("jatim.antaranews.com", f"/terkini/{last + 1}")[0] == 404
-        assert time.perf_counter() - start < 2.0
     finally:
         client.close()
         server.shutdown()

@@ -25,6 +25,7 @@ def units(output: str) -> dict[str, str]:
     return parts
 
 
+@pytest.mark.slow
 def test_units_are_complete_and_the_command_runs(sample_site: RunningSite, tmp_path: Path) -> None:
     db = tmp_path / "sched.db"
     result = run_cli("schedule", "--region", "kalteng", "--db", str(db), "--every", "hourly", timeout=60)
@@ -54,6 +55,7 @@ def test_units_are_complete_and_the_command_runs(sample_site: RunningSite, tmp_p
         conn.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("every", "cron", "calendar"),
     [
@@ -73,6 +75,7 @@ def test_every(every: str, cron: str, calendar: str | None, tmp_path: Path) -> N
         assert "OnCalendar=" in result.stdout and calendar in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

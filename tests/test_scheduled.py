@@ -21,6 +21,8 @@ from crawler.samplesite import SampleSite
 from tests.conftest import ROOT, RunningSite, assert_frontier_holds_only_retries, crawl_sample, serve_site
 from tests.test_crawl_e2e import expected_reach
 
+pytestmark = pytest.mark.slow  # a series of crawls of a changing site, one with kill -9
+
 
 def query(db: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
     conn = sqlite3.connect(db)

@@ -28,6 +28,8 @@ import pytest
 
 from tests.conftest import ROOT, RunningSite
 
+pytestmark = pytest.mark.slow  # starts scrapyd, deploys an egg and runs a job
+
 PROJECT = "antara_archive"
 START_TIMEOUT = 30.0
 JOB_TIMEOUT = 120.0

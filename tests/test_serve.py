@@ -85,6 +85,7 @@ def rarest_body_word(db: Path, url: str) -> str:
 # -- configuration ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_metadata_applies(archive: Path) -> None:
     index, table, metadata = get(archive, "/", "/archive/articles", "/-/metadata.json")
     assert "<h1>ANTARA news archive</h1>" in index.text
@@ -106,6 +107,7 @@ def test_metadata_applies(archive: Path) -> None:
         assert needed <= present and needed <= set(tables[name]["columns"]), name
 
 
+@pytest.mark.slow
 def test_articles_open_newest_first_with_titles_as_labels(archive: Path) -> None:
     page = get_json(archive, "/archive/articles.json?_shape=objects&_size=20")
     expected = [r[0] for r in rows(archive, "SELECT published_at FROM articles ORDER BY published_at DESC LIMIT 20")]
@@ -116,6 +118,7 @@ def test_articles_open_newest_first_with_titles_as_labels(archive: Path) -> None
     assert tags["article_url"]["label"] == title
 
 
+@pytest.mark.slow
 def test_table_search_finds_a_known_article(archive: Path) -> None:
     known = rows(archive, "SELECT url, title FROM articles ORDER BY published_at LIMIT 1")[0]
     word = max(re.findall(r"\w+", known["title"]), key=len)
@@ -125,6 +128,7 @@ def test_table_search_finds_a_known_article(archive: Path) -> None:
     assert found["filtered_table_rows_count"] == matches[0]["n"]
 
 
+@pytest.mark.slow
 def test_facets_count_what_the_archive_holds(archive: Path) -> None:
     facets = get_json(archive, "/archive/articles.json?_size=0")["facet_results"]
     assert {"region", "category", "tags", "published_at"} <= set(facets)
@@ -162,6 +166,7 @@ def test_facets_count_what_the_archive_holds(archive: Path) -> None:
 # -- canned queries -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_latest_in_region(archive: Path) -> None:
     got = canned(archive, "latest_in_region", region="kalteng")
     everything = rows(archive, "SELECT * FROM articles")
@@ -170,6 +175,7 @@ def test_latest_in_region(archive: Path) -> None:
     assert set(got[0]) == {"published_at", "title", "category", "reporter", "summary", "url"}
 
 
+@pytest.mark.slow
 def test_articles_per_region_per_day(archive: Path) -> None:
     everything = rows(archive, "SELECT region, published_at FROM articles")
     counts = Counter((r["published_at"][:10], r["region"]) for r in everything)
@@ -183,6 +189,7 @@ def test_articles_per_region_per_day(archive: Path) -> None:
     }
 
 
+@pytest.mark.slow
 def test_search_articles_highlights_the_match(archive: Path) -> None:
     known = rows(archive, "SELECT url, title FROM articles ORDER BY published_at DESC LIMIT 1 OFFSET 5")[0]
     word = rarest_body_word(archive, known["url"])
@@ -203,6 +210,7 @@ def test_search_articles_highlights_the_match(archive: Path) -> None:
     assert canned(archive, "search_articles", q='covid-19 "') == []
 
 
+@pytest.mark.slow
 def test_baca_juga_graph(archive: Path) -> None:
     article = rows(
         archive,
@@ -233,6 +241,7 @@ def test_baca_juga_graph(archive: Path) -> None:
     assert archived == {url for _, url in outgoing if url in by_id.values()}
 
 
+@pytest.mark.slow
 def test_crawl_runs_recent_and_errors_by_reason(archive: Path) -> None:
     runs = rows(archive, "SELECT * FROM crawl_runs ORDER BY id DESC")
     errors = rows(archive, "SELECT run_id, reason FROM crawl_errors")
@@ -251,6 +260,7 @@ def test_crawl_runs_recent_and_errors_by_reason(archive: Path) -> None:
     assert all(r["example_url"] and r["example_detail"] for r in by_reason)
 
 
+@pytest.mark.slow
 def test_a_pages_captures_are_listed(archive: Path) -> None:
     article = rows(
         archive,
@@ -267,6 +277,7 @@ def test_a_pages_captures_are_listed(archive: Path) -> None:
 # -- pages --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_row_page_shows_the_article_readably(archive: Path) -> None:
     article = rows(archive, "SELECT * FROM articles ORDER BY published_at DESC LIMIT 1")[0]
     path = "/archive/articles/" + _tilde(article["url"])
@@ -297,6 +308,7 @@ def _esc(text: str) -> str:
 # -- read-only ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_no_arbitrary_sql_and_no_writes(archive: Path) -> None:
     before = hashlib.sha256(archive.read_bytes()).hexdigest()
     sql = quote("select count(*) from articles")
@@ -334,6 +346,7 @@ def test_no_arbitrary_sql_and_no_writes(archive: Path) -> None:
 # -- choosing the mode, and user errors -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mode_is_live_unless_immutable_is_asked_for(archive: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy.db"
     conn = sqlite3.connect(archive)  # a published copy (VACUUM INTO writes it in rollback-journal mode)
@@ -380,6 +393,7 @@ def test_mode_is_live_unless_immutable_is_asked_for(archive: Path, tmp_path: Pat
     assert choose_mode(copy, now=started + timedelta(days=2)).reason == "new rows show on the next page load"
 
 
+@pytest.mark.slow
 def test_the_startup_check_reads_a_file_being_written(archive: Path, tmp_path: Path) -> None:
     """A crawl in the middle of a big transaction (pages spilled into the log, not committed)."""
     copy = tmp_path / "busy.db"
@@ -452,6 +466,8 @@ def keep_screenshot(page: Any, tmp_path: Path, name: str) -> None:
     shutil.copy(shot, ARTIFACTS / shot.name)
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_browser_search_and_open_an_article(archive: Path, served: str, browser: Any, tmp_path: Path) -> None:
     known = rows(archive, "SELECT url, title, body FROM articles ORDER BY published_at DESC LIMIT 1 OFFSET 3")[0]
     word = rarest_body_word(archive, known["url"])
@@ -478,6 +494,8 @@ def test_browser_search_and_open_an_article(archive: Path, served: str, browser:
     page.close()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_browser_charts_articles_per_day(served: str, browser: Any, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(15_000)

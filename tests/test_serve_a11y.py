@@ -125,6 +125,8 @@ CASES += [(key, 1280) for key in ("health", "table", "run", "404")]
 CASES += [("home", 375), ("article", 375)]
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.parametrize(("key", "width"), CASES)
 def test_no_serious_accessibility_violations(
     browser: Any, served: str, pages: dict[str, str], key: str, width: int
@@ -133,6 +135,8 @@ def test_no_serious_accessibility_violations(
     assert not found, f"/{pages[key]} at {width} px:\n" + "\n".join(found)
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_the_check_fails_on_a_serious_violation(browser: Any, served: str) -> None:
     """A page of the archive with a label removed and its text made faint is reported, with help URLs."""
     from axe_playwright_python.sync_playwright import Axe
@@ -167,6 +171,8 @@ def test_excusing_a_rule_is_for_one_element_only() -> None:
     ]
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 1280])
 def test_keyboard_focus_is_visible_on_links_and_buttons(browser: Any, served: str, width: int) -> None:
     """Tab through the home page: every link and button reached shows a solid outline of 2 px or more."""

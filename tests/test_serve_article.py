@@ -138,6 +138,7 @@ def section(html: str, start: str, end: str) -> str:
 # -- in-process -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_article_page_shows_byline_dateline_local_time_and_image_caption(facts: Facts) -> None:
     article = rows(facts.db, "SELECT * FROM articles WHERE url = ?", (facts.linking,))[0]
     (page,) = get(facts.db, page_path(facts.linking))
@@ -155,6 +156,7 @@ def test_article_page_shows_byline_dateline_local_time_and_image_caption(facts: 
     assert f'src="{esc(article["image_url"])}"' not in html, "the remote image is never loaded"
 
 
+@pytest.mark.slow
 def test_baca_juga_links_to_archived_pages_and_marks_the_others_external(facts: Facts) -> None:
     links = rows(
         facts.db,
@@ -189,6 +191,7 @@ def test_baca_juga_links_to_archived_pages_and_marks_the_others_external(facts: 
     assert linked_from.count("<li>") == len(sources)
 
 
+@pytest.mark.slow
 def test_tags_link_to_the_articles_list_filtered_by_that_tag(facts: Facts) -> None:
     tags = json.loads(rows(facts.db, "SELECT tags FROM articles WHERE url = ?", (facts.linking,))[0]["tags"])
     assert tags
@@ -205,6 +208,7 @@ def test_tags_link_to_the_articles_list_filtered_by_that_tag(facts: Facts) -> No
         assert urls <= expected
 
 
+@pytest.mark.slow
 def test_versions_show_what_changed(facts: Facts) -> None:
     old = rows(facts.db, "SELECT body FROM article_versions WHERE article_url = ?", (facts.edited,))[0]["body"]
     new = rows(facts.db, "SELECT version, body FROM articles WHERE url = ?", (facts.edited,))[0]
@@ -242,6 +246,7 @@ def test_word_diff_marks_changed_words_and_escapes_text() -> None:
     assert str(plugin.diff_words(long_old, long_new)) == f"<del>{long_old}</del><ins>{long_new}</ins>", "bounded work"
 
 
+@pytest.mark.slow
 def test_replay_answers_the_captured_body_under_a_strict_policy(facts: Facts) -> None:
     replay, original, missing, unknown, traversal = get(
         facts.db,
@@ -272,6 +277,7 @@ def test_replay_answers_the_captured_body_under_a_strict_policy(facts: Facts) ->
     assert f'src="{page_path(facts.target)}/as-archived"' in frame.group(0)
 
 
+@pytest.mark.slow
 def test_replay_reads_only_the_archives_warc_folder(facts: Facts, tmp_path: Path) -> None:
     """A row naming a file outside the folder (a path, not a file name) is refused, not read."""
     copy = tmp_path / "copy.db"
@@ -290,6 +296,7 @@ def test_replay_reads_only_the_archives_warc_folder(facts: Facts, tmp_path: Path
     assert "WARC file name is not one this server reads" in first.text
 
 
+@pytest.mark.slow
 def test_replay_of_a_revisit_shows_the_payload_it_refers_to(facts: Facts, tmp_path: Path) -> None:
     """A row refetched unchanged points to a revisit record (headers only): the body is its original's."""
     copy = tmp_path / "copy.db"
@@ -350,6 +357,8 @@ def no_overflow(page: Any) -> None:
     assert width <= inner, f"horizontal overflow: {width} > {inner}"
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_browser_follow_baca_juga_and_view_as_archived(facts: Facts, served: str, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     requests: list[str] = []
@@ -412,6 +421,8 @@ def test_browser_follow_baca_juga_and_view_as_archived(facts: Facts, served: str
     context.close()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 1280])
 def test_browser_article_page_fits_the_screen(facts: Facts, served: str, browser: Any, width: int) -> None:
     page = browser.new_page(viewport={"width": width, "height": 900})

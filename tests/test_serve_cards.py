@@ -53,6 +53,7 @@ def test_local_time_keeps_the_sites_clock_and_names_its_zone() -> None:
     assert local_time("kemarin") == "kemarin"
 
 
+@pytest.mark.slow
 def test_search_results_are_cards_with_the_match_highlighted(archive: Path) -> None:
     known, word = known_article(archive)
     (page,) = get(archive, f"/archive/articles?_search={quote(word)}")
@@ -80,6 +81,7 @@ def test_search_results_are_cards_with_the_match_highlighted(archive: Path) -> N
     assert f'<p class="antara-card-summary">{_esc(newest["summary"])}</p>' in first
 
 
+@pytest.mark.slow
 def test_newest_first_by_default_and_oldest_and_best_match_links(archive: Path) -> None:
     _, word = known_article(archive)
     (page,) = get(archive, f"/archive/articles?_search={quote(word)}")
@@ -98,6 +100,7 @@ def test_newest_first_by_default_and_oldest_and_best_match_links(archive: Path) 
     assert re.findall(r'<time datetime="([^"]+)"', older.text) == sorted(r[0] for r in expected)[:50]
 
 
+@pytest.mark.slow
 def test_json_csv_and_table_links_give_the_same_results(archive: Path) -> None:
     _, word = known_article(archive)
     (page,) = get(archive, f"/archive/articles?_search={quote(word)}")
@@ -120,6 +123,7 @@ def test_json_csv_and_table_links_give_the_same_results(archive: Path) -> None:
     assert 'class="rows-and-columns"' in chosen.text and 'class="antara-card"' not in chosen.text
 
 
+@pytest.mark.slow
 def test_atom_feed_of_a_search(archive: Path) -> None:
     _, word = known_article(archive)
     (page,) = get(archive, f"/archive/articles?_search={quote(word)}")
@@ -146,6 +150,7 @@ def test_atom_feed_of_a_search(archive: Path) -> None:
     assert entry.findtext(f"{ATOM}title") == 'No article matches "zzqx nothing" yet'
 
 
+@pytest.mark.slow
 def test_month_facet_counts_equal_sql(archive: Path) -> None:
     facets = get_json(archive, "/archive/articles.json?_size=0")["facet_results"]
     month = next(f for f in facets.values() if f["type"] == "month")
@@ -175,6 +180,7 @@ def test_month_facet_counts_equal_sql(archive: Path) -> None:
     assert re.findall(r"<h2>(\w+)</h2>", picked.text) == ["Site", "Category", "Tag", "Month", "Day"]
 
 
+@pytest.mark.slow
 def test_highlighting_reads_only_the_displayed_rows(archive: Path) -> None:
     """One FTS query per page, looked up by the displayed urls: never a scan of all matches."""
     conn = sqlite3.connect(f"file:{archive}?mode=ro", uri=True)
@@ -220,6 +226,8 @@ def overflow(page: Any) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 375])
 def test_browser_search_highlight_and_open(archive: Path, served: str, browser: Any, width: int) -> None:
     known, word = known_article(archive)
@@ -253,6 +261,8 @@ def test_browser_search_highlight_and_open(archive: Path, served: str, browser: 
     page.close()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_browser_article_list_without_search(served: str, browser: Any) -> None:
     for width in (1280, 375):
         page = browser.new_page(viewport={"width": width, "height": 900})

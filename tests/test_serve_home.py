@@ -75,6 +75,7 @@ def title_of(html: str) -> str:
 # -- in-process: content -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_home_has_search_sites_latest_chart_and_queries(archive: Path) -> None:
     (home,) = get(archive, "/")
     assert home.status_code == 200
@@ -133,6 +134,7 @@ def test_home_has_search_sites_latest_chart_and_queries(archive: Path) -> None:
     assert not re.search(r'src="https?://', html), "the home page fetches nothing from the internet"
 
 
+@pytest.mark.slow
 def test_home_counts_follow_new_articles(archive: Path, tmp_path: Path) -> None:
     """The sites' counts are kept between page loads only while the archive has no new article."""
     copy = tmp_path / "copy.db"
@@ -188,6 +190,7 @@ def test_chart_ticks_are_dates_and_bars_stack_per_day() -> None:
     assert svg.count("<rect") == 3
 
 
+@pytest.mark.slow
 def test_internal_tables_are_hidden_but_reachable_and_articles_come_first(archive: Path) -> None:
     database, index_json, *internal = get(
         archive, "/archive", "/archive.json", *(f"/archive/{name}" for name in INTERNAL)
@@ -207,6 +210,7 @@ def test_internal_tables_are_hidden_but_reachable_and_articles_come_first(archiv
         assert f'/archive/{name}"' not in home.text
 
 
+@pytest.mark.slow
 def test_canned_queries_lead_with_title_and_description_and_fold_the_sql(archive: Path) -> None:
     queries = load_metadata()["databases"]["archive"]["queries"]
     pages = get(archive, *(f"/archive/{name}" for name in queries))
@@ -223,6 +227,7 @@ def test_canned_queries_lead_with_title_and_description_and_fold_the_sql(archive
         assert LICENCE in page.text, name
 
 
+@pytest.mark.slow
 def test_crawl_runs_recent_has_health(archive: Path) -> None:
     (response,) = get(archive, "/archive/crawl_runs_recent.json?_shape=array")
     got = response.json()
@@ -233,6 +238,7 @@ def test_crawl_runs_recent_has_health(archive: Path) -> None:
     assert got[1]["health"] == "ok" and got[1]["health_reasons"] is None
 
 
+@pytest.mark.slow
 def test_health_page_names_the_degraded_site_and_its_reason(archive: Path) -> None:
     (page,) = get(archive, "/health")
     assert page.status_code == 200
@@ -253,6 +259,7 @@ def test_health_page_names_the_degraded_site_and_its_reason(archive: Path) -> No
     assert LICENCE in html
 
 
+@pytest.mark.slow
 def test_friendly_404_and_500_pages_carry_the_licence(archive: Path) -> None:
     missing, missing_row, forbidden = get(
         archive, "/no/such/page", "/archive/articles/no-such-article", "/archive?sql=select+1"
@@ -286,6 +293,7 @@ def test_friendly_404_and_500_pages_carry_the_licence(archive: Path) -> None:
     assert "<h1>Something went wrong</h1>" in html and "disk I/O error" in html and LICENCE in html
 
 
+@pytest.mark.slow
 def test_the_licence_is_in_every_footer(archive: Path) -> None:
     url = rows(archive, "SELECT url FROM articles LIMIT 1")[0]["url"]
     from datasette.utils import tilde_encode
@@ -306,6 +314,8 @@ def served(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield server.url
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_browser_search_from_home_with_the_keyboard(archive: Path, served: str, browser: Any, tmp_path: Path) -> None:
     known = rows(archive, "SELECT url, title FROM articles ORDER BY published_at DESC LIMIT 1 OFFSET 5")[0]
     word = max(re.findall(r"\w+", known["title"]), key=len)
@@ -330,6 +340,8 @@ def test_browser_search_from_home_with_the_keyboard(archive: Path, served: str, 
     page.close()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_browser_health_page_shows_the_degraded_sites_reason(served: str, browser: Any, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(15_000)
@@ -355,6 +367,8 @@ PAGES = {
 }
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 1280])
 @pytest.mark.parametrize("path", list(PAGES))
 def test_browser_no_horizontal_overflow(served: str, browser: Any, path: str, width: int, tmp_path: Path) -> None:

@@ -23,9 +23,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import pytest
 
 from crawler.serve.app import build_datasette
 from tests.conftest import ROOT, RunningServe, RunningSite, crawl_sample, serve_archive
+
+pytestmark = pytest.mark.slow  # serves while crawls write, for a while
 
 CATCH_UP_SECONDS = 20  # the server must show the archive's rows this soon after a crawl ends
 MAX_REQUESTS = 20_000  # the poller's bound, whatever happens

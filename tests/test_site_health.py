@@ -47,6 +47,7 @@ def kalsel_requests(site: RunningSite, since: int) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_a_failing_terkini_still_walks_the_next_list_pages_and_degrades_the_run(
     site: RunningSite, tmp_path: Path
 ) -> None:
@@ -88,6 +89,7 @@ def test_a_failing_terkini_still_walks_the_next_list_pages_and_degrades_the_run(
     assert f"antara: status: run {run['id']} is degraded: kalsel: list page 1 (http_500)" in status.stderr
 
 
+@pytest.mark.slow
 def test_a_site_gone_dark_degrades_the_run_and_its_walk_stops_after_three_failures(
     site: RunningSite, tmp_path: Path
 ) -> None:
@@ -122,6 +124,7 @@ def test_a_site_gone_dark_degrades_the_run_and_its_walk_stops_after_three_failur
     }
 
 
+@pytest.mark.slow
 def test_a_site_yielding_far_fewer_articles_than_its_recent_runs_is_named(site: RunningSite, tmp_path: Path) -> None:
     db = tmp_path / "fewer.db"
     args = ("--region", "kalsel", "--region", "kalteng", "--max-pages", "2", "--follow-depth", "0", *FAST)

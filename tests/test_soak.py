@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # two simulated days of hourly runs: minutes
+
 ROOT = Path(__file__).resolve().parent.parent
 DAYS = 2
 REGIONS = "kalteng,kalsel"

@@ -65,6 +65,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     yield {"db": db, "folder": Path(f"{db}.warc"), "first": first, "second": second, "edited": edited}
 
 
+@pytest.mark.slow
 def test_every_response_is_captured_under_its_real_url(crawled: dict[str, Any]) -> None:
     runs = {r["id"]: r for r in rows(crawled["db"], "SELECT * FROM crawl_runs")}
     first_run = min(runs)
@@ -92,6 +93,7 @@ def test_every_response_is_captured_under_its_real_url(crawled: dict[str, Any]) 
             assert f"\r\nHost: {host}\r\n".encode() in capture.head
 
 
+@pytest.mark.slow
 def test_warcio_check_and_index_pass(crawled: dict[str, Any]) -> None:
     files = [str(p) for p in warc_files(crawled["folder"])]
     assert len(files) == 2  # one per crawl
@@ -104,6 +106,7 @@ def test_warcio_check_and_index_pass(crawled: dict[str, Any]) -> None:
     assert types["warcinfo"] == 2 and types["request"] == types["response"] + types["revisit"]
 
 
+@pytest.mark.slow
 def test_payload_digests_verify_and_bytes_are_as_sent(crawled: dict[str, Any]) -> None:
     by_id = {c.record.record_id: c for c in records(crawled["folder"])}
     indexed = {r["warc_record_id"]: r for r in rows(crawled["db"], "SELECT * FROM captures")}
@@ -136,6 +139,7 @@ def _as_row(article: Article) -> dict[str, Any]:
     return row
 
 
+@pytest.mark.slow
 def test_rows_point_at_records_that_reextract_to_the_same_row(crawled: dict[str, Any]) -> None:
     articles = rows(crawled["db"], "SELECT * FROM articles")
     assert articles and all(a["warc_record_id"] for a in articles)
@@ -157,6 +161,7 @@ def test_rows_point_at_records_that_reextract_to_the_same_row(crawled: dict[str,
         assert row["etag"] == capture.header("ETag")
 
 
+@pytest.mark.slow
 def test_a_second_crawl_writes_revisits_not_copies(crawled: dict[str, Any]) -> None:
     first, second = rows(crawled["db"], "SELECT * FROM crawl_runs ORDER BY id")
     edited = crawled["edited"]
@@ -200,6 +205,7 @@ def _comparable(db: Path) -> dict[str, Any]:
     return {"articles": articles, "tags": tags, "links": links, "versions": versions}
 
 
+@pytest.mark.slow
 def test_reextract_into_an_empty_archive_reproduces_it(crawled: dict[str, Any], tmp_path: Path) -> None:
     rebuilt = tmp_path / "rebuilt.db"
     result = run_cli("reextract", "--warc", str(crawled["folder"]), "--db", str(rebuilt), "-q")
@@ -219,6 +225,7 @@ def test_reextract_into_an_empty_archive_reproduces_it(crawled: dict[str, Any], 
     assert run["mode"] == "reextract" and run["requests"] == 0 and run["articles_new"] == len(original["articles"])
 
 
+@pytest.mark.slow
 def test_reextract_refreshes_rows_in_place(crawled: dict[str, Any], tmp_path: Path) -> None:
     db = tmp_path / "copy.db"
     shutil.copy(crawled["db"], db)
@@ -238,6 +245,7 @@ def test_reextract_refreshes_rows_in_place(crawled: dict[str, Any], tmp_path: Pa
     assert after["articles"] == before["articles"] and after["versions"] == before["versions"]
 
 
+@pytest.mark.slow
 def test_rotation_at_a_small_size_gives_several_valid_files(sample_site: RunningSite, tmp_path: Path) -> None:
     db = tmp_path / "rotated.db"
     limit = 15_000
@@ -266,6 +274,7 @@ def test_rotation_at_a_small_size_gives_several_valid_files(sample_site: Running
     assert sum(1 for r in rows(db, "SELECT * FROM captures WHERE record_type = 'warcinfo'")) == len(files)
 
 
+@pytest.mark.slow
 def test_cdx_index_is_sorted_and_points_at_the_records(crawled: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "index.cdxj"
     result = run_cli("cdx", "--db", str(crawled["db"]), "-o", str(out))
@@ -288,6 +297,7 @@ def test_cdx_index_is_sorted_and_points_at_the_records(crawled: dict[str, Any], 
         assert entry["mime"] == ("warc/revisit" if capture.record.record_type == "revisit" else capture.record.mime)
 
 
+@pytest.mark.slow
 def test_show_capture_prints_the_response(crawled: dict[str, Any]) -> None:
     row = rows(crawled["db"], "SELECT * FROM articles WHERE site = 'www.antaranews.com' LIMIT 1")[0]
     ref = parse_article_url(row["url"])
@@ -311,6 +321,7 @@ def test_show_capture_prints_the_response(crawled: dict[str, Any]) -> None:
     assert missing.returncode == 1 and missing.stderr.startswith("antara: error: no capture of")
 
 
+@pytest.mark.slow
 def test_no_warc_turns_capture_off(sample_site: RunningSite, tmp_path: Path) -> None:
     db = tmp_path / "plain.db"
     result = crawl_sample(
