@@ -23,6 +23,7 @@ from crawler.samplesite import SampleSite
 from crawler.samplesite.model import ArticleSpec
 from crawler.samplesite.routes import Router
 from crawler.scrapy.memory import ArchiveMemory
+from crawler.scrapy.storage import to_follow
 from spiders.antara import AntaraSpider
 from tests.conftest import SAMPLE_ARTICLES, SAMPLE_SEED, RunningSite, crawl_sample
 
@@ -118,6 +119,7 @@ def test_each_memory_follows_baca_juga_by_fewest_hops(
     assert [spider.memory.hops(k) for k in map(_key, targets)] == [1] * len(targets)
 
 
+@pytest.mark.redis
 def test_workers_share_hops_and_targets_through_redis(make_spider: MakeSpider, redis_url: str) -> None:
     settings = {"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url}
     spec = linking_article()
@@ -182,7 +184,7 @@ def test_the_archive_memory_answers_from_the_archive(make_spider: MakeSpider, cr
     # the frontier an interrupted run left is fetched first
     pending = sorted(expected)[0]
     with Archive(db) as writer:
-        writer.remember([(pending, 1)], url, None)
+        writer.remember(to_follow([(pending, 1)]), url, None)
     fresh = make_spider({"ARCHIVE_DB": str(db)}, mode="incremental", follow_depth=2, revisit="off", feeds=False)
     first = urls(fresh.initial_requests())
     assert pending in first and first.index(pending) < len(first) - 1  # before the list page
@@ -210,6 +212,7 @@ def test_an_archive_not_there_yet_answers_as_empty_until_it_is(
     assert url not in urls(spider.follow(url, 0))
 
 
+@pytest.mark.redis
 def test_a_distributed_worker_never_reads_the_archive(make_spider: MakeSpider, crawled: Path, redis_url: str) -> None:
     settings = {"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url, "ARCHIVE_DB": str(crawled)}
     spider = make_spider(settings, mode="incremental")
