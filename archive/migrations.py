@@ -44,7 +44,20 @@ MIGRATIONS: tuple[Migration, ...] = (
         "tables and columns added while the version stayed 4 (created empty); the version is checked from now on",
         schema.apply,
     ),
+    Migration(
+        6,
+        "articles gain language, translator, story_id, removed_at, removed_status; the stories,"
+        " article_stories, story_signatures and article_removals tables",
+        lambda db: _to_6(db),
+    ),
 )
+
+
+def _to_6(db: sqlite_utils.Database) -> None:
+    schema.apply(db)
+    schema.add_missing_indexes(db)
+    # every archive before version 6 holds Indonesian-language sites only
+    db.execute("UPDATE articles SET language = 'id' WHERE language IS NULL")
 
 
 def stored_version(db: sqlite_utils.Database) -> int | None:

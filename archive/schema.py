@@ -13,7 +13,7 @@ import sqlite_utils
 
 #: the version of the tables below; an archive records its own in ``archive_meta`` and
 #: :mod:`archive.migrations` brings an older one up to it when it is opened for writing
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 ARTICLE_COLUMNS: dict[str, type] = {
     "url": str,
@@ -48,6 +48,19 @@ ARTICLE_COLUMNS: dict[str, type] = {
     "warc_length": int,
     "warc_record_id": str,
     "extractor_version": str,
+    # version 6
+    #: ``id`` (Indonesian) or ``en`` (the English service), from the site the article is on
+    "language": str,
+    #: the translator an English article credits, as printed; NULL when none is credited
+    "translator": str,
+    #: the story the article belongs to: near-duplicate bodies across sites are one story
+    #: (``stories``); NULL until story assignment has run over the article
+    "story_id": int,
+    #: when a revisit found the article gone (404/410, a soft 404, a redirect to a section page);
+    #: NULL while it is online (again). Every archived copy is kept; ``article_removals`` has the history
+    "removed_at": str,
+    #: what that revisit saw: ``404``, ``410``, ``soft_404`` or ``redirect`` (to a section page)
+    "removed_status": str,
 }
 
 VERSION_COLUMNS: dict[str, type] = {
@@ -207,6 +220,8 @@ TABLES: tuple[Table, ...] = (
             Index(("published_at",)),
             Index(("region", "published_at")),
             Index(("category",)),
+            Index(("story_id",)),
+            Index(("removed_at",)),
         ),
         fts=FullText(("title", "body"), tokenize="unicode61 remove_diacritics 2"),
     ),
@@ -286,6 +301,43 @@ TABLES: tuple[Table, ...] = (
         foreign_keys=(("run_id", "crawl_runs", "id"),),
     ),
     Table("archive_meta", {"key": str, "value": str}, pk="key"),
+    # version 6
+    Table(
+        "stories",
+        {"story_id": int, "first_published_at": str, "first_url": str, "sites": str, "member_count": int},
+        pk="story_id",
+    ),
+    Table(
+        "article_stories",
+        {"article_url": str, "story_id": int, "matched_url": str, "similarity": float, "assigned_at": str},
+        pk="article_url",
+        foreign_keys=(("article_url", "articles", "url"), ("story_id", "stories", "story_id")),
+        indexes=(Index(("story_id",)),),
+    ),
+    Table(
+        "story_signatures",
+        {"article_url": str, "published_at": str, "signature": bytes},
+        pk="article_url",
+        foreign_keys=(("article_url", "articles", "url"),),
+        indexes=(Index(("published_at",)),),
+    ),
+    Table(
+        "article_removals",
+        {
+            "id": int,
+            "article_url": str,
+            "run_id": int,
+            "seen_at": str,
+            "event": str,
+            "status": int,
+            "kind": str,
+            "location": str,
+        },
+        pk="id",
+        not_null=frozenset({"article_url", "seen_at", "event"}),
+        foreign_keys=(("article_url", "articles", "url"), ("run_id", "crawl_runs", "id")),
+        indexes=(Index(("article_url", "seen_at")),),
+    ),
 )
 
 
@@ -320,3 +372,12 @@ def _add_missing_columns(db: sqlite_utils.Database, spec: Table) -> None:
     for name, kind in spec.columns.items():
         if name not in existing:
             db.table(spec.name).add_column(name, kind)
+
+
+def add_missing_indexes(db: sqlite_utils.Database) -> None:
+    """Create the indexes of :data:`TABLES` that an existing archive lacks."""
+    for spec in TABLES:
+        have = {tuple(index.columns) for index in db.table(spec.name).indexes}
+        for index in spec.indexes:
+            if index.columns not in have:
+                db.table(spec.name).create_index(list(index.columns), unique=index.unique)

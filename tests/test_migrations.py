@@ -38,8 +38,27 @@ def dump_schema(path: Path) -> str:
     return "".join(f"-- {kind} {name} on {table}\n{sql or '-- (made by SQLite)'};\n" for kind, name, table, sql in rows)
 
 
-def rows_of(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table but ``archive_meta`` and the FTS index's shadow tables, sorted."""
+def shape_of(path: Path) -> dict[str, object]:
+    """The schema as what it does, not how it was written: each table's columns (name, type,
+    not null, default, key; an added column has the same shape as one created with the table) and
+    foreign keys, and the SQL of every index and trigger."""
+    conn = sqlite3.connect(path)
+    try:
+        shape: dict[str, object] = {}
+        for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name"):
+            if kind == "table":
+                info = sorted(tuple(row[1:]) for row in conn.execute(f"PRAGMA table_info([{name}])"))
+                keys = sorted(tuple(row[2:5]) for row in conn.execute(f"PRAGMA foreign_key_list([{name}])"))
+                shape[f"table {name}"] = (info, keys)
+            else:
+                shape[f"{kind} {name}"] = sql
+        return shape
+    finally:
+        conn.close()
+
+
+def columns_of(path: Path) -> dict[str, list[str]]:
+    """The columns of every table but ``archive_meta`` and the FTS index's shadow tables."""
     conn = sqlite3.connect(path)
     try:
         names = [
@@ -47,7 +66,20 @@ def rows_of(path: Path) -> dict[str, list[tuple[object, ...]]]:
             for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             if n != "archive_meta" and not n.startswith("articles_fts")
         ]
-        return {n: sorted(conn.execute(f"SELECT * FROM [{n}]").fetchall(), key=repr) for n in names}
+        return {n: [row[1] for row in conn.execute(f"PRAGMA table_info([{n}])")] for n in names}
+    finally:
+        conn.close()
+
+
+def rows_of(path: Path, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table (or of ``columns``' tables, those columns only), sorted."""
+    columns = columns if columns is not None else columns_of(path)
+    conn = sqlite3.connect(path)
+    try:
+        return {
+            n: sorted(conn.execute(f"SELECT {', '.join(f'[{c}]' for c in cols)} FROM [{n}]").fetchall(), key=repr)
+            for n, cols in columns.items()
+        }
     finally:
         conn.close()
 
@@ -57,6 +89,7 @@ def digest(path: Path) -> str:
 
 
 def previous_release(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "archive-v4.db"
     path.write_bytes(gzip.decompress((FIXTURES / "archives" / "archive-v4.db.gz").read_bytes()))
     return path
@@ -72,16 +105,20 @@ def test_an_archive_of_the_previous_release_is_upgraded_with_every_row(tmp_path:
     before = rows_of(path)
     assert sum(len(rows) for rows in before.values()) > 300 and before["articles"] and before["captures"]
     with Archive(path) as archive:
-        assert archive.meta("schema_version") == str(SCHEMA_VERSION) == "5"
+        assert archive.meta("schema_version") == str(SCHEMA_VERSION) == "6"
         assert str(archive.meta("migrated_to_5")).endswith("from version 4")
+        assert str(archive.meta("migrated_to_6")).endswith("from version 4")
+        assert {row[0] for row in archive.db.execute("SELECT DISTINCT language FROM articles")} == {"id"}
         assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert archive.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         hits = archive.db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'kalimantan'").fetchone()
         assert hits[0] > 0, "the full-text index still answers"
-    assert rows_of(path) == before
+    assert rows_of(path, columns_of(previous_release(tmp_path / "again"))) == before, "every row kept"
+    new_tables = set(columns_of(path)) - set(before)
+    assert new_tables and all(not rows for name, rows in rows_of(path).items() if name in new_tables)
     fresh = tmp_path / "fresh.db"
     Archive(fresh).close()
-    assert dump_schema(path) == dump_schema(fresh), "an upgraded archive has the schema of a new one"
+    assert shape_of(path) == shape_of(fresh), "an upgraded archive has the schema of a new one"
     backup = tmp_path / "archive-v4.db.schema-v4.bak"
     assert rows_of(backup) == before
     assert sorted(p.name for p in tmp_path.glob("*.bak*")) == [backup.name]
@@ -126,7 +163,7 @@ def test_an_older_archive_is_upgraded_in_one_transaction(tmp_path: Path) -> None
     with Archive(path, readonly=True) as archive:
         assert archive.meta("schema_version") == "4" and archive.meta("migrated_to_5") is None
     with Archive(path) as archive:
-        assert archive.meta("schema_version") == "5"
+        assert archive.meta("schema_version") == str(SCHEMA_VERSION)
         assert "extractor_version" in archive.db.table("crawl_errors").columns_dict
     assert "captures" in rows_of(path)
 
@@ -140,7 +177,7 @@ def test_a_newer_archive_is_refused_and_left_alone(tmp_path: Path) -> None:
     conn.close()
     before = digest(path)
     for options in ({}, {"readonly": True}, {"create": False}):
-        with pytest.raises(ArchiveError, match="schema version 99, newer than the 5 this antara knows"):
+        with pytest.raises(ArchiveError, match=f"schema version 99, newer than the {SCHEMA_VERSION} this antara knows"):
             Archive(path, **options)  # type: ignore[arg-type]
     for command in (("status",), ("crawl", "--region", "kalteng", "--mirror", "http://127.0.0.1:9", "--delay", "0")):
         done = run_cli(*command, "--db", str(path))
