@@ -274,3 +274,22 @@ def test_datasette_facets_articles_by_language(english_crawl: Path) -> None:
         r["language"]: r["n"] for r in rows(english_crawl, "SELECT language, count(*) AS n FROM articles GROUP BY 1")
     }
     assert counts == stored and set(counts) == {"en", "id"}
+
+
+@pytest.mark.slow
+def test_cards_page_offers_the_language_facet_when_both_are_held(english_crawl: Path) -> None:
+    import asyncio
+    import re
+
+    from crawler.serve.app import build_datasette
+    from crawler.serve.mode import choose_mode
+
+    async def pages() -> list[str]:
+        ds = build_datasette(english_crawl, immutable=choose_mode(english_crawl, "auto").immutable, allow_sql=False)
+        await ds.invoke_startup()
+        return [(await ds.client.get(p)).text for p in ("/archive/articles", "/archive/articles?language=en")]
+
+    both, english_only = asyncio.run(pages())
+    assert re.findall(r"<h2>(\w+)</h2>", both) == ["Site", "Language", "Category", "Tag", "Month"]
+    assert re.findall(r"<h2>(\w+)</h2>", english_only)[:2] == ["Site", "Language"]  # picked: can be removed
+    assert 'aria-label="Remove Language en"' in english_only
