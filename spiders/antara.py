@@ -242,7 +242,7 @@ class AntaraSpider(scrapy.Spider):
 
     def feed_request(self, region: Region) -> scrapy.Request:
         return scrapy.Request(
-            f"https://{region.host}/rss/terkini.xml",
+            f"https://{region.host}{region.feed_path}",
             callback=self.parse_feed,
             errback=self.on_feed_error,
             cb_kwargs={"region": region.slug},

@@ -517,3 +517,58 @@ def test_edit_appends_a_correction_and_changes_the_etag() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# ---------------------------------------------------------------------- the English service
+
+
+def test_english_host_is_served_with_its_own_paths(client: Client, site: SampleSite) -> None:
+    from crawler.samplesite.english import english
+
+    service = english(site)
+    assert service.count == ARTICLES // len(REGIONS)
+    newest = service.listed(1)[0]
+    for path, kind in (
+        ("/", "text/html"),
+        ("/latest-news", "text/html"),
+        (f"/latest-news/{service.pages}", "text/html"),
+        ("/rss/news.xml", "application/rss+xml"),
+        ("/robots.txt", "text/plain"),
+        (newest.path, "text/html"),
+        (f"/amp{newest.path}", "text/html"),
+    ):
+        status, headers, body = client.get("en.antaranews.com", path)
+        assert status == 200 and headers["content-type"].startswith(kind), path
+    status, _, body = client.get("en.antaranews.com", newest.path)
+    assert b'<html lang="en">' in body and newest.published_at_raw and newest.published_at_raw.encode() in body
+    for path in ("/terkini", f"/latest-news/{service.pages + 1}", f"/berita/{newest.article_id}/x", "/tag/asean"):
+        assert client.get("en.antaranews.com", path)[0] == 404, path
+
+
+def test_english_truth_over_http(client: Client, site: SampleSite) -> None:
+    from crawler.samplesite.english import english
+
+    status, _, body = client.get("", "/_control/truth?region=en,kalteng")
+    answer = json.loads(body)
+    assert status == 200 and set(answer["articles"]) == {"en", "kalteng"}
+    assert [r["url"] for r in answer["articles"]["en"]] == [s.url for s in english(site).articles()]
+    assert {r["language"] for r in answer["articles"]["en"]} == {"en"}
+    assert "language" not in answer["articles"]["kalteng"][0]
+    assert "en" not in json.loads(client.get("", "/_control/truth")[2])["articles"]
+
+
+def test_english_articles_follow_the_clock() -> None:
+    from datetime import timedelta, timezone
+
+    from crawler.samplesite.clock import Clock
+    from crawler.samplesite.english import english
+
+    site = SampleSite(35 * 12, seed=4)
+    full = english(site).count
+    start = datetime(2026, 11, 27, 0, 0, tzinfo=timezone.utc)
+    site.set_clock(Clock(start, seed=4))
+    before = english(site).count
+    assert 0 < before < full
+    assert all(datetime.fromisoformat(s.published_at) <= start for s in english(site).articles())
+    site.set_now(start + timedelta(days=1))
+    assert english(site).count > full  # the service goes on publishing after the anchor

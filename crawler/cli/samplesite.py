@@ -49,6 +49,12 @@ import click
     help="Sites republish each other's stories with edits (and publish same-topic stories); "
     "GET /_control/truth gives each article's story.",
 )
+@click.option(
+    "--english-links",
+    is_flag=True,
+    help="Some Indonesian articles' Baca juga link to English articles of en.antaranews.com "
+    "(served either way, at /news/{id}/{slug} and /latest-news).",
+)
 def sample_site(
     port: int,
     host: str,
@@ -62,6 +68,7 @@ def sample_site(
     retry_after: int,
     clock_start: str | None,
     republish: bool,
+    english_links: bool,
 ) -> None:
     """Serve a deterministic synthetic ANTARA network for tests, demos and benchmarks.
 
@@ -105,6 +112,7 @@ def sample_site(
             faults=plan,
             clock=clock,
             republish=republish,
+            english_links=english_links,
         )
     except OSError as exc:
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None

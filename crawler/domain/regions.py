@@ -28,6 +28,8 @@ class Region:
     article_section: str = "berita"
     #: path of the site's latest-news list, page 1 (page n is ``{list_path}/{n}``)
     list_path: str = "/terkini"
+    #: path of the site's RSS feed of the newest articles: ``/rss/terkini.xml``, ``/rss/news.xml`` on en
+    feed_path: str = "/rss/terkini.xml"
 
     @property
     def tz(self) -> timezone:
@@ -87,7 +89,9 @@ jogja|Yogyakarta|WIB
 
 NATIONAL = Region("nasional", "www.antaranews.com", "Nasional", "WIB", template="new")
 
-#: The national agency's English service: articles at ``/news/{id}/{slug}``, latest news at ``/latest-news``.
+#: The national agency's English service: articles at ``/news/{id}/{slug}``, latest news at
+#: ``/latest-news``, feed at ``/rss/news.xml``. Not in :data:`REGIONS`: ``--all-regions`` leaves it
+#: out, ``--region en`` crawls it.
 ENGLISH = Region(
     "en",
     "en.antaranews.com",
@@ -97,6 +101,7 @@ ENGLISH = Region(
     language="en",
     article_section="news",
     list_path="/latest-news",
+    feed_path="/rss/news.xml",
 )
 
 #: The Indonesian-language sites, national first, then the 34 regional sites in the order of the
@@ -108,6 +113,9 @@ REGIONS: tuple[Region, ...] = (NATIONAL,) + tuple(
 
 #: Every site in the registry: the 35 Indonesian-language sites, then the English service.
 SITES: tuple[Region, ...] = (*REGIONS, ENGLISH)
+
+#: The feed path of every site (a URL ending in one of them is a site's feed).
+FEED_PATHS: tuple[str, ...] = tuple(dict.fromkeys(r.feed_path for r in SITES))
 
 BY_SLUG: dict[str, Region] = {r.slug: r for r in SITES}
 

@@ -125,12 +125,18 @@ def plan_outages(
 
 def truth(site: SampleSite, regions: Iterable[str] | None = None) -> dict[str, Any]:
     """What the site holds at its "now", JSON-ready: per region every published article (hidden and
-    broken ones included, newest first) with its revision, and the clock's outages and edits so far."""
+    broken ones included, newest first) with its revision, and the clock's outages and edits so far.
+    The English service (``en``) is listed only when asked for, its rows with ``"language": "en"``."""
     slugs = list(regions) if regions is not None else [r.slug for r in site.regions]
     clock, now = site.clock, site.now
     articles: dict[str, list[dict[str, Any]]] = {}
     edits: list[dict[str, str]] = []
     for slug in slugs:
+        if slug == "en":  # the English service: no clock edits, no faults (crawler.samplesite.english)
+            from crawler.samplesite.english import truth_rows
+
+            articles[slug] = truth_rows(site)
+            continue
         rows = articles[slug] = []
         for spec in site.articles_of(slug):
             edited = site.edit_time(spec)

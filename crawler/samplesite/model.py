@@ -53,6 +53,7 @@ UTM_QUERY = "utm_source=antaranews&utm_medium=desktop&utm_campaign=baca_juga"
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 _CANONICAL_RE = re.compile(r"^https://([a-z0-9.-]+)/berita/(\d+)(?:/|$)")
+_ENGLISH_RE = re.compile(r"^https://(en\.antaranews\.com)/news/(\d+)(?:/|$)")
 
 
 def slugify(text: str) -> str:
@@ -207,7 +208,9 @@ def _index_of_position(q: int) -> int:
 class SampleSite:
     """A synthetic ANTARA network of ``articles`` articles, the same for the same ``seed``."""
 
-    def __init__(self, articles: int = 2000, seed: int = 1, republish: bool = False) -> None:
+    def __init__(
+        self, articles: int = 2000, seed: int = 1, republish: bool = False, english_links: bool = False
+    ) -> None:
         if articles < 0:
             raise ValueError("articles must be >= 0")
         self.articles = articles
@@ -215,6 +218,11 @@ class SampleSite:
         #: opt-in: sites republish each other's stories with edits (see :meth:`story`); off, the
         #: network is exactly the one it always was
         self.republish = republish
+        #: how many articles the site was made with (the English service's size follows from it)
+        self.base_articles = articles
+        #: opt-in: some Indonesian articles' "Baca juga" link to an English article of en.antaranews.com
+        #: (off, the Indonesian pages are exactly the ones they always were)
+        self.english_links = english_links
         n = len(REGIONS)
         self._regions: list[_Region] = []
         for r, region in enumerate(REGIONS):
@@ -358,6 +366,10 @@ class SampleSite:
         region = region_for_host(host)
         if region is None:
             return None
+        if region.slug not in self._by_slug:  # the English service
+            from crawler.samplesite.english import english
+
+            return english(self).article(article_id)
         reg = self._by_slug[region.slug]
         i = article_id - reg.base_id
         if not 0 <= i < reg.count:
@@ -372,8 +384,16 @@ class SampleSite:
 
     def article_by_url(self, url: str) -> ArticleSpec | None:
         """The article behind a canonical URL (any slug), or None."""
-        match = _CANONICAL_RE.match(url)
+        match = _CANONICAL_RE.match(url) or _ENGLISH_RE.match(url)
         return self.article(match.group(1), int(match.group(2))) if match else None
+
+    def article_before(self, region_slug: str, when: datetime) -> ArticleSpec | None:
+        """The newest published, non-faulty article of a region published at or before ``when`` (aware)."""
+        reg = self._reg(region_slug)
+        j = min(reg.count, self._published_by(reg, when)) - 1
+        while j >= 0 and not self._usable(reg, j):
+            j -= 1
+        return self._spec(reg.index, j) if j >= 0 else None
 
     def listed(self, region_slug: str, page: int) -> list[ArticleSpec]:
         """The articles on ``/terkini/{page}`` (1-based), newest first; [] past the end."""
@@ -661,6 +681,11 @@ class SampleSite:
         summary = lead if len(lead) <= 160 else lead[:157].rsplit(" ", 1)[0] + "..."
 
         links = [] if fault else self._baca_juga(reg, i, len(paragraphs))
+        if self.english_links and not fault and len(links) < 3:
+            from crawler.samplesite.english import indonesian_link
+
+            to_english = indonesian_link(self, host, i, when, len(paragraphs))
+            links = links if to_english is None else [*links, to_english]
         related = self._related(reg, i) if variants.related and fault is None else []
         n = len(paragraphs)
         quote_paragraph = rng.randint(2, n - 2) if variants.quote_old else None

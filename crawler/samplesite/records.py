@@ -9,6 +9,7 @@ import hashlib
 from typing import Any
 
 from crawler.extraction.urls import parse_article_url
+from crawler.samplesite.english import EnglishArticleSpec
 from crawler.samplesite.model import ArticleSpec
 
 
@@ -35,7 +36,15 @@ def article_record(spec: ArticleSpec) -> dict[str, Any]:
         "content_hash": hashlib.sha256(f"{spec.title}\n\n{spec.body}".encode()).hexdigest(),
         "template": spec.template,
         "links": [_link(link.url, link.title) for link in spec.baca_juga_links],
+        **_language(spec),
     }
+
+
+def _language(spec: ArticleSpec) -> dict[str, Any]:
+    """``language`` and ``translator``: those of an English article, ``id`` and none for the others."""
+    if isinstance(spec, EnglishArticleSpec):
+        return {"language": spec.language, "translator": spec.translator}
+    return {"language": "id", "translator": None}
 
 
 def _link(url: str, title: str) -> dict[str, Any]:

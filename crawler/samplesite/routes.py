@@ -84,7 +84,19 @@ class Router:
         rest = "/" + rest
         if len(rest) > 1:
             rest = rest.rstrip("/")
+        if region.language == "en":
+            return self._english_page(rest)
         return self._region_page(region, rest)
+
+    def _english_page(self, path: str) -> Page:
+        """A page of en.antaranews.com, the English service (its own generator: crawler.samplesite.english)."""
+        from crawler.samplesite.english_pages import page
+
+        answer = page(self.site, path)
+        if answer is None:
+            return NOT_FOUND
+        kind, text = answer
+        return Page(200, {"html": HTML, "rss": RSS, "text": TEXT}[kind], text.encode())
 
     def _region_page(self, region: Region, path: str) -> Page:
         site = self.site

@@ -390,9 +390,10 @@ def serve(
     faults: F.FaultPlan | None = None,
     clock: C.Clock | None = None,
     republish: bool = False,
+    english_links: bool = False,
 ) -> None:
     """Serve a sample site until interrupted, after printing where."""
-    site = SampleSite(articles, seed, republish=republish)
+    site = SampleSite(articles, seed, republish=republish, english_links=english_links)
     site.set_clock(clock)
     server = make_server(site, host, port, log_path, faults)
     mode = f", faults on {faults.share:.0%} of requests (seed {faults.seed})" if faults else ""
@@ -400,6 +401,8 @@ def serve(
         mode += f", clock at {clock.start.isoformat()} (POST /_control/clock?now=ISO moves it)"
     if republish:
         mode += ", stories republished across sites"
+    if english_links:
+        mode += ", Indonesian articles linking to English ones"
     print(
         f"Serving sample ANTARA site ({articles} articles, seed {seed}{mode}) on http://{host}:{server.port}/{{host}}/...",
         flush=True,

@@ -23,7 +23,7 @@ from crawler.domain.items import (
     WarcRef,
 )
 from crawler.domain.reasons import Reason, list_ended
-from crawler.domain.regions import region_for_host
+from crawler.domain.regions import FEED_PATHS, region_for_host
 from crawler.extraction import EXTRACTOR_VERSION
 from crawler.extraction.urls import host_of, list_page_number, parse_article_url
 
@@ -136,7 +136,7 @@ def listing_failure(url: str, reason: Reason) -> str | None:
     page = list_page_number(url)
     if page is not None:
         return None if list_ended(page, reason) else f"list page {page} ({reason})"
-    if url.split("?", 1)[0].endswith("/rss/terkini.xml"):
+    if url.split("?", 1)[0].endswith(FEED_PATHS):
         return f"RSS feed ({reason})"
     return None
 
