@@ -103,7 +103,7 @@ class AntaraSpider(scrapy.Spider):
         feeds: Any = True,
         resume_runs: str | None = None,
         follow_older: Any = False,
-        images: Any = None,
+        images: Any = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

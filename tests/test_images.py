@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from click.testing import CliRunner
 from datasette.utils import tilde_encode
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
@@ -22,6 +23,7 @@ from scrapy.http import Response as ScrapyResponse
 from scrapy.utils.test import get_crawler
 
 from archive import Archive
+from crawler.cli.main import cli
 from crawler.domain.options import CrawlOptions
 from crawler.domain.reasons import Reason
 from crawler.samplesite import SampleSite
@@ -157,8 +159,8 @@ def test_what_counts_as_a_lead_image(content_type: bytes | None, body: bytes, re
         assert problem.referer == "https://a/berita/1/x" and problem.detail
 
 
-@pytest.mark.parametrize(("mode", "default"), [("full", False), ("incremental", True), ("backfill", False)])
-def test_images_are_fetched_by_default_on_incremental_runs_only(mode: str, default: bool) -> None:
+@pytest.mark.parametrize(("mode", "default"), [("full", False), ("incremental", False), ("backfill", False)])
+def test_images_are_fetched_only_when_asked(mode: str, default: bool) -> None:
     extra = {"pages": "1-2"} if mode == "backfill" else {}
     options = CrawlOptions.parse(["kalteng"], mode=mode, **extra)
     assert options.images is default and options.as_arguments()["images"] is default
@@ -167,11 +169,12 @@ def test_images_are_fetched_by_default_on_incremental_runs_only(mode: str, defau
 
 
 def test_schedule_units_fetch_images_unless_told_not_to() -> None:
-    on = run_cli("schedule", "--region", "kalteng", "--format", "cron")
-    off = run_cli("schedule", "--region", "kalteng", "--format", "cron", "--no-images")
-    assert on.returncode == off.returncode == 0, on.stderr + off.stderr
-    assert "--no-images" not in on.stdout and "--incremental" in on.stdout
-    assert off.stdout.count("--no-images") == 1
+    on = CliRunner().invoke(cli, ["schedule", "--region", "kalteng", "--format", "systemd"])
+    off = CliRunner().invoke(cli, ["schedule", "--region", "kalteng", "--format", "cron", "--no-images"])
+    assert on.exit_code == off.exit_code == 0, on.output + off.output
+    (start,) = [line for line in on.output.splitlines() if line.startswith("ExecStart=")]
+    assert "crawl --incremental" in start and start.endswith(" -q --with-images")
+    assert "--with-images" not in off.output and off.output.count(" -q --no-images") == 1
 
 
 def test_an_image_of_the_same_bytes_under_another_url_is_found_by_digest(tmp_path: Path) -> None:

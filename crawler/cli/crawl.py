@@ -73,8 +73,9 @@ def _run_options(func: Any) -> Any:
         click.option(
             "--with-images/--no-images",
             "images",
-            default=None,
-            help="Fetch each stored article's lead image into the WARC files [on with --incremental, else off].",
+            default=False,
+            show_default=True,
+            help="Fetch each stored article's lead image into the WARC files (antara schedule's units do).",
         ),
     ]
     for option in reversed(options):

@@ -163,8 +163,7 @@ def schedule(
     command = (
         f"{shlex.quote(sys.executable)} -m crawler crawl --incremental {region_arg} --db {shlex.quote(str(archive))} -q"
     )
-    if not images:  # incremental crawls fetch lead images unless told not to
-        command += " --no-images"
+    command += " --with-images" if images else " --no-images"  # explicit: the unit says what it stores
     log = Path(log_path).expanduser().resolve() if log_path else archive.with_name("antara-crawl.log")
     seed = str(archive)
     # a bad --every fails before anything is printed

@@ -127,13 +127,6 @@ def _choose_regions(regions: str | list[str] | None, all_regions: bool) -> list[
     return chosen
 
 
-def images_default(mode: str) -> bool:
-    """Whether a run of ``mode`` fetches lead images unless told: incremental (scheduled) runs do,
-    as their few new articles each cost one more request; full and backfill runs, which walk
-    many pages, do not (docs/crawling.md, "Lead images")."""
-    return mode == "incremental"
-
-
 @dataclass(frozen=True)
 class CrawlOptions:
     """What one crawl should do; see ``antara crawl --help`` and ``antara backfill --help``."""
@@ -153,7 +146,7 @@ class CrawlOptions:
     feeds: bool = True
     #: with ``since``: fetch and store Baca juga targets older than it too
     follow_older: bool = False
-    #: fetch each stored article's lead image once (on by default for incremental runs only)
+    #: fetch each stored article's lead image once (off unless asked; ``antara schedule``'s units ask)
     images: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -171,7 +164,7 @@ class CrawlOptions:
         revisit: str | None = None,
         feeds: Any = True,
         follow_older: Any = False,
-        images: Any = None,
+        images: Any = False,
     ) -> CrawlOptions:
         if mode not in MODES:
             raise OptionError(f"mode {mode!r} is not one of {', '.join(MODES)}")
@@ -193,7 +186,7 @@ class CrawlOptions:
             revisit=parse_revisit(DEFAULT_REVISIT if revisit is None and mode == "incremental" else revisit),
             feeds=str(feeds).lower() not in ("0", "false", "no", "off"),
             follow_older=str(follow_older).lower() in ("1", "true", "yes", "on"),
-            images=images_default(mode) if images is None else str(images).lower() in ("1", "true", "yes", "on"),
+            images=str(images).lower() in ("1", "true", "yes", "on"),
         )
 
     def spider_arguments(self) -> dict[str, Any]:
