@@ -385,3 +385,16 @@ def test_no_image_is_fetched_without_the_option_and_image_requests_are_spaced(tm
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
     # DOWNLOAD_DELAY_JITTER 0.5: each wait is 0.5x to 1.5x the delay, per host
     assert min(gaps) >= delay * 0.5 - 0.02, gaps
+
+
+def test_a_lead_image_item_travels_to_the_ingester_and_is_counted(tmp_path: Path) -> None:
+    from crawler.distributed.messages import decode, encode
+    from crawler.domain.items import LeadImage, WarcRef
+    from crawler.scrapy.storage import store_item
+
+    item = LeadImage(IMG, "https://kalteng.antaranews.com/berita/1/x", "image/png", 77, WarcRef("f", 1, 2, "<r>", "d"))
+    message = decode(encode(item, "run-1", "w1/1"))
+    assert message.item == item and message.key == f"image {IMG}"
+    with Archive(tmp_path / "a.db") as archive:
+        stored = store_item(archive, message.item, None)
+    assert stored.counts == Counter(images=1) and stored.host == "kalteng.antaranews.com"
