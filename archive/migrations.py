@@ -50,6 +50,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         " article_stories, story_signatures and article_removals tables",
         lambda db: _to_6(db),
     ),
+    Migration(7, "crawl_runs gains images (lead images fetched by the run)", schema.apply),
 )
 
 

@@ -13,7 +13,7 @@ import sqlite_utils
 
 #: the version of the tables below; an archive records its own in ``archive_meta`` and
 #: :mod:`archive.migrations` brings an older one up to it when it is opened for writing
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 ARTICLE_COLUMNS: dict[str, type] = {
     "url": str,
@@ -126,6 +126,7 @@ RUN_COLUMNS: dict[str, type] = {
     "field_coverage": str,
     "run_key": str,
     "workers": int,
+    "images": int,
 }
 
 

@@ -10,7 +10,16 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.domain.items import ArticlePage, BackfillProgress, CrawlError, Discovered, ListEntry, NotModified
+from crawler.domain.items import (
+    Article,
+    ArticlePage,
+    BackfillProgress,
+    CrawlError,
+    Discovered,
+    LeadImage,
+    ListEntry,
+    NotModified,
+)
 from crawler.domain.memory import CrawlMemory, Key, LocalMemory
 from crawler.domain.options import CrawlOptions, Since
 from crawler.domain.reasons import Reason, list_ended
@@ -18,6 +27,15 @@ from crawler.domain.regions import BY_SLUG, Region
 from crawler.extraction import extract_feed, extract_listing
 from crawler.extraction.urls import list_page_url, parse_article_url
 from crawler.scrapy.errors import describe_failure
+from crawler.scrapy.images import (
+    IMAGE_META,
+    CapturedImages,
+    content_type,
+    image_hosts,
+    image_problem,
+    on_image_host,
+    too_large,
+)
 from crawler.scrapy.memory import memory_from_settings
 from crawler.scrapy.pages import EMPTY_PAGE, article_from_response, capture_of
 
@@ -26,6 +44,8 @@ if TYPE_CHECKING:
 
 LIST_PRIORITY = 100
 ARTICLE_PRIORITY = 50
+#: below articles: a page's images wait behind the pages still to fetch, and never delay the walk
+IMAGE_PRIORITY = 10
 #: a site's list walk gives up after this many list pages failed in a row (the site is down)
 LIST_FAILURES_IN_A_ROW = 3
 
@@ -43,7 +63,14 @@ class AntaraSpider(scrapy.Spider):
 
     Arguments (``-a`` on ``scrapy crawl``): ``regions``, ``all_regions``, ``mode``,
     ``max_pages``, ``since``, ``follow_older``, ``follow_depth``, ``until``, ``pages``,
-    ``revisit``, ``feeds``, ``resume_runs``.
+    ``revisit``, ``feeds``, ``resume_runs``, ``images``.
+
+    ``images``: after each article page, its lead image is requested once (not when the
+    archive holds a capture of that URL already, or it failed for good), from an
+    ``ANTARA_IMAGE_HOSTS`` host only, at most ``ANTARA_IMAGE_MAX_BYTES`` large; the capture
+    handler writes it into the WARC files (a ``revisit`` record when its bytes were captured
+    before), and the callback yields a :class:`LeadImage`, or a ``CrawlError`` when the answer
+    is no image.
 
     ``since`` bounds what is stored: list and feed entries dated before it are skipped, and a
     Baca juga target older than it is neither stored nor followed further (the linking
@@ -76,12 +103,13 @@ class AntaraSpider(scrapy.Spider):
         feeds: Any = True,
         resume_runs: str | None = None,
         follow_older: Any = False,
+        images: Any = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         all_flag = str(all_regions).lower() in ("1", "true", "yes")
         self.options = CrawlOptions.parse(
-            regions, max_pages, follow_depth, since, all_flag, mode, until, pages, revisit, feeds, follow_older
+            regions, max_pages, follow_depth, since, all_flag, mode, until, pages, revisit, feeds, follow_older, images
         )
         self.regions: list[Region] = self.options.regions
         self.run_arguments = self.options.as_arguments()
@@ -106,6 +134,10 @@ class AntaraSpider(scrapy.Spider):
         #: per host, the highest article id known to be older than ``since`` (ids grow with time
         #: on each host, so every id up to it is older too); None: the archive was not asked yet
         self._older_up_to: dict[str, int | None] = {}
+        #: lead images: the hosts they may come from, their size cap, what the archive holds
+        self.image_hosts: frozenset[str] = frozenset()
+        self.image_max_bytes = 0
+        self.captured_images = CapturedImages("")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AntaraSpider:
@@ -116,6 +148,11 @@ class AntaraSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         assert isinstance(spider, AntaraSpider)
         spider.memory = memory_from_settings(crawler.settings)
+        settings = crawler.settings
+        spider.image_hosts = image_hosts(settings)
+        spider.image_max_bytes = settings.getint("ANTARA_IMAGE_MAX_BYTES")
+        capturing = settings.getbool("ANTARA_WARC") and not settings.getbool("ANTARA_DISTRIBUTED")
+        spider.captured_images = CapturedImages(settings.get("ARCHIVE_DB") or "" if capturing else "")
         return spider
 
     @property
@@ -193,6 +230,7 @@ class AntaraSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         self.memory.close()
+        self.captured_images.close()
 
     # -- start ---------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -458,6 +496,44 @@ class AntaraSpider(scrapy.Spider):
             capture=capture_of(response),
         )
         yield from requests
+        yield from self.image_request(article)
+
+    # -- lead images ---------------------------------------------------------------------------
+    def image_request(self, article: Article) -> Iterator[scrapy.Request]:
+        """The request of ``article``'s lead image, when this run fetches images and it is still to fetch."""
+        url = article.image_url
+        if not self.options.images or not url or not on_image_host(url, self.image_hosts):
+            return
+        if self.memory.failed_for_good(url) or self.captured_images.captured(url):
+            self.crawler.stats.inc_value("antara/images/archived_before")
+            return
+        meta: dict[str, Any] = {IMAGE_META: True}
+        if self.image_max_bytes:
+            meta["download_maxsize"] = self.image_max_bytes
+        yield scrapy.Request(
+            url,
+            callback=self.parse_image,
+            errback=self.on_image_error,
+            cb_kwargs={"article_url": article.url},
+            meta=meta,
+            headers={"Referer": article.url},
+            priority=IMAGE_PRIORITY,
+        )
+
+    def parse_image(self, response: Response, article_url: str) -> Iterator[Any]:
+        problem = image_problem(response, self.image_max_bytes, article_url)
+        if problem is not None:
+            yield problem
+            return
+        self.crawler.stats.inc_value("antara/images/fetched")
+        yield LeadImage(response.url, article_url, content_type(response), len(response.body), capture_of(response))
+
+    def on_image_error(self, failure: Failure) -> Iterator[CrawlError]:
+        request = failure.request  # type: ignore[attr-defined]
+        error = describe_failure(failure, _first_url(request), request.cb_kwargs.get("article_url"))
+        if error.reason is Reason.TOO_LARGE:
+            error = too_large(error.url, self.image_max_bytes, error.referer)
+        yield error
 
     def _hops_of(self, url: str) -> int:
         key = _key(url)

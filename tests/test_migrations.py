@@ -105,9 +105,10 @@ def test_an_archive_of_the_previous_release_is_upgraded_with_every_row(tmp_path:
     before = rows_of(path)
     assert sum(len(rows) for rows in before.values()) > 300 and before["articles"] and before["captures"]
     with Archive(path) as archive:
-        assert archive.meta("schema_version") == str(SCHEMA_VERSION) == "6"
+        assert archive.meta("schema_version") == str(SCHEMA_VERSION) == "7"
         assert str(archive.meta("migrated_to_5")).endswith("from version 4")
         assert str(archive.meta("migrated_to_6")).endswith("from version 4")
+        assert str(archive.meta("migrated_to_7")).endswith("from version 4")
         assert {row[0] for row in archive.db.execute("SELECT DISTINCT language FROM articles")} == {"id"}
         assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert archive.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -49,6 +49,8 @@ def test_only_page_conditions_are_permanent() -> None:
         "not_html",
         "redirect_loop",
         "too_large",
+        "image_not_an_image",
+        "image_too_large",
     }
     for transient in ("extractor_error", "older_than_since", "timeout", "http_500", "http_503", "empty_page"):
         assert not Reason(transient).permanent

@@ -70,6 +70,13 @@ def _run_options(func: Any) -> Any:
         click.option(
             "--demo", is_flag=True, help="Crawl the bundled sample site on loopback instead of the live sites."
         ),
+        click.option(
+            "--with-images/--no-images",
+            "images",
+            default=False,
+            show_default=True,
+            help="Fetch each stored article's lead image into the WARC files (antara schedule's units do).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -158,6 +165,7 @@ def crawl(
             revisit=revisit,
             feeds=not no_feeds,
             follow_older=follow_older,
+            images=run.pop("images"),
         )
     except OptionError as exc:
         raise click.UsageError(str(exc)) from None
@@ -192,7 +200,15 @@ def backfill(
         run["follow_depth"] = "0"  # backfill walks lists; Baca juga chains only on request
     try:
         options = CrawlOptions.parse(
-            list(regions), max_pages, run["follow_depth"], None, all_regions, "backfill", until=until, pages=pages
+            list(regions),
+            max_pages,
+            run["follow_depth"],
+            None,
+            all_regions,
+            "backfill",
+            until=until,
+            pages=pages,
+            images=run.pop("images"),
         )
     except OptionError as exc:
         raise click.UsageError(str(exc)) from None

@@ -122,8 +122,22 @@ def on_calendar(every: str, seed: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(["cron", "systemd", "all"]), default="all", show_default=True)
 @click.option("--name", default="antara-crawl", show_default=True, help="systemd unit name.")
 @click.option("--log", "log_path", default=None, help="Log file for cron output [next to the archive].")
+@click.option(
+    "--with-images/--no-images",
+    "images",
+    default=True,
+    show_default=True,
+    help="Whether the scheduled crawls fetch each new article's lead image.",
+)
 def schedule(
-    regions: tuple[str, ...], all_regions: bool, db: str, every: str, fmt: str, name: str, log_path: str | None
+    regions: tuple[str, ...],
+    all_regions: bool,
+    db: str,
+    every: str,
+    fmt: str,
+    name: str,
+    log_path: str | None,
+    images: bool,
 ) -> None:
     """Print ready-to-install cron and systemd timer units for an incremental crawl.
 
@@ -149,6 +163,7 @@ def schedule(
     command = (
         f"{shlex.quote(sys.executable)} -m crawler crawl --incremental {region_arg} --db {shlex.quote(str(archive))} -q"
     )
+    command += " --with-images" if images else " --no-images"  # explicit: the unit says what it stores
     log = Path(log_path).expanduser().resolve() if log_path else archive.with_name("antara-crawl.log")
     seed = str(archive)
     # a bad --every fails before anything is printed

@@ -22,6 +22,7 @@ from crawler.domain.items import (
     CaptureIndexed,
     CrawlError,
     Discovered,
+    LeadImage,
     Link,
     NotModified,
     WarcRef,
@@ -30,7 +31,7 @@ from crawler.domain.items import (
 RUN_STARTED = "RunStarted"
 KINDS: dict[str, type] = {
     cls.__name__: cls
-    for cls in (ArticlePage, Article, CrawlError, NotModified, Discovered, BackfillProgress, CaptureIndexed)
+    for cls in (ArticlePage, Article, CrawlError, NotModified, Discovered, BackfillProgress, CaptureIndexed, LeadImage)
 }
 
 
@@ -64,6 +65,8 @@ def dedupe_key(item: Any) -> str:
         return f"backfill {item.region} {item.next_page}"
     if isinstance(item, CaptureIndexed):  # one exchange: its records' ids are unique
         return f"capture {item.rows[-1]['warc_record_id']}"
+    if isinstance(item, LeadImage):
+        return f"image {item.url}"
     raise MessageError(f"no message kind for {type(item).__name__}")
 
 
@@ -107,6 +110,8 @@ def _build(kind: str, data: dict[str, Any]) -> Any:
         return ArticlePage(article, data.get("etag"), data.get("last_modified"), follow, _capture(data.get("capture")))
     if kind == "NotModified":
         return NotModified(**{**data, "capture": _capture(data.get("capture"))})
+    if kind == "LeadImage":
+        return LeadImage(**{**data, "capture": _capture(data.get("capture"))})
     if kind == "Article":
         return _article(data)
     if kind in ("Discovered", "BackfillProgress"):

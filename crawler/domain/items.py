@@ -139,6 +139,19 @@ class ArticlePage:
 
 
 @dataclass
+class LeadImage:
+    """An article's lead image, fetched and captured (the bytes live in the WARC files only)."""
+
+    url: str  #: the image URL as the article names it (``articles.image_url``), real host, never a mirror
+    article_url: str  #: canonical URL of the article whose lead image it is
+    content_type: str  #: media type the server sent, lowercase, no parameters, e.g. ``image/jpeg``
+    size: int  #: bytes of the image as decoded (after any Content-Encoding)
+    #: the WARC record of the response (a ``revisit`` when an earlier capture holds the same bytes);
+    #: None when capture is off
+    capture: WarcRef | None = None
+
+
+@dataclass
 class CaptureIndexed:
     """``captures`` rows of the WARC records a distributed worker wrote for one exchange.
 

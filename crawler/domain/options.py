@@ -146,6 +146,8 @@ class CrawlOptions:
     feeds: bool = True
     #: with ``since``: fetch and store Baca juga targets older than it too
     follow_older: bool = False
+    #: fetch each stored article's lead image once (off unless asked; ``antara schedule``'s units ask)
+    images: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -162,6 +164,7 @@ class CrawlOptions:
         revisit: str | None = None,
         feeds: Any = True,
         follow_older: Any = False,
+        images: Any = False,
     ) -> CrawlOptions:
         if mode not in MODES:
             raise OptionError(f"mode {mode!r} is not one of {', '.join(MODES)}")
@@ -183,6 +186,7 @@ class CrawlOptions:
             revisit=parse_revisit(DEFAULT_REVISIT if revisit is None and mode == "incremental" else revisit),
             feeds=str(feeds).lower() not in ("0", "false", "no", "off"),
             follow_older=str(follow_older).lower() in ("1", "true", "yes", "on"),
+            images=str(images).lower() in ("1", "true", "yes", "on"),
         )
 
     def spider_arguments(self) -> dict[str, Any]:
@@ -199,6 +203,7 @@ class CrawlOptions:
             "revisit": ",".join(f"{int(a.total_seconds() // 60)}m" for a in self.revisit) or "off",
             "feeds": self.feeds,
             "follow_older": self.follow_older,
+            "images": self.images,
         }
 
     def as_arguments(self) -> dict[str, Any]:
@@ -212,6 +217,7 @@ class CrawlOptions:
         }
         if self.since and self.follow_older:
             args["follow_older"] = True
+        args["images"] = self.images
         if self.mode == "incremental":
             args["revisit"] = [int(a.total_seconds()) for a in self.revisit]
             args["feeds"] = self.feeds

@@ -63,6 +63,9 @@ class Reason(str, Enum):
     MISSING_BODY = "missing_body"
     MISSING_DATE = "missing_date"
     BAD_DATE = "bad_date"
+    # -- lead images (``antara crawl --with-images``) --
+    IMAGE_NOT_AN_IMAGE = "image_not_an_image"  #: the lead image URL answered another content type (HTML, text)
+    IMAGE_TOO_LARGE = "image_too_large"  #: the lead image is larger than ``ANTARA_IMAGE_MAX_BYTES``
     # -- our code --
     EXTRACTOR_ERROR = "extractor_error"  #: an unexpected exception in the extractor: a bug, logged with its traceback
 
@@ -107,6 +110,8 @@ _PERMANENT = _BY_EXTRACTOR | {
     Reason.NOT_HTML,
     Reason.REDIRECT_LOOP,
     Reason.TOO_LARGE,
+    Reason.IMAGE_NOT_AN_IMAGE,
+    Reason.IMAGE_TOO_LARGE,
 }
 
 #: the stored codes of the permanent reasons, and of the extractor's verdicts among them

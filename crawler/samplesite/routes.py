@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from crawler.domain.regions import Region, region_for_host
 from crawler.samplesite import render
+from crawler.samplesite.images import ImageHost, image_host_of
 from crawler.samplesite.model import ArticleSpec, SampleSite, slugify
 from crawler.samplesite.words import TAGS
 
@@ -49,6 +50,8 @@ class Router:
         #: pages that fail for good: mirror path -> HTTP status answered instead of the page,
         #: e.g. ``{"/kalsel.antaranews.com/terkini": 500}``; a path ending in "/" covers itself and all below it
         self.broken: dict[str, int] = {}
+        #: the image host (``img.antaranews.com``); its ``faults`` turn chosen images into bad answers
+        self.images = ImageHost()
 
     def get(self, target: str) -> Page:
         """The response to ``target`` (``/{host}{path}[?query]``); the query never changes the page."""
@@ -60,7 +63,14 @@ class Router:
             status = self._broken_status(path)
             if status is not None:
                 return NOT_FOUND if status == 404 else Page(status, HTML, render.SERVER_ERROR_HTML.encode())
+        if image_host_of(path) is not None:
+            return self._image(path)
         return self._cached(path)
+
+    def _image(self, path: str) -> Page:
+        """An answer of the image host (not cached: its faults may change between requests)."""
+        answer = self.images.get("/" + path.lstrip("/").partition("/")[2])
+        return NOT_FOUND if answer is None else Page(*answer)
 
     def _broken_status(self, path: str) -> int | None:
         for broken, status in self.broken.items():

@@ -87,6 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = page.body
         gzipped = page.status == 200 and "gzip" in (self.headers.get("Accept-Encoding") or "")
+        gzipped = gzipped and not page.content_type.startswith("image/")  # image servers send images as they are
         if gzipped:
             body = gzip.compress(body, mtime=0)  # no timestamp: the same page is the same bytes
         chunked = self.path.startswith(f"/{CHUNKED_HOST}/")

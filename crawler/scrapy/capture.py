@@ -29,6 +29,7 @@ from crawler import __version__
 from crawler.domain.items import CaptureIndexed, WarcRef
 from crawler.domain.meta import CAPTURE_META
 from crawler.scrapy.compat import install_tee, tee_download
+from crawler.scrapy.images import image_hosts, on_image_host
 from crawler.scrapy.mirror import MirrorDownloadHandler
 
 if TYPE_CHECKING:
@@ -83,6 +84,8 @@ class WarcCapture:
         self.archive: Archive | None = None
         self.failed = False
         self.sequence = itertools.count(1)
+        #: lead-image hosts: an image whose bytes were captured under another URL becomes a revisit of it
+        self.image_hosts = image_hosts(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture | None:
@@ -157,6 +160,8 @@ class WarcCapture:
         if self.archive is None:  # a distributed worker: no index to look in
             return None
         found = self.archive.earlier_response(url, digest)
+        if found is None and on_image_host(url, self.image_hosts):
+            found = self.archive.earlier_payload(digest, self.image_hosts)
         return Original(found["record_id"], found["url"], found["date"]) if found else None
 
     def _open(self, run_id: int | str) -> WarcWriter:

@@ -1,4 +1,7 @@
-"""Mirror mode: fetch ``https://{host}{path}`` from ``{ANTARA_MIRROR}/{host}{path}``; all else sees the real URL."""
+"""Mirror mode: fetch ``https://{host}{path}`` from ``{ANTARA_MIRROR}/{host}{path}``; all else sees the real URL.
+
+ANTARA news hosts and the lead-image hosts (``ANTARA_IMAGE_HOSTS``) are both mapped.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from urllib.parse import urlsplit
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
 from crawler.extraction.urls import host_of, is_antara_host
+from crawler.scrapy.images import image_hosts, on_image_host
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -32,6 +36,7 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.mirror: str = crawler.settings.get("ANTARA_MIRROR") or ""
+        self.image_hosts = image_hosts(crawler.settings)
 
     async def download_request(self, request: Request) -> Response:
         sent = self.outgoing(request)
@@ -39,8 +44,8 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
         return self.incoming(request, sent, response)
 
     def outgoing(self, request: Request) -> Request:
-        """The request to send: its mirror copy for an ANTARA host when a mirror is set, else itself."""
-        if not self.mirror or not is_antara_host(request.url):
+        """The request to send: its mirror copy for an ANTARA or image host when a mirror is set, else itself."""
+        if not self.mirror or not (is_antara_host(request.url) or on_image_host(request.url, self.image_hosts)):
             return request
         return request.replace(url=mirror_url(self.mirror, request.url))
 

@@ -59,6 +59,7 @@ class Progress:
             f"[{time.monotonic() - self.started:6.0f}s] pages {get('downloader/response_count', 0)}"
             f" | articles {get('archive/articles_new', 0)} new, {get('archive/articles_updated', 0)} updated,"
             f" {get('archive/articles_unchanged', 0)} unchanged | errors {get('archive/errors', 0)}"
+            f"{' | images ' + str(get('archive/images')) if get('archive/images') else ''}"
             f" | queued {queued}"
         )
 

@@ -51,6 +51,12 @@ ANTARA_WARC_DIR = ""
 #: A WARC file is closed, and the next one begun, once it holds this many bytes (gzip).
 ANTARA_WARC_MAX_SIZE = 1_000_000_000
 
+# -- lead images (docs/crawling.md, "Lead images") ----------------------------------------------
+#: Hosts a lead image may be fetched from (only by an image request: no page of theirs is crawled).
+ANTARA_IMAGE_HOSTS = ["img.antaranews.com", "cdn.antaranews.com"]
+#: A lead image larger than this many bytes is not fetched (crawl_errors ``image_too_large``).
+ANTARA_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+
 # -- distributed crawling (docs/distributed.md) -----------------------------------------------
 #: Be one worker of a distributed run: queue and seen-set in Redis (REDIS_URL), items pushed to
 #: Redis for `antara ingest`, no SQLite written. Set by `antara crawl --distributed`.

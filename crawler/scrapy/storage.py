@@ -19,6 +19,7 @@ from crawler.domain.items import (
     CaptureIndexed,
     CrawlError,
     Discovered,
+    LeadImage,
     NotModified,
     WarcRef,
 )
@@ -115,6 +116,8 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
         stamp = now or (seen_at(item.capture.date) if item.capture else None)
         archive.touch(item.site, item.article_id, run_id, now=stamp)
         return Stored(Counter(not_modified=1, articles_unchanged=1), item.site)
+    if isinstance(item, LeadImage):  # its bytes and captures row are written by the capture handler
+        return Stored(Counter(images=1), host_of(item.article_url))
     if isinstance(item, CaptureIndexed):  # WARC records a distributed worker wrote
         archive.record_captures(item.rows, run_id)
     elif isinstance(item, Discovered):
@@ -181,7 +184,7 @@ def stored_tally(archive: Archive, run_id: int) -> Tally:
     an ingester started again after a kill holds in memory only what it stored itself."""
     run, kinds, regions = archive.run_counts(run_id)
     tally = Tally()
-    names = ("articles_new", "articles_updated", "articles_unchanged", "errors", "not_modified")
+    names = ("articles_new", "articles_updated", "articles_unchanged", "errors", "not_modified", "images")
     tally.totals.update({name: run.get(name) or 0 for name in names})
     tally.totals.update(coverage_counts(run.get("field_coverage")))
     tally.errors_by_kind.update(kinds)
@@ -219,6 +222,7 @@ def run_counts(stats: Mapping[str, Any], tally: Tally, elapsed: float) -> dict[s
         "warc_records": get("warc/records", 0),
         "warc_revisits": get("warc/revisits", 0),
         "warc_bytes": get("warc/bytes", 0),
+        "images": tally.totals["images"],
     }
 
 
