@@ -20,6 +20,7 @@ import pytest
 import surt
 
 from archive.warc import Capture, iter_captures, read_capture, warc_files
+from crawler.extraction import EXTRACTOR_VERSION
 from crawler.domain.items import Article
 from crawler.extraction.urls import parse_article_url
 from crawler.replay.reextract import response_from_capture
@@ -149,7 +150,7 @@ def test_rows_point_at_records_that_reextract_to_the_same_row(crawled: dict[str,
         assert capture.record.length == row["warc_length"]
         fetched = parse_article_url(capture.url)  # the URL fetched may carry another slug than the page declares
         assert fetched is not None and (fetched.host, fetched.article_id) == (row["site"], row["article_id"])
-        assert row["extractor_version"] == "1"
+        assert row["extractor_version"] == EXTRACTOR_VERSION
         if capture.record.record_type == "revisit":
             found = rows(crawled["db"], "SELECT * FROM captures WHERE warc_record_id = ?", (capture.record.refers_to,))
             capture = capture.with_payload_of(
@@ -331,4 +332,4 @@ def test_no_warc_turns_capture_off(sample_site: RunningSite, tmp_path: Path) -> 
     assert not Path(f"{db}.warc").exists()
     assert rows(db, "SELECT count(*) AS n FROM captures")[0]["n"] == 0
     stored = rows(db, "SELECT warc_record_id, extractor_version FROM articles")
-    assert stored and all(r["warc_record_id"] is None and r["extractor_version"] == "1" for r in stored)
+    assert stored and all(r["warc_record_id"] is None and r["extractor_version"] == EXTRACTOR_VERSION for r in stored)
