@@ -20,8 +20,8 @@ import pytest
 import surt
 
 from archive.warc import Capture, iter_captures, read_capture, warc_files
-from crawler.extraction import EXTRACTOR_VERSION
 from crawler.domain.items import Article
+from crawler.extraction import EXTRACTOR_VERSION
 from crawler.extraction.urls import parse_article_url
 from crawler.replay.reextract import response_from_capture
 from crawler.samplesite import SampleSite
