@@ -31,6 +31,9 @@ class Page:
     body: bytes
 
 
+#: how ``/_control/remove`` takes an article down: a 404, a 410, a 200 "not found" page, a redirect to ``/terkini``
+REMOVAL_KINDS = ("404", "410", "soft_404", "redirect")
+
 NOT_FOUND = Page(404, HTML, render.NOT_FOUND_HTML.encode())
 SERVER_ERROR = Page(500, HTML, render.SERVER_ERROR_HTML.encode())
 
@@ -49,6 +52,8 @@ class Router:
         #: pages that fail for good: mirror path -> HTTP status answered instead of the page,
         #: e.g. ``{"/kalsel.antaranews.com/terkini": 500}``; a path ending in "/" covers itself and all below it
         self.broken: dict[str, int] = {}
+        #: articles taken down: (host, article id) -> how (:data:`REMOVAL_KINDS`), every URL of them
+        self.removed: dict[tuple[str, int], str] = {}
 
     def get(self, target: str) -> Page:
         """The response to ``target`` (``/{host}{path}[?query]``); the query never changes the page."""
@@ -60,12 +65,32 @@ class Router:
             status = self._broken_status(path)
             if status is not None:
                 return NOT_FOUND if status == 404 else Page(status, HTML, render.SERVER_ERROR_HTML.encode())
+        if self.removed:
+            gone = self._removed_page(path)
+            if gone is not None:
+                return gone
         return self._cached(path)
 
     def _broken_status(self, path: str) -> int | None:
         for broken, status in self.broken.items():
             if path == broken.rstrip("/") or (broken.endswith("/") and path.startswith(broken)):
                 return status
+        return None
+
+    def removal(self, target: str) -> str | None:
+        """How the article a target asks for was taken down (:data:`REMOVAL_KINDS`), or None."""
+        spec = self.article_spec(target) if self.removed else None
+        return self.removed.get((spec.host, spec.article_id)) if spec is not None else None
+
+    def _removed_page(self, path: str) -> Page | None:
+        """The answer for a removed article (a ``redirect`` is sent by the server, with its Location)."""
+        kind = self.removal(path)
+        if kind == "404":
+            return NOT_FOUND
+        if kind == "410":
+            return Page(410, HTML, render.NOT_FOUND_HTML.encode())
+        if kind == "soft_404":  # the "not found" page, answered 200 as some CMSes do
+            return _html(render.NOT_FOUND_HTML)
         return None
 
     def article_spec(self, target: str) -> ArticleSpec | None:
