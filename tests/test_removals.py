@@ -18,10 +18,17 @@ from typing import Any
 
 import pytest
 from datasette.utils import tilde_encode
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from archive import Archive
+from crawler.domain.items import CrawlError
 from crawler.domain.regions import REGIONS
 from crawler.samplesite import SampleSite
+from crawler.scrapy.errors import describe_failure
+from crawler.scrapy.pages import article_from_response, as_removal
 from crawler.serve.plugins.antara_article import removal_date
 from tests.conftest import RunningSite, crawl_sample, serve_site
 from tests.test_serve import canned, get
@@ -240,3 +247,42 @@ def test_record_removal_and_online_are_state_changes_only(tmp_path: Path) -> Non
         ("restored", "online", "2026-11-03T00:00:00+00:00"),
     ]
     assert removal_date("2026-11-02T00:00:00+00:00") == "2 November 2026"
+
+
+ARTICLE = "https://kalteng.antaranews.com/berita/383304/kemenag-kalteng-genjot-pasar-murah"
+NOT_FOUND_PAGE = b"<html><head><title>404 Halaman tidak ditemukan</title></head><body><h1>404</h1></body></html>"
+HOME_PAGE = (
+    b"<html><head><title>ANTARA Kalteng</title></head><body><ul><li><a href='/berita/1/a'>A</a></li></ul></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("redirects", "final", "body", "removed", "url", "status"),
+    [
+        ([], ARTICLE, NOT_FOUND_PAGE, "soft_404", ARTICLE, 200),  # "not found" answered with 200
+        ([], ARTICLE, HOME_PAGE, "soft_404", ARTICLE, 200),  # the home page served at the article URL
+        ([ARTICLE], "https://kalteng.antaranews.com/terkini", HOME_PAGE, "redirect", ARTICLE, 301),
+        ([ARTICLE], "https://kalteng.antaranews.com/", HOME_PAGE, "redirect", ARTICLE, 301),
+        ([ARTICLE], "https://kalteng.antaranews.com/berita/383304/new-slug", NOT_FOUND_PAGE, "soft_404", None, 200),
+        ([], ARTICLE, b"", None, ARTICLE, 200),  # an empty answer may pass: retried by later runs
+    ],
+)
+def test_which_failed_answers_say_the_article_is_gone(
+    redirects: list[str], final: str, body: bytes, removed: str | None, url: str | None, status: int
+) -> None:
+    meta = {"redirect_urls": redirects, "redirect_reasons": [301] * len(redirects)} if redirects else {}
+    request = Request(final, meta=meta)
+    response = HtmlResponse(final, status=200, body=body, request=request, encoding="utf-8")
+    error = article_from_response(response)
+    assert isinstance(error, CrawlError)
+    marked = as_removal(response, error)
+    assert (marked.removed, marked.status) == (removed, status)
+    assert marked.url == (url or final)
+    assert marked.location == (final if removed == "redirect" else None)
+
+
+@pytest.mark.parametrize(("status", "removed"), [(404, "404"), (410, "410"), (500, None), (503, None), (429, None)])
+def test_which_http_errors_say_the_article_is_gone(status: int, removed: str | None) -> None:
+    response = HtmlResponse(ARTICLE, status=status, body=b"", request=Request(ARTICLE))
+    error = describe_failure(Failure(HttpError(response)), ARTICLE)
+    assert error.removed == removed
