@@ -146,14 +146,21 @@ class Frontier(Connection):
         self, regions: Sequence[str], now: datetime, checkpoints: Sequence[timedelta]
     ) -> list[dict[str, Any]]:
         """Articles of ``regions`` that passed an age checkpoint (e.g. 1 h, 1 d, 7 d after
-        publication) since they were last fetched: url, site, article_id, etag, last_modified."""
+        publication) since they were last fetched: url, site, article_id, etag, last_modified.
+
+        An article the site removed is looked at on the same schedule (so its return is seen),
+        counted from the last fetch that found it gone (its latest ``crawl_errors`` row)."""
         if not checkpoints or not regions:
             return []
         horizon_days = max(checkpoints).total_seconds() / 86400
         marks = ", ".join("?" for _ in regions)
         rows = self.db.execute(
-            "SELECT url, site, article_id, published_at, last_seen_at, etag, last_modified FROM articles"
-            f" WHERE region IN ({marks}) AND julianday(published_at) + ? > julianday(last_seen_at)",
+            "SELECT url, site, article_id, published_at, checked, etag, last_modified FROM ("
+            " SELECT url, site, article_id, published_at, etag, last_modified, CASE WHEN removed_at IS NULL"
+            "  THEN last_seen_at ELSE coalesce((SELECT max(occurred_at) FROM crawl_errors WHERE crawl_errors.url"
+            "  = articles.url AND julianday(occurred_at) > julianday(last_seen_at)), last_seen_at) END AS checked"
+            f" FROM articles WHERE region IN ({marks}))"
+            " WHERE julianday(published_at) + ? > julianday(checked)",
             [*regions, horizon_days],
         ).fetchall()
         due = []

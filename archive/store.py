@@ -12,6 +12,7 @@ from archive.captures import Captures
 from archive.connection import checkpoint
 from archive.coverage import coverage_counts, parse_coverage
 from archive.errors import ArchiveError
+from archive.removals import Removals
 from archive.runs import Runs
 from archive.times import utc_now
 
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 
-class Archive(Runs, Articles, Captures):
+class Archive(Runs, Articles, Captures, Removals):
     """A SQLite archive file. Every write method is one transaction (``Database.atomic()``):
     all of it is stored or none of it, whatever kills the process in between.
 

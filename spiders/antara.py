@@ -37,7 +37,7 @@ from crawler.scrapy.images import (
     too_large,
 )
 from crawler.scrapy.memory import memory_from_settings
-from crawler.scrapy.pages import EMPTY_PAGE, article_from_response, capture_of
+from crawler.scrapy.pages import EMPTY_PAGE, article_from_response, as_removal, capture_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -468,7 +468,7 @@ class AntaraSpider(scrapy.Spider):
             return
         article = article_from_response(response, _referer(response.request))
         if isinstance(article, CrawlError):
-            yield article
+            yield as_removal(response, article)  # gone from the site, if the archive holds it
             return
         since = self.options.since
         if self.bounds_by_since and since and key not in self._revisiting and not since.admits(article.published_at):

@@ -107,6 +107,12 @@ class CrawlError:
     status: int | None = None  #: HTTP status when there was a response
     detail: str = ""  #: one human-readable sentence saying what went wrong
     referer: str | None = None  #: the page that linked to ``url``
+    #: what the answer says if ``url`` is an archived article: it is gone from the site. ``404``,
+    #: ``410``, ``soft_404`` (a 200 page that is no article: a "not found" or home page) or
+    #: ``redirect`` (to a page that is not the article); None for every other failure (a 5xx, a
+    #: timeout, a 429 may pass). The archive then records a removal (``article_removals``)
+    removed: str | None = None
+    location: str | None = None  #: for ``removed == "redirect"``: the URL the redirects ended at
 
     def __post_init__(self) -> None:
         self.reason = Reason(self.reason)  # ValueError for a code that is not a Reason

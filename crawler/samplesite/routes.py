@@ -32,6 +32,9 @@ class Page:
     body: bytes
 
 
+#: how ``/_control/remove`` takes an article down: a 404, a 410, a 200 "not found" page, a redirect to ``/terkini``
+REMOVAL_KINDS = ("404", "410", "soft_404", "redirect")
+
 NOT_FOUND = Page(404, HTML, render.NOT_FOUND_HTML.encode())
 SERVER_ERROR = Page(500, HTML, render.SERVER_ERROR_HTML.encode())
 
@@ -52,6 +55,8 @@ class Router:
         self.broken: dict[str, int] = {}
         #: the image host (``img.antaranews.com``); its ``faults`` turn chosen images into bad answers
         self.images = ImageHost()
+        #: articles taken down: (host, article id) -> how (:data:`REMOVAL_KINDS`), every URL of them
+        self.removed: dict[tuple[str, int], str] = {}
 
     def get(self, target: str) -> Page:
         """The response to ``target`` (``/{host}{path}[?query]``); the query never changes the page."""
@@ -65,6 +70,10 @@ class Router:
                 return NOT_FOUND if status == 404 else Page(status, HTML, render.SERVER_ERROR_HTML.encode())
         if image_host_of(path) is not None:
             return self._image(path)
+        if self.removed:
+            gone = self._removed_page(path)
+            if gone is not None:
+                return gone
         return self._cached(path)
 
     def _image(self, path: str) -> Page:
@@ -76,6 +85,22 @@ class Router:
         for broken, status in self.broken.items():
             if path == broken.rstrip("/") or (broken.endswith("/") and path.startswith(broken)):
                 return status
+        return None
+
+    def removal(self, target: str) -> str | None:
+        """How the article a target asks for was taken down (:data:`REMOVAL_KINDS`), or None."""
+        spec = self.article_spec(target) if self.removed else None
+        return self.removed.get((spec.host, spec.article_id)) if spec is not None else None
+
+    def _removed_page(self, path: str) -> Page | None:
+        """The answer for a removed article (a ``redirect`` is sent by the server, with its Location)."""
+        kind = self.removal(path)
+        if kind == "404":
+            return NOT_FOUND
+        if kind == "410":
+            return Page(410, HTML, render.NOT_FOUND_HTML.encode())
+        if kind == "soft_404":  # the "not found" page, answered 200 as some CMSes do
+            return _html(render.NOT_FOUND_HTML)
         return None
 
     def article_spec(self, target: str) -> ArticleSpec | None:

@@ -18,7 +18,7 @@ from crawler.samplesite import clock as C
 from crawler.samplesite import faults as F
 from crawler.samplesite import render
 from crawler.samplesite.model import ArticleSpec, SampleSite
-from crawler.samplesite.routes import HTML, Page, Router
+from crawler.samplesite.routes import HTML, REMOVAL_KINDS, Page, Router
 
 #: Like a CDN in front of the live sites, pages are gzipped for clients that accept it, and the
 #: national host's are sent chunked, so captures hold the bytes in the codings a server uses.
@@ -74,6 +74,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.arrivals.append((time.monotonic(), self.path))
         if self._outage(with_body):
             return
+        if self._removed_redirect(with_body):
+            return
         page = self.server.page(self.path)
         if self.server.faults is not None and self._fault(page, with_body):
             return
@@ -122,6 +124,21 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         self.server.log_request_line(self.command, self.path, 503, fault, self.conditional)
         self._send(503, HTML, render.SERVER_ERROR_HTML.encode() if with_body else b"")
+        return True
+
+    # -- removed articles ------------------------------------------------------------------
+    def _removed_redirect(self, with_body: bool) -> bool:
+        """A removed article of kind ``redirect`` answers 301 to its site's ``/terkini``; True when it did."""
+        if self.server.router.removal(self.path) != "redirect":
+            return False
+        host = self.path.lstrip("/").split("/", 1)[0]
+        self._send(
+            301,
+            HTML,
+            b"<html><body>Moved</body></html>" if with_body else b"",
+            headers={"Location": f"https://{host}/terkini"},
+        )
+        self.server.log_request_line(self.command, self.path, 301, conditional=self.conditional)
         return True
 
     # -- fault mode ------------------------------------------------------------------------
@@ -305,7 +322,34 @@ class SampleSiteServer(ThreadingHTTPServer):
                 return 200, {"edited": edited.url, "revision": self.site.revision(spec.host, spec.article_id)}
             if parts.path == "/_control/clock":
                 return self._move_clock(query.get("now", [""])[0])
+            if parts.path in ("/_control/remove", "/_control/restore"):
+                return self._remove_or_restore(parts.path, query)
         return 404, {"error": "unknown control path"}
+
+    def _remove_or_restore(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, object]]:
+        """``/_control/remove?url=URL&kind=404|410|soft_404|redirect``: take an article down
+        (every URL of it, AMP included); ``/_control/restore?url=URL``: put it back as it was."""
+        url = query.get("url", [""])[0]
+        spec = self.site.article_by_url(url)
+        if spec is None:
+            return 404, {"error": f"no article at {url!r}"}
+        key = (spec.host, spec.article_id)
+        if path == "/_control/restore":
+            return 200, {"restored": spec.url, "was": self.router.removed.pop(key, None)}
+        kind = query.get("kind", ["404"])[0]
+        if kind not in REMOVAL_KINDS:
+            return 400, {"error": f"kind must be one of {', '.join(REMOVAL_KINDS)}"}
+        self.router.removed[key] = kind
+        return 200, {"removed": spec.url, "kind": kind}
+
+    def _with_removals(self, truth: dict[str, Any]) -> dict[str, Any]:
+        """``truth`` with ``removed`` (the kind) on each removed article (absent otherwise: output as before)."""
+        for rows in truth["articles"].values():
+            for row in rows:
+                kind = self.router.removed.get((row["url"].split("/")[2], row["article_id"]))
+                if kind is not None:
+                    row["removed"] = kind
+        return truth
 
     def _move_clock(self, now: str) -> tuple[int, dict[str, object]]:
         """``/_control/clock?now=ISO``: move the simulated clock (the site must have one)."""
@@ -325,7 +369,7 @@ class SampleSiteServer(ThreadingHTTPServer):
         wanted = [s for s in ",".join(parse_qs(parts.query).get("region", [])).split(",") if s]
         try:
             with self._log_lock:
-                return 200, C.truth(self.site, wanted or None)
+                return 200, self._with_removals(C.truth(self.site, wanted or None))
         except KeyError as exc:
             return 400, {"error": str(exc.args[0])}
 

@@ -41,13 +41,19 @@ _REASONS: tuple[tuple[tuple[type[BaseException], ...], Reason, str], ...] = (
     ),
 )
 
+#: final answers that say the page is gone for good (a 5xx, a 429 or a timeout may pass)
+GONE_STATUSES = frozenset({404, 410})
+
 
 def describe_failure(failure: Failure, url: str, referer: str | None = None) -> CrawlError:
     """A CrawlError naming why ``url`` could not be fetched."""
     exc = failure.value
     if isinstance(exc, HttpError):
         status = exc.response.status
-        return CrawlError(url, Reason.for_status(status), status, f"the server answered HTTP {status}", referer)
+        gone = str(status) if status in GONE_STATUSES else None  # a removal, if the article was archived
+        return CrawlError(
+            url, Reason.for_status(status), status, f"the server answered HTTP {status}", referer, removed=gone
+        )
     if isinstance(exc, DownloadCancelledError) and "max size" in str(exc):
         return CrawlError(url, Reason.TOO_LARGE, None, f"the page is larger than DOWNLOAD_MAXSIZE ({exc})", referer)
     for types, reason, detail in _REASONS:

@@ -87,6 +87,9 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
     types are ignored. Raises :class:`archive.ArchiveError` when the archive cannot be written.
     """
     if isinstance(item, CrawlError):
+        removal = _store_removal(archive, item, run_id, now)
+        if removal is not None:
+            return removal
         transient = not item.reason.permanent and item.reason != Reason.OLDER_THAN_SINCE
         archive.record_error(
             run_id,
@@ -110,12 +113,17 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
         stamp = now or (seen_at(page.capture.date) if page.capture else None)  # when the request was sent
         result = archive.upsert_article(record, run_id, follow=to_follow(page.follow), now=stamp)
         counts = Counter({f"articles_{result.outcome}": 1, "articles_stored": 1})
+        if archive.record_online(page.article.site, page.article.article_id, run_id, 200, now=stamp):
+            counts["articles_restored"] += 1
         counts.update(f"missing/{name}" for name in OPTIONAL_FIELDS if not record.get(name))
         return Stored(counts, page.article.site)
     if isinstance(item, NotModified):
         stamp = now or (seen_at(item.capture.date) if item.capture else None)
         archive.touch(item.site, item.article_id, run_id, now=stamp)
-        return Stored(Counter(not_modified=1, articles_unchanged=1), item.site)
+        counts = Counter(not_modified=1, articles_unchanged=1)
+        if archive.record_online(item.site, item.article_id, run_id, 304, now=stamp):
+            counts["articles_restored"] += 1
+        return Stored(counts, item.site)
     if isinstance(item, LeadImage):  # its bytes and captures row are written by the capture handler
         return Stored(Counter(images=1), host_of(item.article_url))
     if isinstance(item, CaptureIndexed):  # WARC records a distributed worker wrote
@@ -127,6 +135,30 @@ def store_item(archive: Archive, item: Any, run_id: int | None, now: str | None 
             item.region, item.next_page, item.until, item.last_page, item.done, to_follow(item.follow), run_id
         )
     return Stored()
+
+
+def _store_removal(archive: Archive, error: CrawlError, run_id: int | None, now: str | None) -> Stored | None:
+    """An answer saying an archived article is gone (:attr:`CrawlError.removed`): the fetch is
+    recorded in ``crawl_errors`` as any failure (the revisit schedule counts from it), the
+    removal in ``article_removals`` when it is news; nothing archived is touched. It is no
+    failure of the run: counted as ``articles_removed`` (a state change) or not at all, never
+    as an error. None when ``error`` is no such answer, or names no archived article."""
+    key = article_key(error.url) if error.removed is not None else None
+    if key is None or error.removed is None or not archive.has_article(*key):
+        return None
+    archive.record_error(
+        run_id,
+        error.url,
+        error.reason,
+        error.status,
+        error.detail,
+        error.referer,
+        extractor_version=EXTRACTOR_VERSION,
+        now=now,
+        article=key,
+    )
+    news = archive.record_removal(*key, run_id, error.status, error.removed, error.location, now=now)
+    return Stored(Counter(articles_removed=1) if news else Counter(), key[0])
 
 
 #: The per-site counts kept in ``crawl_run_regions``.

@@ -241,7 +241,47 @@ async def article_extras(datasette: Any, database: str, url: str) -> dict[str, A
         "versions": version_changes(versions, article) if versions else [],
         "capture": await capture_state(datasette, database, article),
         "replay_url": f"{page(url)}/as-archived",
+        "removal": await removal_state(db, url),
     }
+
+
+# -- removals ---------------------------------------------------------------------------------------
+
+REMOVAL_SQL = "select removed_at, removed_status from articles where url = :url"
+REMOVAL_HISTORY_SQL = (
+    "select seen_at, event, status, kind, location from article_removals where article_url = :url order by seen_at, id"
+)
+
+
+def removal_date(seen_at: str | None) -> str:
+    """``2026-12-09T07:00:00+00:00`` -> ``9 December 2026`` (UTC, as the archive records it)."""
+    try:
+        when = datetime.fromisoformat(seen_at or "")
+    except ValueError:
+        return seen_at or ""
+    return f"{when.day} {when:%B %Y}"
+
+
+async def removal_state(db: Any, url: str) -> dict[str, Any] | None:
+    """What the site did to the article since it was archived: ``{"removed": bool, "notice",
+    "history": [...]}`` (its ``article_removals`` events, oldest first); None when it never left."""
+    if not await db.table_exists("article_removals"):  # an archive of a schema before version 6
+        return None
+    history = [dict(r) for r in (await db.execute(REMOVAL_HISTORY_SQL, {"url": url})).rows]
+    if not history:
+        return None
+    state = dict((await db.execute(REMOVAL_SQL, {"url": url})).rows[0])
+    for event in history:
+        what = "Removed from the site" if event["event"] == "removed" else "Back on the site"
+        kind = f" ({event['kind']})" if event["event"] == "removed" else ""
+        to = f", redirected to {event['location']}" if event.get("location") else ""
+        event["text"] = f"{what} on {removal_date(event['seen_at'])}{kind}{to}"
+    last = history[-1]
+    if state["removed_at"]:
+        notice = f"Removed from the site on {removal_date(state['removed_at'])} ({state['removed_status']})"
+    else:
+        notice = f"Removed from the site, restored on {removal_date(last['seen_at'])}"
+    return {"removed": bool(state["removed_at"]), "notice": notice, "history": history}
 
 
 # -- the captured page ------------------------------------------------------------------------------
