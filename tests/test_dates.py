@@ -304,9 +304,14 @@ def _usual_form_cases() -> list[tuple[str, str]]:
         "Monday, November 30, 2026 24:00 WIB",
         "Mon, November 30, 2026 6:02 WITA",
         "Mon, 30 Nov 2026 15:02 WIB",
+        "Kamis, 20 Oktober 2022 15:02",  # no zone label: the default zone
+        "Kamis, 31 Oktober 2022 15:02",
+        "Monday, November 30, 2026 15:02",
+        "Kamis, 20 Oktober 2022 15:02 UTC",
         BAD_DATE_TEXT,
     ):
-        cases[(text, "WIB")] = None
+        for zone in ("WIB", "WITA", "WIT"):
+            cases[(text, zone)] = None
     return list(cases)
 
 
@@ -315,7 +320,7 @@ USUAL_FORM_CASES = _usual_form_cases()
 
 def test_usual_form_cases_are_mostly_read_by_the_fast_path() -> None:
     # the table below would prove nothing if the usual form were never taken
-    fast = [text for text, _ in USUAL_FORM_CASES if _usual(text) is not None]
+    fast = [text for text, zone in USUAL_FORM_CASES if _usual(text, zone) is not None]
     assert len(fast) >= len(USUAL_FORM_CASES) // 2
 
 
