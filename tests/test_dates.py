@@ -339,8 +339,7 @@ def test_usual_printed_form_reads_as_the_general_path() -> None:
     differ = [
         (text, zone)
         for text, zone in USUAL_FORM_CASES
-        if _read(text, zone, lambda t, z: parse_date(t, default_zone=z)) != _read(
-            text, zone, lambda t, z: _parse_general(t, z, None)
-        )
+        if _read(text, zone, lambda t, z: parse_date(t, default_zone=z))
+        != _read(text, zone, lambda t, z: _parse_general(t, z, None))
     ]
     assert differ == []
