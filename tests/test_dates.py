@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
-from crawler.extraction.dates import DateError, find_date_text, parse_date, to_iso
+from crawler.domain.regions import region_for_host
+from crawler.extraction.dates import DateError, _parse_general, _usual, find_date_text, parse_date, to_iso
+from crawler.samplesite import SampleSite
+from crawler.samplesite.model import BAD_DATE_TEXT
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "articles"
 
 NOW = datetime(2022, 10, 20, 16, 0, 30, tzinfo=timezone(timedelta(hours=7)))
 
@@ -263,3 +270,76 @@ def test_to_iso_refuses_naive_datetimes() -> None:
 )
 def test_find_date_text(text: str, expected: str | None) -> None:
     assert find_date_text(text) == expected
+
+
+def _usual_form_cases() -> list[tuple[str, str]]:
+    """Every date the fixture pages and a sample site print (with the page's zone), then near misses of
+    the usual form that the general path must reject or read alike."""
+    cases: dict[tuple[str, str], None] = {}
+    for spec_file in sorted(FIXTURES.glob("*.json")):
+        expected = json.loads(spec_file.read_text(encoding="utf-8")).get("expected") or {}
+        raw, site = expected.get("published_at_raw"), expected.get("site")
+        if raw and site:
+            region = region_for_host(site)
+            assert region is not None
+            cases[(raw, region.zone)] = None
+    site = SampleSite(articles=1500, seed=1)
+    for k in range(site.articles):
+        spec = site.article_at(k)
+        region = region_for_host(spec.host)
+        if spec.published_at_raw and region is not None:
+            cases[(spec.published_at_raw, region.zone)] = None
+    for text in (
+        "Kamis, 31 Februari 2022 15:02 WIB",  # impossible day
+        "Kamis, 20 Oktober 2022 25:02 WIB",  # impossible hour
+        "Kamis, 20 Oktober 2022 15:60 WIB",
+        "Kamis, 20 Oktober 1800 15:02 WIB",  # year out of range
+        "Kamis, 20 Brumaire 2022 15:02 WIB",  # unknown month
+        "Kamisan, 20 Oktober 2022 15:02 WIB",  # unknown weekday
+        "Jum'at, 20 Oktober 2022 15:02 WITA",
+        "KAMIS, 20 OKTOBER 2022 15:02 WIT",
+        "Monday, Smarch 30, 2026 15:02 WIB",
+        "Someday, November 30, 2026 15:02 WIB",
+        "Monday, November 31, 2026 15:02 WIB",
+        "Monday, November 30, 2026 24:00 WIB",
+        "Mon, November 30, 2026 6:02 WITA",
+        "Mon, 30 Nov 2026 15:02 WIB",
+        "Kamis, 20 Oktober 2022 15:02",  # no zone label: the default zone
+        "Kamis, 31 Oktober 2022 15:02",
+        "Monday, November 30, 2026 15:02",
+        "Kamis, 20 Oktober 2022 15:02 UTC",
+        BAD_DATE_TEXT,
+    ):
+        for zone in ("WIB", "WITA", "WIT"):
+            cases[(text, zone)] = None
+    return list(cases)
+
+
+USUAL_FORM_CASES = _usual_form_cases()
+
+
+def test_usual_form_cases_are_mostly_read_by_the_fast_path() -> None:
+    # the table below would prove nothing if the usual form were never taken
+    fast = [text for text, zone in USUAL_FORM_CASES if _usual(text, zone) is not None]
+    assert len(fast) >= len(USUAL_FORM_CASES) // 2
+
+
+def _read(text: str, zone: str, parse: object) -> object:
+    try:
+        dt = parse(text, zone)  # type: ignore[operator]
+    except DateError as exc:
+        return str(exc)
+    return (dt, to_iso(dt), dt.tzname())
+
+
+def test_usual_printed_form_reads_as_the_general_path() -> None:
+    """The fast path for "Kamis, 20 Oktober 2022 15:02 WIB" and "Monday, November 30, 2026 15:02 WIB"
+    gives what the general path gives (the same instant, offset and zone name, or the same refusal)
+    for every date of the table."""
+    differ = [
+        (text, zone)
+        for text, zone in USUAL_FORM_CASES
+        if _read(text, zone, lambda t, z: parse_date(t, default_zone=z))
+        != _read(text, zone, lambda t, z: _parse_general(t, z, None))
+    ]
+    assert differ == []

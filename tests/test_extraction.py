@@ -253,6 +253,8 @@ def test_is_baca_juga(text: str | None, expected: bool) -> None:
         ("Reporter : Diana Syafni\nTranslator : Resinta S, Raka Adji\nEditor : Anton Santoso", "Resinta S, Raka Adji"),
         ("Reporter: A\nEditor: B\nTranslator: C\nCopyright © ANTARA 2026", "C"),
         ("TRANSLATOR: Raka Adji", "Raka Adji"),
+        ("Tran\u017flator: Raka Adji", "Raka Adji"),  # the regex reads a long s as "s": so must the test before it
+        ("TranslatorX: Raka Adji", None),
         ("Reporter: A\nEditor: B\nCopyright © ANTARA 2026", None),
         ("Translator:\nEditor: B", None),
         ("Pewarta: A\nEditor: B", None),

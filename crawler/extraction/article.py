@@ -164,21 +164,20 @@ def _links(page: ArticlePage) -> list[Link]:
     return links
 
 
-def _canonical_candidates(page: ArticlePage) -> Iterator[str | None]:
-    """``<link rel="canonical">``, then og:url (read only when the link does not settle it)."""
-    yield page.links.get("canonical")
-    yield page.meta("og:url")
-
-
 def _canonical_url(page: ArticlePage) -> str:
-    """The page's own canonical/og:url when it names the same article (true slug), else ours."""
-    for href in _canonical_candidates(page):
-        if href == page.ref.url:
-            return href
-        ref = _article_ref(href, page.base)
-        if ref is not None and ref.host == page.ref.host and ref.article_id == page.ref.article_id:
+    """The page's own canonical/og:url when it names the same article (true slug), else ours:
+    ``<link rel="canonical">`` first, og:url read only when the link does not settle it."""
+    own = page.ref
+    href = page.link("canonical")
+    if href == own.url:  # the usual page
+        return own.url
+    for candidate in (href, page.meta("og:url")):
+        if candidate == own.url:
+            return own.url
+        ref = _article_ref(candidate, page.base)
+        if ref is not None and ref.host == own.host and ref.article_id == own.article_id:
             return ref.url
-    return page.ref.url
+    return own.url
 
 
 def _credits(page: ArticlePage) -> tuple[str | None, str | None, str | None]:

@@ -83,7 +83,15 @@ class BodyWalker:
             else:
                 element = item
                 tag = element.tag
-                if tag == "p" and self._read_plain_paragraph(element):
+                if tag == "p" and not len(element) and not element.keys():
+                    # a bare paragraph of plain text, the most common element of a body
+                    if parts or self._chunk_anchors:
+                        self._flush()
+                    text = element.text
+                    if text:
+                        self._emit(text, [])
+                    kind = _SKIP
+                elif tag == "p" and self._read_plain_paragraph(element):
                     kind = _SKIP  # read whole: only its tail is left
                 elif tag in _BLOCK_TAGS:
                     kind = _BLOCK

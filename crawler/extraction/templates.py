@@ -111,6 +111,17 @@ class ArticlePage:
                     links.setdefault(rel, href.strip())
         return links
 
+    def link(self, rel: str) -> str | None:
+        """``links.get(rel)`` for a lowercase ``rel``, reading the ``<link>``s only up to the first
+        that has it (the canonical link sits near the top of the head)."""
+        if "links" in self.__dict__:
+            return self.links.get(rel)
+        for link in self.doc.iter("link"):
+            href = link.get("href")
+            if href and rel in (link.get("rel") or "").lower().split():
+                return href.strip()
+        return None
+
     @cached_property
     def title_tag(self) -> str:
         title = next(self.doc.iterdescendants("title"), None)
