@@ -27,14 +27,13 @@ narrow and documented in docs/serve.md, "Safe to publish":
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from datasette import hookimpl
-from datasette.handle_exception import handle_exception as datasette_error_page
-from datasette.utils import await_me_maybe
 from datasette.utils.asgi import BadRequest, Base400, Request, Response
 from datasette.views.base import DatasetteError
 from datasette.views.database import DatabaseView
@@ -43,6 +42,8 @@ from datasette.views.special import JsonDataView
 from datasette.views.table import TableView
 
 from archive.export import neutralise
+
+logger = logging.getLogger(__name__)
 
 PLUGIN = "antara-safety"
 #: Methods that read; any other method on the archive's URLs is answered 405.
@@ -204,9 +205,21 @@ class _Status(Base400):  # type: ignore[misc]
 
 
 async def _error_page(datasette: Any, request: Any, error: Exception) -> Response:
-    """Datasette's error page (HTML, or JSON for a ``.json`` URL) for ``error``."""
-    response: Response = await await_me_maybe(datasette_error_page(datasette, request, error))
-    return response
+    """The error page Datasette would show (HTML from ``error.html``, or JSON for a ``.json`` URL)
+    for ``error``, a 4xx: rendered here through the public ``render_template`` rather than by
+    calling Datasette's own exception handler, which prints the exception with ``rich`` when that
+    is installed and then fails outside an ``except`` block."""
+    status = int(getattr(error, "status", 400))
+    info = {"ok": False, "error": str(error.args[0]) if error.args else str(error), "status": status, "title": None}
+    headers: dict[str, str] = {}
+    if datasette.cors:
+        headers["Access-Control-Allow-Origin"] = "*"
+    if request.path.split("?")[0].endswith(".json"):
+        return Response.json(info, status=status, headers=headers)
+    # a request refused before Datasette's CSRF layer saw it (405) has no token to render
+    seen = request if "csrftoken" in request.scope else None
+    html = await datasette.render_template([f"{status}.html", "error.html"], info, request=seen)
+    return Response.html(html, status=status, headers=headers)
 
 
 def _malformed_json_parameter(request: Any) -> str | None:
@@ -246,10 +259,20 @@ def bad_request_message(request: Any, exception: Exception) -> str | None:
 
 @hookimpl
 def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
+    """Every error page: a malformed request is a 400; a 4xx keeps its status and message; any
+    other error is a 500 whose traceback goes to the log, never to the page. (Datasette's own
+    handler would do the same, but fails when ``rich`` is installed.)"""
     message = bad_request_message(request, exception)
-    if message is None:
-        return None
-    return _error_page(datasette, request, BadRequest(message))
+    if message is not None:
+        return _error_page(datasette, request, BadRequest(message))
+    if isinstance(exception, Base400):
+        return _error_page(datasette, request, exception)
+    if isinstance(exception, DatasetteError) and not exception.message_is_html:
+        return _error_page(datasette, request, _Status(exception.status, str(exception.message)))
+    if isinstance(exception, DatasetteError):
+        return None  # a message Datasette wrote as HTML: its own page shows it as such
+    logger.error("error answering %s", request.path, exc_info=exception)
+    return _error_page(datasette, request, _Status(500, "Internal error: the server log has the details"))
 
 
 def _archive_url(path: str, database: str | None) -> bool:
