@@ -277,8 +277,16 @@ class WarcWriter:
             **fields,
         )
 
+    def sync(self) -> None:
+        """Put every record written so far on the disk (flush and fsync): done before the
+        archive commits rows that point at them."""
+        if self._out is not None:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+
     def close(self) -> None:
         if self._out is not None:
+            self.sync()
             self._out.close()
             self._out = None
 

@@ -23,13 +23,15 @@ import scrapy
 from redis.exceptions import RedisError
 from scrapy.utils.defer import deferred_from_coro
 
-from archive import Archive, ArchiveError
+from archive import ArchiveError
 from archive.warc import DEFAULT_MAX_SIZE, Original, WarcWriter, warc_date
 from crawler import __version__
 from crawler.domain.items import CaptureIndexed, WarcRef
 from crawler.domain.meta import CAPTURE_META
 from crawler.scrapy.compat import install_tee, tee_download
 from crawler.scrapy.mirror import MirrorDownloadHandler
+from crawler.scrapy.pipelines import group_of
+from crawler.scrapy.storage import Group
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -65,7 +67,8 @@ def request_head(request: Request) -> bytes:
 
 class WarcCapture:
     """Writes exchanges into WARC files (``ANTARA_WARC_DIR``, by default ``{ARCHIVE_DB}.warc``)
-    and indexes every record in the archive's ``captures`` table.
+    and indexes every record in the archive's ``captures`` table, in the archive pipeline's next
+    group commit (the file is synced first, see :class:`crawler.scrapy.storage.Group`).
 
     In a distributed worker (``ANTARA_DISTRIBUTED``, no archive) the files go to
     ``ANTARA_WARC_DIR``, which capture then needs, and the index rows of each exchange are
@@ -80,7 +83,8 @@ class WarcCapture:
         self.max_size = max_size
         self.distributed = distributed
         self.writer: WarcWriter | None = None
-        self.archive: Archive | None = None
+        #: the archive pipeline's write group: the index rows are committed with it (None in a worker)
+        self.group: Group | None = None
         self.failed = False
         self.sequence = itertools.count(1)
 
@@ -119,6 +123,10 @@ class WarcCapture:
         stats = self.crawler.stats
         assert stats is not None
         run_id = self._run()
+        if not self.distributed:
+            self.group = group_of(self.crawler)
+            if self.group is None:  # the archive was not opened (another crawl holds it) or is closed
+                return
         if run_id is None or self.failed:  # the archive was not opened (another crawl holds it)
             return
         truncated = "disconnect" if {"partial", "dataloss"} & set(response.flags) else None
@@ -129,8 +137,8 @@ class WarcCapture:
                 response.url, request_head(request), received, self._original, ip, truncated, started
             )
             rows = [r.as_row() for r in records]
-            if self.archive is not None:
-                self.archive.record_captures(rows, int(run_id))
+            if self.group is not None:  # committed with the pipeline's next group, after writer.sync()
+                self.group.add_captures(rows)
             else:
                 self._push(rows, str(run_id))
         except (OSError, ArchiveError, RedisError) as exc:
@@ -154,17 +162,18 @@ class WarcCapture:
         worker.server.lpush(keys.ITEMS, message)
 
     def _original(self, url: str, digest: str) -> Original | None:
-        if self.archive is None:  # a distributed worker: no index to look in
+        if self.group is None:  # a distributed worker: no index to look in
             return None
-        found = self.archive.earlier_response(url, digest)
+        found = self.group.earlier_response(url, digest)
         return Original(found["record_id"], found["url"], found["date"]) if found else None
 
     def _open(self, run_id: int | str) -> WarcWriter:
         if self.writer is None:
-            if not self.distributed:
-                self.archive = Archive(self.db, create=False)  # the pipeline made the tables; no schema change here
-                self.archive.set_meta("warc_dir", os.path.abspath(self.folder))
             self.writer = WarcWriter(self.folder, self.max_size, self._info(run_id))
+            if self.group is not None:
+                if self.group.archive is not None:
+                    self.group.archive.set_meta("warc_dir", os.path.abspath(self.folder))
+                self.group.before_commit.append(self.writer.sync)
         return self.writer
 
     def _info(self, run_id: int | str) -> dict[str, Any]:
@@ -206,9 +215,7 @@ class WarcCapture:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-        if self.archive is not None:
-            self.archive.close()
-        self.writer = self.archive = None
+        self.writer = self.group = None
 
 
 class CaptureDownloadHandler(MirrorDownloadHandler):

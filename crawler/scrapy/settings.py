@@ -50,6 +50,11 @@ ANTARA_WARC = True
 ANTARA_WARC_DIR = ""
 #: A WARC file is closed, and the next one begun, once it holds this many bytes (gzip).
 ANTARA_WARC_MAX_SIZE = 1_000_000_000
+#: The pipeline commits its pending items and WARC index rows in one transaction once this many
+#: items wait, or once the oldest has waited ANTARA_COMMIT_SECONDS, and at close. A killed crawl
+#: loses at most that group (its articles stay in the frontier and are fetched again).
+ANTARA_COMMIT_ITEMS = 50
+ANTARA_COMMIT_SECONDS = 0.25
 
 # -- distributed crawling (docs/distributed.md) -----------------------------------------------
 #: Be one worker of a distributed run: queue and seen-set in Redis (REDIS_URL), items pushed to
