@@ -173,7 +173,7 @@ class WarcCapture:
             if self.group is not None:
                 if self.group.archive is not None:
                     self.group.archive.set_meta("warc_dir", os.path.abspath(self.folder))
-                self.group.before_commit.append(self.writer.sync)
+                self.group.before_commit.append(self.writer.flush)
         return self.writer
 
     def _info(self, run_id: int | str) -> dict[str, Any]:

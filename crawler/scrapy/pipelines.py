@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
@@ -44,9 +46,10 @@ class ArchivePipeline:
     """Store what the spider yields in the ``ARCHIVE_DB`` file, in group commits.
 
     Items and the WARC index rows of every response wait in a :class:`Group` and are written
-    in one transaction every ``ANTARA_COMMIT_ITEMS`` items or ``ANTARA_COMMIT_SECONDS``
-    seconds, and at close, together with the run's counts; a killed crawl loses only the
-    group not yet committed, whose articles are still in the frontier for the next run.
+    in one transaction, with the run's counts, once half of ``ANTARA_COMMIT_ITEMS`` items or
+    ``ANTARA_COMMIT_SECONDS`` seconds wait, and at close; the WARC bytes are fsynced in a
+    thread first. At most ``ANTARA_COMMIT_ITEMS`` items are ever uncommitted: a killed crawl
+    loses only those, whose articles are still in the frontier for the next run.
 
     One ``crawl_runs`` row per crawl: opened when the spider opens, closed with the finish
     reason, the counts and per-region counts (``crawl_run_regions``) when it closes.
@@ -69,7 +72,10 @@ class ArchivePipeline:
         self.group = Group(
             crawler.settings.getint("ANTARA_COMMIT_ITEMS", 50), crawler.settings.getfloat("ANTARA_COMMIT_SECONDS", 0.25)
         )
-        self.timer = LoopingCall(self._commit_if_due)
+        self.timer = LoopingCall(self._advance)
+        #: the group whose WARC bytes are being synced: committed once they are on the disk
+        self.syncing: tuple[list[Any], list[dict[str, Any]], Future[None]] | None = None
+        self.syncer = ThreadPoolExecutor(1, thread_name_prefix="warc-sync")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -118,23 +124,67 @@ class ArchivePipeline:
             # fetched but could not store stays in the frontier for the next one
             return item
         self.group.add(item)
-        if self.group.due():
-            self._commit()
+        self._advance()
         return item
 
-    def _commit_if_due(self) -> None:
-        if self.group.due():
-            self._commit()
-
-    def _commit(self) -> None:
-        """Write the pending group in one transaction; a failure stops the crawl."""
-        if self.archive is None or self.failed is not None or not len(self.group):
+    def _advance(self) -> None:
+        """Commit the synced group once its fsync is done (or, when the items not committed
+        reach ``ANTARA_COMMIT_ITEMS``, wait for it), and start syncing the next when it is due."""
+        if self.archive is None or self.failed is not None:
             return
         try:
-            self._store_group()
+            if self.syncing is not None:
+                items, _captures, future = self.syncing
+                if future.done() or len(items) + len(self.group.items) >= self.group.limit:
+                    self._write_synced()
+            if self.syncing is None and self.group.due():
+                self._start_sync()
         except ArchiveError as exc:
             self._fail(exc)
             self._stop("archive_error")
+
+    def _start_sync(self) -> None:
+        """Take the pending group, hand the WARC bytes its rows point at to the operating system,
+        and fsync them in a thread; the group is committed once that is done."""
+        hooks = list(self.group.before_commit)
+        items, captures = self.group.take()
+        try:
+            syncs = [hook() for hook in hooks]
+        except OSError as exc:
+            raise ArchiveError(f"cannot write WARC records: {exc}") from exc
+        future = self.syncer.submit(_run_all, syncs)
+        self.syncing = (items, captures, future)
+        future.add_done_callback(self._synced)
+
+    def _synced(self, future: Future[None]) -> None:
+        """In the syncing thread: let the reactor commit the group."""
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self._advance)  # type: ignore[attr-defined]
+
+    def _write_synced(self) -> None:
+        assert self.syncing is not None
+        items, captures, future = self.syncing
+        self.syncing = None
+        try:
+            future.result()
+        except OSError as exc:
+            raise ArchiveError(f"cannot write WARC records: {exc}") from exc
+        if self.archive is not None and self.failed is None:
+            self._store_group(items, captures)
+
+    def _commit_all(self) -> None:
+        """At close: commit the group being synced and then what is left, waiting for both."""
+        try:
+            if self.syncing is not None:
+                self._write_synced()
+            if len(self.group) and self.failed is None:
+                self._start_sync()
+                self._write_synced()
+        except ArchiveError as exc:
+            self._fail(exc)
+        finally:
+            self.syncer.shutdown()
 
     def _fail(self, exc: ArchiveError) -> None:
         """Remember the first failed write and say clearly what happened and what it means."""
@@ -149,15 +199,9 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/fatal", message)
         self.crawler.stats.set_value("archive/fatal_kind", exc.kind)
 
-    def _store_group(self) -> None:
+    def _store_group(self, items: list[Any], captures: list[dict[str, Any]]) -> None:
+        """Write a synced group in one transaction, with the run's counts."""
         assert self.archive is not None and self.run_id is not None
-        syncs = list(self.group.before_commit)
-        items, captures = self.group.take()
-        try:
-            for sync in syncs:  # the WARC bytes the rows point at reach the disk before the rows
-                sync()
-        except OSError as exc:
-            raise ArchiveError(f"cannot write WARC records: {exc}") from exc
         done: list[Stored] = []
         first = _describe(items[0]) if items else f"{len(captures)} WARC records"
         with self.archive.transaction(f"{len(items)} items from {first}"):
@@ -200,7 +244,7 @@ class ArchivePipeline:
             return
         if self.timer.running:
             self.timer.stop()
-        self._commit()  # the last group
+        self._commit_all()
         _GROUPS.pop(self.crawler, None)
         try:
             self._close_run(reason)
@@ -243,6 +287,11 @@ class ArchivePipeline:
         finally:
             self.archive.close()
             self.archive = None
+
+
+def _run_all(calls: Iterable[Callable[[], None]]) -> None:
+    for call in calls:
+        call()
 
 
 def _describe(item: Any) -> str:

@@ -242,12 +242,16 @@ def region_counts(stats: Mapping[str, Any], tally: Tally, slugs: Iterable[str] =
 class Group:
     """Items and WARC index rows waiting for one write transaction (a group commit).
 
-    The crawl commits a group every ``items`` items or once its oldest item has waited
+    The crawl commits a group once ``items // 2`` items wait or the oldest has waited
     ``seconds``, and at close: one ``BEGIN``/``COMMIT`` for many articles instead of one each.
-    What a group holds is lost if the process is killed before its commit, and nothing more:
-    its articles' frontier rows commit with them, so the next run fetches them again.
-    ``before_commit`` callables run first (the WARC writer flushes and syncs there, so a row
-    never points at bytes still in a buffer).
+    While one group is synced and committed the next fills, and the crawl waits for the commit
+    before more than ``items`` items are uncommitted. What is not committed is lost if the
+    process is killed, and nothing more: its articles' frontier rows commit with them, so the
+    next run fetches them again.
+    ``before_commit`` callables run first, in the crawl's thread: each hands its data to the
+    operating system and returns the call that puts it on the disk, which the crawl runs in
+    another thread before the commit (the WARC writer's :meth:`~archive.warc.WarcWriter.flush`:
+    a row never points at bytes that are not on the disk).
     """
 
     def __init__(self, items: int = 50, seconds: float = 0.25, archive: Archive | None = None) -> None:
@@ -258,7 +262,7 @@ class Group:
         self.captures: list[dict[str, Any]] = []
         #: (url, payload digest) -> the first pending ``response`` row with them (revisits refer to it)
         self.responses: dict[tuple[str, str], dict[str, Any]] = {}
-        self.before_commit: list[Callable[[], None]] = []
+        self.before_commit: list[Callable[[], Callable[[], None]]] = []
         self.since: float | None = None  #: monotonic time the oldest pending thing arrived
 
     def add(self, item: Any) -> None:
@@ -289,8 +293,9 @@ class Group:
         return len(self.items) + len(self.captures)
 
     def due(self) -> bool:
-        """Full, or its oldest item has waited long enough."""
-        if len(self.items) >= self.limit:
+        """Half full (the other half fills while it is synced and committed), or its oldest
+        item has waited long enough."""
+        if len(self.items) >= max(1, self.limit // 2):
             return True
         return self.since is not None and time.monotonic() - self.since >= self.seconds
 
