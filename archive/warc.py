@@ -277,10 +277,37 @@ class WarcWriter:
             **fields,
         )
 
+    def sync(self) -> None:
+        """Put every record written so far on the disk (flush and fsync): done before the
+        archive commits rows that point at them."""
+        self.flush()()
+
+    def flush(self) -> Callable[[], None]:
+        """Hand every record written so far to the operating system now, and return the call
+        that puts them on the disk (fsync), which may run in another thread while this writer
+        goes on writing (a file closed meanwhile was synced by :meth:`close`)."""
+        if self._out is None:
+            return _nothing
+        self._out.flush()
+        fd = os.dup(self._out.fileno())
+
+        def sync() -> None:
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+        return sync
+
     def close(self) -> None:
         if self._out is not None:
+            self.sync()
             self._out.close()
             self._out = None
+
+
+def _nothing() -> None:
+    """Nothing to sync."""
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 
 from crawler.extraction.urls import parse_article_url
 from crawler.samplesite import SampleSite
+from crawler.scrapy import settings
 from tests.conftest import ROOT, RunningSite, assert_frontier_holds_only_retries, crawl_sample, serve_site
 from tests.test_crawl_e2e import expected_reach
 from tests.test_scheduled import fetch_counts, query
@@ -26,8 +27,10 @@ REGIONS = ("kalteng", "kalsel", "nasional")
 FOLLOW_DEPTH = 2
 #: stop each run once the archive holds this many articles (the whole reach is 389)
 KILL_AT = (70, 160, 250)
-#: Scrapy's CONCURRENT_REQUESTS: the most article requests that can be in flight at a kill
-IN_FLIGHT = 16
+#: What a kill can make the next run fetch again: the article requests in flight (Scrapy's
+#: CONCURRENT_REQUESTS, 16) plus the articles fetched and waiting in the pipeline's group not yet
+#: committed (at most ANTARA_COMMIT_ITEMS items; the group's frontier rows commit with them)
+IN_FLIGHT = 16 + settings.ANTARA_COMMIT_ITEMS
 
 Key = tuple[str, int]
 

@@ -23,7 +23,7 @@ import scrapy
 from redis.exceptions import RedisError
 from scrapy.utils.defer import deferred_from_coro
 
-from archive import Archive, ArchiveError
+from archive import ArchiveError
 from archive.warc import DEFAULT_MAX_SIZE, Original, WarcWriter, warc_date
 from crawler import __version__
 from crawler.domain.items import CaptureIndexed, WarcRef
@@ -31,6 +31,8 @@ from crawler.domain.meta import CAPTURE_META
 from crawler.scrapy.compat import install_tee, tee_download
 from crawler.scrapy.images import image_hosts, on_image_host
 from crawler.scrapy.mirror import MirrorDownloadHandler
+from crawler.scrapy.pipelines import group_of
+from crawler.scrapy.storage import Group
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -66,7 +68,8 @@ def request_head(request: Request) -> bytes:
 
 class WarcCapture:
     """Writes exchanges into WARC files (``ANTARA_WARC_DIR``, by default ``{ARCHIVE_DB}.warc``)
-    and indexes every record in the archive's ``captures`` table.
+    and indexes every record in the archive's ``captures`` table, in the archive pipeline's next
+    group commit (the file is synced first, see :class:`crawler.scrapy.storage.Group`).
 
     In a distributed worker (``ANTARA_DISTRIBUTED``, no archive) the files go to
     ``ANTARA_WARC_DIR``, which capture then needs, and the index rows of each exchange are
@@ -81,7 +84,8 @@ class WarcCapture:
         self.max_size = max_size
         self.distributed = distributed
         self.writer: WarcWriter | None = None
-        self.archive: Archive | None = None
+        #: the archive pipeline's write group: the index rows are committed with it (None in a worker)
+        self.group: Group | None = None
         self.failed = False
         self.sequence = itertools.count(1)
         #: lead-image hosts: an image whose bytes were captured under another URL becomes a revisit of it
@@ -122,6 +126,10 @@ class WarcCapture:
         stats = self.crawler.stats
         assert stats is not None
         run_id = self._run()
+        if not self.distributed:
+            self.group = group_of(self.crawler)
+            if self.group is None:  # the archive was not opened (another crawl holds it) or is closed
+                return
         if run_id is None or self.failed:  # the archive was not opened (another crawl holds it)
             return
         truncated = "disconnect" if {"partial", "dataloss"} & set(response.flags) else None
@@ -132,8 +140,8 @@ class WarcCapture:
                 response.url, request_head(request), received, self._original, ip, truncated, started
             )
             rows = [r.as_row() for r in records]
-            if self.archive is not None:
-                self.archive.record_captures(rows, int(run_id))
+            if self.group is not None:  # committed with the pipeline's next group, after writer.sync()
+                self.group.add_captures(rows)
             else:
                 self._push(rows, str(run_id))
         except (OSError, ArchiveError, RedisError) as exc:
@@ -157,19 +165,20 @@ class WarcCapture:
         worker.server.lpush(keys.ITEMS, message)
 
     def _original(self, url: str, digest: str) -> Original | None:
-        if self.archive is None:  # a distributed worker: no index to look in
+        if self.group is None:  # a distributed worker: no index to look in
             return None
-        found = self.archive.earlier_response(url, digest)
+        found = self.group.earlier_response(url, digest)
         if found is None and on_image_host(url, self.image_hosts):
-            found = self.archive.earlier_payload(digest, self.image_hosts)
+            found = self.group.earlier_payload(digest, self.image_hosts)
         return Original(found["record_id"], found["url"], found["date"]) if found else None
 
     def _open(self, run_id: int | str) -> WarcWriter:
         if self.writer is None:
-            if not self.distributed:
-                self.archive = Archive(self.db, create=False)  # the pipeline made the tables; no schema change here
-                self.archive.set_meta("warc_dir", os.path.abspath(self.folder))
             self.writer = WarcWriter(self.folder, self.max_size, self._info(run_id))
+            if self.group is not None:
+                if self.group.archive is not None:
+                    self.group.archive.set_meta("warc_dir", os.path.abspath(self.folder))
+                self.group.before_commit.append(self.writer.flush)
         return self.writer
 
     def _info(self, run_id: int | str) -> dict[str, Any]:
@@ -211,9 +220,7 @@ class WarcCapture:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-        if self.archive is not None:
-            self.archive.close()
-        self.writer = self.archive = None
+        self.writer = self.group = None
 
 
 class CaptureDownloadHandler(MirrorDownloadHandler):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
 
 from archive import Archive, ArchiveError
 from crawler import __version__
@@ -16,7 +21,7 @@ from crawler.domain.lock import LockHeld, hold_lock
 from crawler.domain.regions import SITES
 from crawler.scrapy.health import judge_run
 from crawler.scrapy.monitors import Thresholds
-from crawler.scrapy.storage import Tally, run_counts, store_item
+from crawler.scrapy.storage import Group, Stored, Tally, run_counts, store_item
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -27,9 +32,24 @@ logger = logging.getLogger(__name__)
 #: Scrapy finish reasons and the run outcome stored for them.
 _OUTCOMES = {"finished": "finished", "shutdown": "interrupted", "archive_error": "failed"}
 
+#: the open group of each crawl, where the WARC capture leaves its index rows (see :func:`group_of`)
+_GROUPS: WeakKeyDictionary[Crawler, Group] = WeakKeyDictionary()
+
+
+def group_of(crawler: Crawler) -> Group | None:
+    """The write group of the crawl's archive pipeline; None when the archive is not open
+    (another crawl holds it, or it could not be opened)."""
+    return _GROUPS.get(crawler)
+
 
 class ArchivePipeline:
-    """Store what the spider yields in the ``ARCHIVE_DB`` file, one transaction per item.
+    """Store what the spider yields in the ``ARCHIVE_DB`` file, in group commits.
+
+    Items and the WARC index rows of every response wait in a :class:`Group` and are written
+    in one transaction, with the run's counts, once half of ``ANTARA_COMMIT_ITEMS`` items or
+    ``ANTARA_COMMIT_SECONDS`` seconds wait, and at close; the WARC bytes are fsynced in a
+    thread first. At most ``ANTARA_COMMIT_ITEMS`` items are ever uncommitted: a killed crawl
+    loses only those, whose articles are still in the frontier for the next run.
 
     One ``crawl_runs`` row per crawl: opened when the spider opens, closed with the finish
     reason, the counts and per-region counts (``crawl_run_regions``) when it closes.
@@ -49,6 +69,13 @@ class ArchivePipeline:
         self.max_pages = crawler.settings.getint("ARCHIVE_MAX_PAGES", 0) or None
         #: ``ANTARA_NOW``: the crawl's clock for first/last seen times (tests and replays); None is now
         self.clock: str | None = crawler.settings.get("ANTARA_NOW") or None
+        self.group = Group(
+            crawler.settings.getint("ANTARA_COMMIT_ITEMS", 50), crawler.settings.getfloat("ANTARA_COMMIT_SECONDS", 0.25)
+        )
+        self.timer = LoopingCall(self._advance)
+        #: the group whose WARC bytes are being synced: committed once they are on the disk
+        self.syncing: tuple[list[Any], list[dict[str, Any]], Future[None]] | None = None
+        self.syncer = ThreadPoolExecutor(1, thread_name_prefix="warc-sync")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -86,18 +113,78 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/run_id", self.run_id)
         self.crawler.stats.set_value("archive/path", self.path)
         self.started = time.monotonic()
+        self.group.archive = self.archive
+        _GROUPS[self.crawler] = self.group
+        if self.group.seconds > 0:
+            self.timer.start(self.group.seconds, now=False)
 
     def process_item(self, item: Any) -> Any:
         if self.archive is None or self.failed is not None:
             # locked by another crawl, or a write failed: this crawl is closing, and what it
             # fetched but could not store stays in the frontier for the next one
             return item
+        self.group.add(item)
+        self._advance()
+        return item
+
+    def _advance(self) -> None:
+        """Commit the synced group once its fsync is done (or, when the items not committed
+        reach ``ANTARA_COMMIT_ITEMS``, wait for it), and start syncing the next when it is due."""
+        if self.archive is None or self.failed is not None:
+            return
         try:
-            self._store(item)
+            if self.syncing is not None:
+                items, _captures, future = self.syncing
+                if future.done() or len(items) + len(self.group.items) >= self.group.limit:
+                    self._write_synced()
+            if self.syncing is None and self.group.due():
+                self._start_sync()
         except ArchiveError as exc:
             self._fail(exc)
             self._stop("archive_error")
-        return item
+
+    def _start_sync(self) -> None:
+        """Take the pending group, hand the WARC bytes its rows point at to the operating system,
+        and fsync them in a thread; the group is committed once that is done."""
+        hooks = list(self.group.before_commit)
+        items, captures = self.group.take()
+        try:
+            syncs = [hook() for hook in hooks]
+        except OSError as exc:
+            raise ArchiveError(f"cannot write WARC records: {exc}") from exc
+        future = self.syncer.submit(_run_all, syncs)
+        self.syncing = (items, captures, future)
+        future.add_done_callback(self._synced)
+
+    def _synced(self, future: Future[None]) -> None:
+        """In the syncing thread: let the reactor commit the group."""
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self._advance)  # type: ignore[attr-defined]
+
+    def _write_synced(self) -> None:
+        assert self.syncing is not None
+        items, captures, future = self.syncing
+        self.syncing = None
+        try:
+            future.result()
+        except OSError as exc:
+            raise ArchiveError(f"cannot write WARC records: {exc}") from exc
+        if self.archive is not None and self.failed is None:
+            self._store_group(items, captures)
+
+    def _commit_all(self) -> None:
+        """At close: commit the group being synced and then what is left, waiting for both."""
+        try:
+            if self.syncing is not None:
+                self._write_synced()
+            if len(self.group) and self.failed is None:
+                self._start_sync()
+                self._write_synced()
+        except ArchiveError as exc:
+            self._fail(exc)
+        finally:
+            self.syncer.shutdown()
 
     def _fail(self, exc: ArchiveError) -> None:
         """Remember the first failed write and say clearly what happened and what it means."""
@@ -112,18 +199,31 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/fatal", message)
         self.crawler.stats.set_value("archive/fatal_kind", exc.kind)
 
-    def _store(self, item: Any) -> None:
+    def _store_group(self, items: list[Any], captures: list[dict[str, Any]]) -> None:
+        """Write a synced group in one transaction, with the run's counts."""
         assert self.archive is not None and self.run_id is not None
-        with self.archive.transaction(_describe(item)):
-            stored = store_item(self.archive, item, self.run_id, now=self.clock)
-            if stored.counts:  # the run's ledger row counts it in the same transaction, so a
-                # killed run's row still says what it stored (the close replaces them with the totals)
-                one = Tally()
-                one.add(stored)
-                self.archive.add_run_counts(self.run_id, one.totals, one.errors_by_kind, one.by_region)
-        self.tally.add(stored)
-        for name, count in stored.counts.items():
-            self.crawler.stats.inc_value(f"archive/{name}", count)
+        done: list[Stored] = []
+        first = _describe(items[0]) if items else f"{len(captures)} WARC records"
+        with self.archive.transaction(f"{len(items)} items from {first}"):
+            if captures:
+                self.archive.record_captures(captures, self.run_id)
+            group = Tally()
+            for item in items:
+                try:
+                    with self.archive.transaction(_describe(item)):  # a savepoint: one bad record is left out alone
+                        stored = store_item(self.archive, item, self.run_id, now=self.clock)
+                except sqlite3.IntegrityError:
+                    logger.exception("cannot store %s", _describe(item))
+                    continue
+                group.add(stored)
+                done.append(stored)
+            if group:  # the run's ledger row counts the group in its transaction, so a killed
+                # run's row still says what it stored (the close replaces them with the totals)
+                self.archive.add_run_counts(self.run_id, group.totals, group.errors_by_kind, group.by_region)
+        for stored in done:
+            self.tally.add(stored)
+            for name, count in stored.counts.items():
+                self.crawler.stats.inc_value(f"archive/{name}", count)
 
     def _refuse(self, spider: Spider) -> None:
         self._stop("archive_locked")
@@ -142,6 +242,10 @@ class ArchivePipeline:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archive is None or self.run_id is None:
             return
+        if self.timer.running:
+            self.timer.stop()
+        self._commit_all()
+        _GROUPS.pop(self.crawler, None)
         try:
             self._close_run(reason)
         finally:
@@ -183,6 +287,11 @@ class ArchivePipeline:
         finally:
             self.archive.close()
             self.archive = None
+
+
+def _run_all(calls: Iterable[Callable[[], None]]) -> None:
+    for call in calls:
+        call()
 
 
 def _describe(item: Any) -> str:

@@ -50,6 +50,12 @@ ANTARA_WARC = True
 ANTARA_WARC_DIR = ""
 #: A WARC file is closed, and the next one begun, once it holds this many bytes (gzip).
 ANTARA_WARC_MAX_SIZE = 1_000_000_000
+#: The pipeline commits its pending items and WARC index rows in one transaction (a group) once
+#: half this many items wait, or once the oldest has waited ANTARA_COMMIT_SECONDS, and at close;
+#: never more than this many items are uncommitted, which is all a killed crawl can lose (their
+#: articles stay in the frontier and are fetched again).
+ANTARA_COMMIT_ITEMS = 50
+ANTARA_COMMIT_SECONDS = 0.25
 
 # -- lead images (docs/crawling.md, "Lead images") ----------------------------------------------
 #: Hosts a lead image may be fetched from (only by an image request: no page of theirs is crawled).
@@ -82,6 +88,9 @@ ROBOTSTXT_OBEY = True
 ANTARA_CRAWL_DELAY_MAX = 60.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
+#: Scrapy starts this many workers for the output of every response (its default, 100, costs
+#: more CPU than the crawl's parsing); the pipeline is synchronous, so more would not help
+CONCURRENT_ITEMS = 8
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5  # each delay is 0.5x to 1.5x DOWNLOAD_DELAY
 AUTOTHROTTLE_ENABLED = True

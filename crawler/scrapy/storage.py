@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from archive import Archive
 from archive.frontier import Follow
@@ -272,3 +274,81 @@ def region_counts(stats: Mapping[str, Any], tally: Tally, slugs: Iterable[str] =
             }
         )
     return rows
+
+
+class Group:
+    """Items and WARC index rows waiting for one write transaction (a group commit).
+
+    The crawl commits a group once ``items // 2`` items wait or the oldest has waited
+    ``seconds``, and at close: one ``BEGIN``/``COMMIT`` for many articles instead of one each.
+    While one group is synced and committed the next fills, and the crawl waits for the commit
+    before more than ``items`` items are uncommitted. What is not committed is lost if the
+    process is killed, and nothing more: its articles' frontier rows commit with them, so the
+    next run fetches them again.
+    ``before_commit`` callables run first, in the crawl's thread: each hands its data to the
+    operating system and returns the call that puts it on the disk, which the crawl runs in
+    another thread before the commit (the WARC writer's :meth:`~archive.warc.WarcWriter.flush`:
+    a row never points at bytes that are not on the disk).
+    """
+
+    def __init__(self, items: int = 50, seconds: float = 0.25, archive: Archive | None = None) -> None:
+        self.archive = archive  #: where the group is committed; earlier captures are looked up there
+        self.limit = max(1, items)
+        self.seconds = seconds
+        self.items: list[Any] = []
+        self.captures: list[dict[str, Any]] = []
+        #: (url, payload digest) -> the first pending ``response`` row with them (revisits refer to it)
+        self.responses: dict[tuple[str, str], dict[str, Any]] = {}
+        self.before_commit: list[Callable[[], Callable[[], None]]] = []
+        self.since: float | None = None  #: monotonic time the oldest pending thing arrived
+
+    def add(self, item: Any) -> None:
+        self._started()
+        self.items.append(item)
+
+    def add_captures(self, rows: Iterable[dict[str, Any]]) -> None:
+        self._started()
+        for row in rows:
+            self.captures.append(row)
+            if row.get("record_type") == "response" and row.get("payload_digest"):
+                self.responses.setdefault((row["url"], row["payload_digest"]), row)
+
+    def _started(self) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+
+    def earlier_response(self, url: str, digest: str) -> dict[str, Any] | None:
+        """:meth:`archive.Archive.earlier_response`, among the committed captures and then the pending ones."""
+        if self.archive is not None and (committed := self.archive.earlier_response(url, digest)) is not None:
+            return committed
+        found = self.responses.get((url, digest))
+        if found is None:
+            return None
+        return {"record_id": found["warc_record_id"], "url": found["url"], "date": found["fetched_at"]}
+
+    def earlier_payload(self, digest: str, hosts: Iterable[str]) -> dict[str, Any] | None:
+        """:meth:`archive.Archive.earlier_payload` (the same bytes under another URL of ``hosts``),
+        among the committed captures and then the pending ones."""
+        hosts = set(hosts)
+        if self.archive is not None and (committed := self.archive.earlier_payload(digest, hosts)) is not None:
+            return committed
+        for (url, payload), row in self.responses.items():
+            if payload == digest and urlsplit(url).hostname in hosts:
+                return {"record_id": row["warc_record_id"], "url": row["url"], "date": row["fetched_at"]}
+        return None
+
+    def __len__(self) -> int:
+        return len(self.items) + len(self.captures)
+
+    def due(self) -> bool:
+        """Half full (the other half fills while it is synced and committed), or its oldest
+        item has waited long enough."""
+        if len(self.items) >= max(1, self.limit // 2):
+            return True
+        return self.since is not None and time.monotonic() - self.since >= self.seconds
+
+    def take(self) -> tuple[list[Any], list[dict[str, Any]]]:
+        """The pending items and capture rows, leaving the group empty."""
+        items, captures = self.items, self.captures
+        self.items, self.captures, self.responses, self.since = [], [], {}, None
+        return items, captures
