@@ -172,6 +172,7 @@ class ArchivePipeline:
             raise ArchiveError(f"cannot write WARC records: {exc}") from exc
         if self.archive is not None and self.failed is None:
             self._store_group(items, captures)
+        self.group.settled()
 
     def _commit_all(self) -> None:
         """At close: commit the group being synced and then what is left, waiting for both."""

@@ -299,6 +299,8 @@ class Group:
         self.captures: list[dict[str, Any]] = []
         #: (url, payload digest) -> the first pending ``response`` row with them (revisits refer to it)
         self.responses: dict[tuple[str, str], dict[str, Any]] = {}
+        #: the same, of the group taken for syncing and not committed yet (:meth:`settled` drops them)
+        self.syncing_responses: dict[tuple[str, str], dict[str, Any]] = {}
         self.before_commit: list[Callable[[], Callable[[], None]]] = []
         self.since: float | None = None  #: monotonic time the oldest pending thing arrived
 
@@ -321,7 +323,7 @@ class Group:
         """:meth:`archive.Archive.earlier_response`, among the committed captures and then the pending ones."""
         if self.archive is not None and (committed := self.archive.earlier_response(url, digest)) is not None:
             return committed
-        found = self.responses.get((url, digest))
+        found = self.responses.get((url, digest)) or self.syncing_responses.get((url, digest))
         if found is None:
             return None
         return {"record_id": found["warc_record_id"], "url": found["url"], "date": found["fetched_at"]}
@@ -332,7 +334,7 @@ class Group:
         hosts = set(hosts)
         if self.archive is not None and (committed := self.archive.earlier_payload(digest, hosts)) is not None:
             return committed
-        for (url, payload), row in self.responses.items():
+        for (url, payload), row in [*self.syncing_responses.items(), *self.responses.items()]:
             if payload == digest and urlsplit(url).hostname in hosts:
                 return {"record_id": row["warc_record_id"], "url": row["url"], "date": row["fetched_at"]}
         return None
@@ -350,5 +352,10 @@ class Group:
     def take(self) -> tuple[list[Any], list[dict[str, Any]]]:
         """The pending items and capture rows, leaving the group empty."""
         items, captures = self.items, self.captures
+        self.syncing_responses = self.responses
         self.items, self.captures, self.responses, self.since = [], [], {}, None
         return items, captures
+
+    def settled(self) -> None:
+        """The group :meth:`take` gave is committed (or given up): its rows are in the archive."""
+        self.syncing_responses = {}
