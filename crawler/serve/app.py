@@ -73,10 +73,10 @@ def build_datasette(
 
 def _read_only_database(ds: Any, path: str, immutable: bool) -> Any:
     """Datasette's Database (opened ``immutable=1`` or ``mode=ro``) that refuses write connections."""
-    from datasette.database import Database
+    from datasette.database import Database, QueryInterrupted
 
     from crawler.serve.plugins.antara_archive import unfiltered_facet
-    from crawler.serve.plugins.antara_cards import BROAD_FACET_LIMIT_MS, broad_search_facet, search_count_sql
+    from crawler.serve.plugins.antara_cards import broad_search_facet, search_count_sql
 
     class ReadOnlyDatabase(Database):  # type: ignore[misc]
         facet_cache: dict[str, tuple[tuple[int, ...], Any]]  # facet sql -> (file_state of its result, result)
@@ -87,12 +87,12 @@ def _read_only_database(ds: Any, path: str, immutable: bool) -> Any:
             return super().connect(write=False)  # type: ignore[no-any-return]
 
         async def execute(self, sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
-            """Database.execute, with the count of a plain search taken from the FTS index, a short
-            time limit for the facets of a search with many matches, and the facets of the
-            unfiltered article list kept until the archive file changes (computed within the
-            SQL time limit rather than the facet one, once)."""
+            """Database.execute, with the count of a plain search taken from the FTS index, no
+            facets for a search with many matches (they would read every match), and the facets
+            of the unfiltered article list kept until the archive file changes (computed within
+            the SQL time limit rather than the facet one, once)."""
             if broad_search_facet(sql):
-                kwargs["custom_time_limit"] = BROAD_FACET_LIMIT_MS
+                raise QueryInterrupted(sqlite3.OperationalError("a facet of a broad search"), sql, params)
             if not unfiltered_facet(sql, params):
                 return await super().execute(search_count_sql(sql) or sql, params, *args, **kwargs)
             state = file_state(path)
