@@ -9,7 +9,11 @@ command serves it, ``--mode immutable`` for the opt-in mode; then
 ``ds.client.get``: the whole request path of Datasette and our plugin, without the socket). Each page
 is fetched once to warm up, then REPEAT times; prints p50 and p95 in milliseconds and the ratio of the
 p50 to the baseline: the ``regions`` table page (35 rows), Datasette's own cost per page in the same run.
-Targets: search under 200 ms, the facet page under 1 s. Also prints the archive's bytes per article.
+Targets at 1,000,000 articles: a two-word search under 100 ms, a word in ~10 % of the articles under
+300 ms, the article list with all its facets under 500 ms. Also prints the archive's bytes per article.
+``--compare-walk`` times only the article list and the searches, interleaved: the list with its facets
+recomputed (A, the first load after a write) or kept (B), and each search sorted by Datasette (A) or
+by the published_at index walk (B); both with the search counted by FTS5.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import re
 import sqlite3
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from crawler.serve.app import build_datasette
@@ -44,6 +50,7 @@ def pages(db: Path) -> dict[str, str]:
         f"articles ?_search={word}": q("articles", urlencode({"_search": word})),
         f"articles ?_search={phrase} (2 words)": q("articles", urlencode({"_search": phrase})),
         f"articles ?_search={word} _nofacet": q("articles", urlencode({"_search": word, "_nofacet": 1})),
+        f"articles ?_search={word} region=kalteng": q("articles", urlencode({"_search": word, "region": "kalteng"})),
         "article row page": f"/archive/articles/{quote(url.replace('/', '~2F').replace(':', '~3A'), safe='~')}",
         "latest_in_region (kalteng)": q("latest_in_region", urlencode({"region": "kalteng"})),
         "articles_per_region_per_day (all)": q("articles_per_region_per_day", urlencode({"region": "", "since": ""})),
@@ -57,14 +64,57 @@ def pages(db: Path) -> dict[str, str]:
     }
 
 
-async def measure(db: Path, repeat: int, immutable: bool) -> dict[str, list[float]]:
+def _cards_plugin() -> Any:
+    """The antara_cards module as Datasette loaded it from the plugins folder."""
+    from datasette.plugins import pm
+
+    return next(p for p in pm.get_plugins() if hasattr(p, "WALK_FACTOR"))
+
+
+async def measure(db: Path, repeat: int, immutable: bool, compare: bool = False) -> dict[str, list[float]]:
     ds = build_datasette(db, immutable=immutable)
     started = time.perf_counter()
     await ds.invoke_startup()
     await ds.client.get("/archive/regions")
     print(f"Datasette ready in {time.perf_counter() - started:.1f}s (startup and first page)")
     timings: dict[str, list[float]] = {}
-    for name, path in pages(db).items():
+    named = pages(db)
+    if compare:  # search pages with the index walk off (A) and on (B), requests interleaved A, B, A, B
+        cards = _cards_plugin()
+        on = cards.WALK_FACTOR
+        facet_cache = ds.get_database("archive").facet_cache
+        runs: dict[str, list[float]] = {"A recomputed": [], "B kept": []}
+        for i in range(2 * repeat + 2):  # the unfiltered list: its facets recomputed (a write since) or kept
+            label = "A recomputed" if i % 2 == 0 else "B kept"
+            if label == "A recomputed":
+                facet_cache.clear()
+            t = time.perf_counter()
+            response = await ds.client.get("/archive/articles")
+            if i >= 2:
+                runs[label].append((time.perf_counter() - t) * 1000)
+        for label, values in runs.items():
+            timings[f"articles table page, 5 facets [{label}]"] = values
+        for name, path in named.items():
+            if "_search" not in path:
+                continue
+            runs = {"A sort": [], "B walk": []}
+            failed: Counter[str] = Counter()
+            for i in range(2 * repeat + 2):
+                label = "A sort" if i % 2 == 0 else "B walk"
+                cards.WALK_FACTOR = float("inf") if label == "A sort" else on
+                t = time.perf_counter()
+                response = await ds.client.get(path)
+                if i >= 2:
+                    runs[label].append((time.perf_counter() - t) * 1000)
+                    failed[label] += response.status_code != 200
+            cards.WALK_FACTOR = on
+            for label, count in failed.items():
+                if count:
+                    print(f"  note: {name} [{label}]: {count} of {repeat} requests failed (SQL time limit)")
+            for label, values in runs.items():
+                timings[f"{name} [{label}]"] = values
+        return timings
+    for name, path in named.items():
         first = await ds.client.get(path)
         if first.status_code != 200:
             print(f"  note: {name}: HTTP {first.status_code} ({_title(first.text)})")
@@ -96,13 +146,27 @@ def main() -> None:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--mode", choices=["live", "immutable"], default="live", help="as antara serve --mode")
+    parser.add_argument(
+        "--compare-walk",
+        action="store_true",
+        help="only the article list and search pages: facets recomputed (A) or kept (B); Datasette's sort of the"
+        " matches (A) or the published_at index walk (B)",
+    )
     args = parser.parse_args()
     with sqlite3.connect(f"file:{args.db}?mode=ro", uri=True) as conn:
         count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     size = args.db.stat().st_size
     print(f"{args.db}: {count:,} articles, {size / 2**20:,.0f} MiB, {size / count:,.0f} bytes/article")
     print(f"mode: {args.mode}")
-    timings = asyncio.run(measure(args.db, args.repeat, args.mode == "immutable"))
+    timings = asyncio.run(measure(args.db, args.repeat, args.mode == "immutable", args.compare_walk))
+    if args.compare_walk:
+        print(f"{'page':60s} {'p50 ms':>8s} {'p95 ms':>8s}   ({args.repeat} requests each, interleaved)")
+        names = list(timings)
+        for a, b in zip(names[::2], names[1::2], strict=True):
+            for name in (a, b):
+                print(f"{name:60s} {statistics.median(timings[name]):8.0f} {p95(timings[name]):8.0f}")
+            print(f"{'  A / B':60s} {statistics.median(timings[a]) / statistics.median(timings[b]):8.1f}x")
+        return
     base = statistics.median(timings[BASELINE])
     print(f"{'page':46s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50/base':>9s}   ({args.repeat} requests each)")
     for name, runs in timings.items():

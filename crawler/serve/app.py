@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sqlite3
 from collections.abc import Callable
@@ -72,15 +73,53 @@ def build_datasette(
 
 def _read_only_database(ds: Any, path: str, immutable: bool) -> Any:
     """Datasette's Database (opened ``immutable=1`` or ``mode=ro``) that refuses write connections."""
-    from datasette.database import Database
+    from datasette.database import Database, QueryInterrupted
+
+    from crawler.serve.plugins.antara_archive import unfiltered_facet
+    from crawler.serve.plugins.antara_cards import broad_search_facet, search_count_sql
 
     class ReadOnlyDatabase(Database):  # type: ignore[misc]
+        facet_cache: dict[str, tuple[tuple[int, ...], Any]]  # facet sql -> (file_state of its result, result)
+
         def connect(self, write: bool = False) -> sqlite3.Connection:
             if write:
                 raise sqlite3.OperationalError("antara serve opens the archive read-only")
             return super().connect(write=False)  # type: ignore[no-any-return]
 
-    return ReadOnlyDatabase(ds, path, is_mutable=not immutable)
+        async def execute(self, sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+            """Database.execute, with the count of a plain search taken from the FTS index, no
+            facets for a search with many matches (they would read every match), and the facets
+            of the unfiltered article list kept until the archive file changes (computed within
+            the SQL time limit rather than the facet one, once)."""
+            if broad_search_facet(sql):
+                raise QueryInterrupted(sqlite3.OperationalError("a facet of a broad search"), sql, params)
+            if not unfiltered_facet(sql, params):
+                return await super().execute(search_count_sql(sql) or sql, params, *args, **kwargs)
+            state = file_state(path)
+            cached = self.facet_cache.get(sql)
+            if cached is not None and cached[0] == state:
+                return cached[1]
+            kwargs["custom_time_limit"] = self.ds.setting("sql_time_limit_ms")
+            result = await super().execute(sql, params, *args, **kwargs)
+            self.facet_cache[sql] = (state, result)
+            return result
+
+    db = ReadOnlyDatabase(ds, path, is_mutable=not immutable)
+    db.facet_cache = {}
+    return db
+
+
+def file_state(path: str) -> tuple[int, ...]:
+    """Size and modification time of the archive and of its WAL file: any commit changes one of them."""
+    state: list[int] = []
+    for name in (path, path + "-wal"):
+        try:
+            stat = os.stat(name)
+        except FileNotFoundError:
+            state += [-1, -1]
+        else:
+            state += [stat.st_size, stat.st_mtime_ns]
+    return tuple(state)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -7,6 +7,7 @@ in another Datasette that happens to share the process.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any
 
@@ -176,15 +177,24 @@ class TagsFacet(_CountingFacet):
 
     def count_sql(self, column: str, limit: int) -> str:
         if column == "tags" and self._unfiltered():
-            return (
-                "select t.name as value, count(*) as count from article_tags a join tags t on t.id = a.tag_id"
-                f" group by a.tag_id order by count desc, value limit {limit}"
-            )
+            return f"{UNFILTERED_TAGS_SQL} group by a.tag_id order by count desc, value limit {limit}"
         return (
             f"select j.value as value, count(*) as count from ({self.sql}) as inner_rows,"
             f" json_each(inner_rows.{escape_sqlite(column)}) j"
             f" group by j.value order by count desc, value limit {limit}"
         )
+
+
+UNFILTERED_ARTICLES = re.compile(r" from articles\s*\)\s")  # the end of "(select <columns> from articles )"
+UNFILTERED_TAGS_SQL = "select t.name as value, count(*) as count from article_tags a join tags t on t.id = a.tag_id"
+
+
+def unfiltered_facet(sql: str, params: Any) -> bool:
+    """Whether ``sql`` counts facet values over every article: a facet of the unfiltered list,
+    whose SQL wraps Datasette's ``select <columns> from articles `` (no where), or the tags facet's
+    count over article_tags. Each reads a whole index (0.3-1.4 s at 1,000,000 articles), and its
+    result changes only when the archive file does."""
+    return not params and (UNFILTERED_ARTICLES.search(sql) is not None or sql.startswith(UNFILTERED_TAGS_SQL))
 
 
 @hookimpl
