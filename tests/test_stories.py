@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from collections import Counter
-from datetime import timedelta
+from datetime import timedelta, timezone
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlite_utils import Database
@@ -32,8 +35,8 @@ def _specs() -> list[ArticleSpec]:
     return [s for s in (site.article_at(k) for k in range(ARTICLES)) if s.fault is None]
 
 
-def _row(rowid: int, spec: ArticleSpec) -> S.StoryArticle:
-    return S.StoryArticle(rowid, spec.title, spec.body, spec.published_at, spec.host)
+def _row(spec: ArticleSpec, url: str | None = None) -> S.StoryArticle:
+    return S.StoryArticle(url or spec.url, spec.title, spec.body, spec.published_at, spec.host)
 
 
 def _pairs(counts: Counter[object]) -> int:
@@ -47,8 +50,8 @@ def _kind(site: SampleSite, spec: ArticleSpec) -> str | None:
 
 def test_precision_and_recall_on_the_labelled_set() -> None:
     specs = _specs()
-    rows = [_row(k + 1, s) for k, s in enumerate(specs)]
-    story = {k + 1: _site().story(s) for k, s in enumerate(specs)}
+    rows = [_row(s) for s in specs]
+    story = {s.url: _site().story(s) for s in specs}
     assigned = S.assign_stories(rows)
     both = _pairs(Counter((assigned[r], story[r]) for r in assigned))
     predicted, actual = _pairs(Counter(assigned.values())), _pairs(Counter(story.values()))
@@ -58,16 +61,18 @@ def test_precision_and_recall_on_the_labelled_set() -> None:
 
 
 def test_ids_are_deterministic_and_independent_of_input_order() -> None:
-    rows = [_row(k + 1, s) for k, s in enumerate(_specs()[:600])]
+    rows = [_row(s) for s in _specs()[:600]]
     first = S.assign_stories(rows)
     shuffled = rows[:]
     random.Random(5).shuffle(shuffled)
     assert S.assign_stories(shuffled) == first
-    # a story's id is the rowid of its earliest article
-    earliest: dict[int, S.StoryArticle] = {}
+    # story ids are 1, 2, 3... in the publication order of each story's earliest article
+    earliest: list[int] = []
     for row in sorted(rows, key=S.assignment_order):
-        earliest.setdefault(first[row.rowid], row)
-    assert all(story_id == row.rowid for story_id, row in earliest.items())
+        if first[row.url] not in earliest:
+            earliest.append(first[row.url])
+    assert earliest == list(range(1, len(earliest) + 1))
+    assert len(earliest) < len(rows)
 
 
 def test_a_republished_copy_with_edits_joins_its_source() -> None:
@@ -77,9 +82,9 @@ def test_a_republished_copy_with_edits_joins_its_source() -> None:
     edited = [f"Palangka Raya (ANTARA) - {lead}", *source.paragraphs[1:-1]]  # new dateline, last paragraph cut
     edited.insert(2, f"Baca juga: {site.article_at(0).title}")
     edited.append("Berita ini juga disiarkan ANTARA News Kalteng.")
-    copy = S.StoryArticle(2, "Judul yang lain sama sekali", "\n\n".join(edited), source.published_at, "kalteng.x")
-    assigned = S.assign_stories([_row(1, source), copy])
-    assert assigned == {1: 1, 2: 1}
+    copy = S.StoryArticle("https://kalteng.x/2", "Judul lain", "\n\n".join(edited), source.published_at, "kalteng.x")
+    assigned = S.assign_stories([_row(source), copy])
+    assert assigned == {source.url: 1, copy.url: 1}
 
 
 def test_a_same_topic_story_does_not_join() -> None:
@@ -91,7 +96,8 @@ def test_a_same_topic_story_does_not_join() -> None:
         assert relation is not None
         topic = relation[1]
         assert sibling.dateline == topic.dateline and sibling.paragraphs[0] != topic.paragraphs[0]
-        assert S.assign_stories([_row(1, topic), _row(2, sibling)]) == {1: 1, 2: 2}
+        first, second = sorted([topic, sibling], key=lambda s: S.order_key(s.published_at, s.url))
+        assert S.assign_stories([_row(topic), _row(sibling)]) == {first.url: 1, second.url: 2}
 
 
 def test_every_republished_copy_of_the_site_joins_its_source() -> None:
@@ -106,52 +112,116 @@ def test_every_republished_copy_of_the_site_joins_its_source() -> None:
     assert joined / len(copies) >= 0.95
 
 
-def _archive_in_chunks(tmp_path, chunks: int) -> tuple[Database, list[int]]:
-    specs = sorted(_specs()[:600], key=lambda s: (S.instant(s.published_at), s.url))
-    archive = Archive(tmp_path / f"a{chunks}.db")
+NOW = "2026-12-01T00:00:00+00:00"
+
+
+def _archive(path: Path, specs: list[ArticleSpec]) -> Archive:
+    archive = Archive(path)
     archive.sync_regions(r.as_row() for r in REGIONS)
+    archive.upsert_many(article_record(s) for s in specs)
+    return archive
+
+
+def _update(archive: Archive) -> S.StoryUpdate:
+    with archive.transaction("story assignment"):
+        return S.update_stories(archive.db, now=NOW)
+
+
+def _archive_in_chunks(tmp_path: Path, chunks: int) -> tuple[Database, list[int]]:
+    specs = sorted(_specs()[:600], key=lambda s: S.order_key(s.published_at, s.url))
+    archive = _archive(tmp_path / f"a{chunks}.db", [])
     counts = []
     size = -(-len(specs) // chunks)
     for start in range(0, len(specs), size):
         archive.upsert_many(article_record(s) for s in specs[start : start + size])
-        counts.append(S.update_stories(archive.db))
+        counts.append(_update(archive).assigned)
     return archive.db, counts
 
 
-def test_incremental_updates_equal_one_batch(tmp_path) -> None:
+def _table(db: Database, name: str) -> list[dict[str, Any]]:
+    return list(db.query(f"select * from [{name}] order by 1"))
+
+
+def test_incremental_updates_equal_one_batch(tmp_path: Path) -> None:
     db, counts = _archive_in_chunks(tmp_path, 5)
     assert len(counts) == 5 and sum(counts) == 600
-    assert S.update_stories(db) == 0
-    incremental = {r["article_rowid"]: r["story_id"] for r in db.table("article_stories").rows}
+    assert S.update_stories(db) == S.StoryUpdate()
+    incremental = {r["article_url"]: r["story_id"] for r in db.table("article_stories").rows}
     rows = [
-        S.StoryArticle(rowid, title, body, published_at, site)
-        for rowid, title, body, published_at, site in db.execute(
-            "select rowid, title, body, published_at, site from articles"
-        ).fetchall()
+        S.StoryArticle(*row)
+        for row in db.execute("select url, title, body, published_at, site from articles").fetchall()
     ]
     assert incremental == S.assign_stories(rows)
     once, _ = _archive_in_chunks(tmp_path, 1)
-    assert {r["article_rowid"]: r["story_id"] for r in once.table("article_stories").rows} == incremental
-    assert list(once.table("stories").rows) == list(db.table("stories").rows)
+    for name in ("stories", "article_stories", "story_signatures"):
+        assert _table(once, name) == _table(db, name), name
+    assert list(once.query("select url, story_id from articles order by url")) == list(
+        db.query("select url, story_id from articles order by url")
+    )
 
 
-def test_stories_table_summarises_members(tmp_path) -> None:
+def test_articles_story_id_follows_article_stories(tmp_path: Path) -> None:
+    db, _ = _archive_in_chunks(tmp_path, 2)
+    assert db.execute("select count(*) from articles where story_id is null").fetchone()[0] == 0
+    mismatched = db.execute(
+        "select count(*) from articles a join article_stories s on s.article_url = a.url where a.story_id != s.story_id"
+    ).fetchone()[0]
+    assert mismatched == 0
+    # a matched article is an earlier member of the same story
+    for row in db.query(
+        "select s.story_id, s.matched_url, s.similarity, m.story_id as matched_story from article_stories s"
+        " join article_stories m on m.article_url = s.matched_url"
+    ):
+        assert row["story_id"] == row["matched_story"] and row["similarity"] >= S.THRESHOLD
+
+
+def test_stories_table_summarises_members(tmp_path: Path) -> None:
     db, _ = _archive_in_chunks(tmp_path, 3)
-    members: dict[int, list[dict]] = {}
-    for row in db.execute(
-        "select s.story_id, a.published_at, a.site from article_stories s join articles a on a.rowid = s.article_rowid"
-    ).fetchall():
-        members.setdefault(row[0], []).append({"published_at": row[1], "site": row[2]})
+    members: dict[int, list[dict[str, Any]]] = {}
+    for row in db.query(
+        "select s.story_id, a.url, a.published_at, a.site"
+        " from article_stories s join articles a on a.url = s.article_url"
+    ):
+        members.setdefault(row["story_id"], []).append(row)
     stories = {r["story_id"]: r for r in db.table("stories").rows}
-    assert set(stories) == set(members)
+    assert set(stories) == set(members) == set(range(1, len(stories) + 1))
     multi = [s for s in stories.values() if s["member_count"] > 1]
     assert len(multi) > 30
     for story_id, found in members.items():
         row = stories[story_id]
+        first = min(found, key=lambda m: S.order_key(m["published_at"], m["url"]))
         assert row["member_count"] == len(found)
         assert json.loads(row["sites"]) == sorted({m["site"] for m in found})
-        assert row["first_published_at"] == min(found, key=lambda m: S.instant(m["published_at"]))["published_at"]
+        assert (row["first_url"], row["first_published_at"]) == (first["url"], first["published_at"])
     assert any(len(json.loads(s["sites"])) > 1 for s in multi)
+    # ids follow the publication order of each story's first article
+    firsts = sorted(stories.values(), key=lambda r: S.order_key(r["first_published_at"], r["first_url"]))
+    assert [r["story_id"] for r in firsts] == sorted(stories)
+
+
+def test_a_rebuild_gives_the_same_stories(tmp_path: Path) -> None:
+    db, _ = _archive_in_chunks(tmp_path, 4)
+    before = {name: _table(db, name) for name in ("stories", "article_stories")}
+    with db.conn:
+        assert S.clear_stories(db) == 600
+    assert db.execute("select count(*) from articles where story_id is not null").fetchone()[0] == 0
+    assert _table(db, "stories") == [] and _table(db, "story_signatures") == []
+    done: list[int] = []
+    with db.conn:
+        update = S.update_stories(db, progress=done.append, now=NOW)
+    assert update.assigned == 600 == sum(done) and update.started + update.joined == 600
+    assert max(done) <= S.CHUNK
+    assert {name: _table(db, name) for name in before} == before
+
+
+def test_a_failed_update_leaves_nothing_half_written(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "a.db", _specs()[:50])
+    archive.db.execute("create trigger refuse before insert on story_signatures begin select raise(abort, 'no'); end")
+    with pytest.raises(sqlite3.IntegrityError):  # raise(abort) is a constraint failure: rolled back as is
+        _update(archive)
+    for name in ("stories", "article_stories", "story_signatures"):
+        assert _table(archive.db, name) == []
+    assert archive.db.execute("select count(*) from articles where story_id is not null").fetchone()[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -190,24 +260,26 @@ def test_the_default_sample_site_has_no_republished_stories() -> None:
 def test_a_copy_joins_only_within_the_window(days: float, joins: bool) -> None:
     source = _specs()[0]
     when = S.instant(source.published_at) + timedelta(days=days)
-    copy = S.StoryArticle(2, source.title, source.body, when.isoformat(), "kalteng.antaranews.com")
-    assert S.assign_stories([_row(1, source), copy]) == {1: 1, 2: 1 if joins else 2}
+    copy = S.StoryArticle("https://kalteng.antaranews.com/c", source.title, source.body, when.isoformat(), "k")
+    assert S.assign_stories([_row(source), copy]) == {source.url: 1, copy.url: 1 if joins else 2}
 
 
-def test_an_update_compares_with_held_signatures_not_bodies(tmp_path) -> None:
+def test_an_update_compares_with_held_signatures_not_bodies(tmp_path: Path) -> None:
     """A later update matches new articles against the stored signatures of earlier ones."""
-    specs = sorted(_specs()[:300], key=lambda s: S.instant(s.published_at))
-    db = Database(tmp_path / "plain.db")
-    db["articles"].insert_all(
-        {"url": s.url, "title": s.title, "body": s.body, "published_at": s.published_at, "site": s.host} for s in specs
-    )
-    assert S.update_stories(db) == 300
+    specs = sorted(_specs()[:300], key=lambda s: S.order_key(s.published_at, s.url))
+    archive = _archive(tmp_path / "a.db", specs)
+    assert _update(archive).assigned == 300
     source = specs[-1]
-    later = (S.instant(source.published_at) + timedelta(hours=3)).isoformat()
-    db["articles"].insert({"url": "x", "title": "t", "body": source.body, "published_at": later, "site": "x.y"})
-    db.execute("update articles set body = '' where url = ?", [source.url])  # only the signature is left
-    assert S.update_stories(db) == 1
-    rowid = db.execute("select rowid from articles where url = ?", [source.url]).fetchone()[0]
-    story = db.execute("select story_id from article_stories where article_rowid = 301").fetchone()[0]
-    assert story == db.execute("select story_id from article_stories where article_rowid = ?", [rowid]).fetchone()[0]
-    assert db.table("stories").get(story)["member_count"] >= 2
+    later = (S.instant(source.published_at) + timedelta(hours=3)).astimezone(timezone(timedelta(hours=7)))
+    copy = dict(article_record(specs[0]), url="https://kalteng.antaranews.com/berita/999999/x", article_id=999999)
+    copy.update(body=source.body, published_at=later.isoformat(timespec="seconds"), site="kalteng.antaranews.com")
+    copy.update(region="kalteng")
+    archive.upsert_many([copy])
+    archive.db.execute("update articles set body = '' where url = ?", [source.url])  # only the signature is left
+    update = _update(archive)
+    assert (update.assigned, update.joined, update.started) == (1, 1, 0)
+    story = archive.db.table("article_stories").get(copy["url"])
+    assert story["story_id"] == archive.db.table("article_stories").get(source.url)["story_id"]
+    assert story["matched_url"] == source.url and story["assigned_at"] == NOW
+    assert archive.db.table("stories").get(story["story_id"])["member_count"] >= 2
+    assert archive.db.table("articles").get(copy["url"])["story_id"] == story["story_id"]
