@@ -21,22 +21,25 @@ from __future__ import annotations
 
 import json
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash
 from sqlite_utils import Database
+
+if TYPE_CHECKING:
+    from archive.store import Archive
 
 SHINGLE = 5  #: words per shingle
 NUM_PERM = 128  #: MinHash permutations (the signature is NUM_PERM 32-bit values)
 THRESHOLD = 0.5  #: least estimated Jaccard similarity of two bodies of one story
 LSH_THRESHOLD = 0.35  #: LSH band layout tuned to catch pairs from this similarity up (then verified)
+BANDS, ROWS = 32, 4  #: that layout (``datasketch.MinHashLSH(threshold=0.35, num_perm=128)`` chooses it)
 WINDOW_DAYS = 7  #: a republication is matched only to articles published this many days before it
-#: (the index holds about 9 KB per article of the window: 32 LSH bands of 4 values each)
+#: (the index holds 512 bytes of signature per article of the window)
 SEED = 1  #: MinHash seed: signatures stored in the database depend on it, and on the scheme
 SCHEME = "affine32"
 
@@ -78,15 +81,15 @@ def shingles(body: str, size: int = SHINGLE) -> set[bytes]:
     return {" ".join(tokens[k : k + size]).encode() for k in range(len(tokens) - size + 1)}
 
 
+#: the MinHash permutations of SEED, made once (MinHash makes them again for each sketch otherwise)
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
+
 def signature(body: str) -> np.ndarray:
     """The MinHash signature of a body: NUM_PERM uint32 values (all max for an empty body)."""
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_PERMUTATIONS)
     m.update_batch(sorted(shingles(body)))
     return m.hashvalues.astype(np.uint32)
-
-
-def _lean(sig: np.ndarray) -> LeanMinHash:
-    return LeanMinHash(seed=SEED, hashvalues=sig, scheme=SCHEME)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -113,6 +116,10 @@ def assignment_order(article: StoryArticle) -> tuple[datetime, str]:
 class StoryIndex:
     """Assigns stories article by article; holds the signatures of the last WINDOW_DAYS only.
 
+    Candidates are the held articles sharing at least one LSH band with the new one (BANDS bands
+    of ROWS values: the layout ``datasketch.MinHashLSH`` chooses for :data:`LSH_THRESHOLD`), then
+    verified: estimated Jaccard >= ``threshold``. Held signatures are one numpy array, so building
+    the index is a copy and a query one vectorised comparison (no per-band Python dictionaries).
     A new story takes ``next_id`` (then one more for the next), so ids follow assignment order.
     """
 
@@ -120,36 +127,61 @@ class StoryIndex:
         self.threshold = threshold
         self.window = timedelta(days=window_days)
         self.next_id = next_id
-        self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        self._held: dict[str, tuple[LeanMinHash, datetime, int]] = {}  # url -> (minhash, instant, story id)
-        self._queue: deque[tuple[datetime, str]] = deque()  # held urls, oldest first
+        self._sigs = np.zeros((0, NUM_PERM), dtype=np.uint32)
+        self._when = np.zeros(0, dtype=np.float64)  # POSIX seconds
+        self._story = np.zeros(0, dtype=np.int64)
+        self._urls: list[str] = []
+        self._size = 0
+        self._row: dict[str, int] = {}  # url -> row of the arrays
 
     def hold(self, url: str, sig: np.ndarray, when: datetime, story_id: int) -> None:
         """Make an already assigned article a candidate for later ones."""
-        m = _lean(sig)
-        if url in self._held:
-            self._lsh.remove(url)
-        self._held[url] = (m, when, story_id)
-        self._lsh.insert(url, m, check_duplication=False)
-        self._queue.append((when, url))
+        row = self._row.get(url)
+        if row is None:
+            if self._size == len(self._when):
+                self._grow()
+            row = self._row[url] = self._size
+            self._urls.append(url)
+            self._size += 1
+        self._sigs[row] = sig
+        self._when[row] = when.timestamp()
+        self._story[row] = story_id
         self.next_id = max(self.next_id, story_id + 1)
 
+    def _grow(self) -> None:
+        """Double the arrays' room."""
+        capacity = max(64, 2 * self._size)
+        self._sigs = np.resize(self._sigs, (capacity, NUM_PERM))
+        self._when = np.resize(self._when, capacity)
+        self._story = np.resize(self._story, capacity)
+
+    def forget_before(self, cutoff: datetime) -> None:
+        """Let go of the articles published before ``cutoff`` (when they are many)."""
+        live = self._when[: self._size] >= cutoff.timestamp()
+        if live.all() or live.sum() * 2 > self._size:
+            return
+        keep = np.nonzero(live)[0]
+        self._sigs[: len(keep)] = self._sigs[keep]
+        self._when[: len(keep)] = self._when[keep]
+        self._story[: len(keep)] = self._story[keep]
+        self._urls = [self._urls[k] for k in keep]
+        self._row = {url: k for k, url in enumerate(self._urls)}
+        self._size = len(keep)
+
     def assign(self, article: StoryArticle, sig: np.ndarray | None = None) -> tuple[Assignment, np.ndarray]:
-        """The story of ``article``, which must not be older than the articles assigned before it
-        by more than the window; the article is then held as a candidate."""
+        """The story of ``article``; the article is then held as a candidate."""
         sig = signature(article.body) if sig is None else sig
         when = instant(article.published_at)
-        self._forget_before(when - self.window)
+        self.forget_before(when - self.window)
         best: tuple[float, int, str] | None = None  # (-similarity, story id, url): the least wins
-        if article.body.strip():
-            m = _lean(sig)
-            for url in self._lsh.query(m):
-                other, other_when, story_id = self._held[url]
-                if other_when < when - self.window:
-                    continue
-                similarity = float(m.jaccard(other))
+        if article.body.strip() and self._size:
+            held = self._sigs[: self._size]
+            banded = _band_match(held, sig)
+            banded &= self._when[: self._size] >= (when - self.window).timestamp()
+            for k in np.nonzero(banded)[0]:
+                similarity = float(np.count_nonzero(held[k] == sig)) / NUM_PERM
                 if similarity >= self.threshold:
-                    key = (-similarity, story_id, url)
+                    key = (-similarity, int(self._story[k]), self._urls[k])
                     if best is None or key < best:
                         best = key
         if best is None:
@@ -161,13 +193,13 @@ class StoryIndex:
             self.hold(article.url, sig, when, result.story_id)
         return result, sig
 
-    def _forget_before(self, cutoff: datetime) -> None:
-        while self._queue and self._queue[0][0] < cutoff:
-            _, url = self._queue.popleft()
-            held = self._held.get(url)
-            if held is not None and held[1] < cutoff:
-                del self._held[url]
-                self._lsh.remove(url)
+
+def _band_match(held: np.ndarray, sig: np.ndarray) -> np.ndarray:
+    """Which rows of ``held`` (n x NUM_PERM uint32) have a band of ROWS values equal to ``sig``'s:
+    two 64-bit words per band, compared elementwise (a reduction over the 4 values is far slower)."""
+    assert ROWS == 4
+    equal = held.view(np.uint64) == np.ascontiguousarray(sig, dtype=np.uint32).view(np.uint64)
+    return np.logical_or.reduce(equal[:, 0::2] & equal[:, 1::2], axis=1)  # type: ignore[no-any-return]
 
 
 def assign_stories(
@@ -301,6 +333,13 @@ def update_stories(
                 progress(len(urls))
         refresh_stories(db, touched)
     return StoryUpdate(len(todo), started, joined, len(touched))
+
+
+def update_archive(archive: Archive, progress: Progress | None = None) -> StoryUpdate:
+    """:func:`update_stories` in one write transaction of ``archive`` (what a crawl, a backfill,
+    an ingester and ``antara reextract`` call at their end, and ``antara stories`` runs)."""
+    with archive.transaction("story assignment"):
+        return update_stories(archive.db, progress=progress)
 
 
 def _hold_recent(db: Database, index: StoryIndex, since: datetime) -> None:
