@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import random
+import re
+import shutil
 import sqlite3
+import subprocess
 from collections import Counter
 from datetime import timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
+from datasketch import LeanMinHash, MinHashLSH
 from sqlite_utils import Database
 
 from archive import Archive
 from archive import stories as S
+from crawler.cli.main import cli
 from crawler.domain.regions import REGIONS
 from crawler.samplesite import SampleSite
 from crawler.samplesite.clock import truth
 from crawler.samplesite.model import ArticleSpec
 from crawler.samplesite.records import article_record
+from tests.conftest import run_cli
+from tests.test_serve import get
+from tests.test_serve_article import esc, page_path, section
 
 ARTICLES = 1500
 
@@ -48,6 +60,7 @@ def _kind(site: SampleSite, spec: ArticleSpec) -> str | None:
     return None if relation is None else relation[0]
 
 
+@pytest.mark.slow
 def test_precision_and_recall_on_the_labelled_set() -> None:
     specs = _specs()
     rows = [_row(s) for s in specs]
@@ -60,6 +73,7 @@ def test_precision_and_recall_on_the_labelled_set() -> None:
     assert both / actual >= 0.95
 
 
+@pytest.mark.slow
 def test_ids_are_deterministic_and_independent_of_input_order() -> None:
     rows = [_row(s) for s in _specs()[:600]]
     first = S.assign_stories(rows)
@@ -87,6 +101,7 @@ def test_a_republished_copy_with_edits_joins_its_source() -> None:
     assert assigned == {source.url: 1, copy.url: 1}
 
 
+@pytest.mark.slow
 def test_a_same_topic_story_does_not_join() -> None:
     site = _site()
     siblings = [s for s in _specs() if _kind(site, s) == "sibling"][:40]
@@ -113,6 +128,25 @@ def test_every_republished_copy_of_the_site_joins_its_source() -> None:
 
 
 NOW = "2026-12-01T00:00:00+00:00"
+
+
+def test_band_candidates_are_those_of_datasketch_lsh() -> None:
+    """StoryIndex's vectorised bands find the candidates datasketch's MinHashLSH finds."""
+    specs = sorted(_specs()[:400], key=lambda s: S.order_key(s.published_at, s.url))
+    sigs = [S.signature(s.body) for s in specs]
+    lsh = MinHashLSH(threshold=S.LSH_THRESHOLD, num_perm=S.NUM_PERM)
+    assert (lsh.b, lsh.r) == (S.BANDS, S.ROWS)
+    for k, sig in enumerate(sigs):
+        lsh.insert(k, LeanMinHash(seed=S.SEED, hashvalues=sig, scheme=S.SCHEME))
+    held = np.array(sigs)
+    found = 0
+    for sig in sigs:
+        banded = S._band_match(held, sig)
+        assert (banded == (held == sig).reshape(len(sigs), S.BANDS, S.ROWS).all(axis=2).any(axis=1)).all()
+        expected = set(lsh.query(LeanMinHash(seed=S.SEED, hashvalues=sig, scheme=S.SCHEME)))
+        assert set(np.nonzero(banded)[0].tolist()) == expected
+        found += len(expected) > 1
+    assert found > 50
 
 
 def _archive(path: Path, specs: list[ArticleSpec]) -> Archive:
@@ -142,8 +176,15 @@ def _table(db: Database, name: str) -> list[dict[str, Any]]:
     return list(db.query(f"select * from [{name}] order by 1"))
 
 
-def test_incremental_updates_equal_one_batch(tmp_path: Path) -> None:
-    db, counts = _archive_in_chunks(tmp_path, 5)
+@pytest.fixture(scope="module")
+def in_chunks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Database, list[int]]:
+    """600 articles stored and assigned in 5 steps of publication time, as 5 crawls would."""
+    return _archive_in_chunks(tmp_path_factory.mktemp("chunks"), 5)
+
+
+@pytest.mark.slow
+def test_incremental_updates_equal_one_batch(in_chunks: tuple[Database, list[int]], tmp_path: Path) -> None:
+    db, counts = in_chunks
     assert len(counts) == 5 and sum(counts) == 600
     assert S.update_stories(db) == S.StoryUpdate()
     incremental = {r["article_url"]: r["story_id"] for r in db.table("article_stories").rows}
@@ -160,8 +201,9 @@ def test_incremental_updates_equal_one_batch(tmp_path: Path) -> None:
     )
 
 
-def test_articles_story_id_follows_article_stories(tmp_path: Path) -> None:
-    db, _ = _archive_in_chunks(tmp_path, 2)
+@pytest.mark.slow
+def test_articles_story_id_follows_article_stories(in_chunks: tuple[Database, list[int]]) -> None:
+    db, _ = in_chunks
     assert db.execute("select count(*) from articles where story_id is null").fetchone()[0] == 0
     mismatched = db.execute(
         "select count(*) from articles a join article_stories s on s.article_url = a.url where a.story_id != s.story_id"
@@ -175,8 +217,9 @@ def test_articles_story_id_follows_article_stories(tmp_path: Path) -> None:
         assert row["story_id"] == row["matched_story"] and row["similarity"] >= S.THRESHOLD
 
 
-def test_stories_table_summarises_members(tmp_path: Path) -> None:
-    db, _ = _archive_in_chunks(tmp_path, 3)
+@pytest.mark.slow
+def test_stories_table_summarises_members(in_chunks: tuple[Database, list[int]]) -> None:
+    db, _ = in_chunks
     members: dict[int, list[dict[str, Any]]] = {}
     for row in db.query(
         "select s.story_id, a.url, a.published_at, a.site"
@@ -199,8 +242,10 @@ def test_stories_table_summarises_members(tmp_path: Path) -> None:
     assert [r["story_id"] for r in firsts] == sorted(stories)
 
 
-def test_a_rebuild_gives_the_same_stories(tmp_path: Path) -> None:
-    db, _ = _archive_in_chunks(tmp_path, 4)
+@pytest.mark.slow
+def test_a_rebuild_gives_the_same_stories(in_chunks: tuple[Database, list[int]], tmp_path: Path) -> None:
+    db = Database(tmp_path / "copy.db")
+    in_chunks[0].conn.backup(db.conn)  # the archive is open: its write-ahead log too
     before = {name: _table(db, name) for name in ("stories", "article_stories")}
     with db.conn:
         assert S.clear_stories(db) == 600
@@ -283,3 +328,188 @@ def test_an_update_compares_with_held_signatures_not_bodies(tmp_path: Path) -> N
     assert story["matched_url"] == source.url and story["assigned_at"] == NOW
     assert archive.db.table("stories").get(story["story_id"])["member_count"] >= 2
     assert archive.db.table("articles").get(copy["url"])["story_id"] == story["story_id"]
+
+
+# -- antara stories, exports, the article page ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unassigned_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of 400 articles of the republishing site with no story assigned (as an upgraded
+    schema-5 archive is)."""
+    path = tmp_path_factory.mktemp("stories") / "archive.db"
+    _archive(path, _specs()[:400]).close()
+    return path
+
+
+def _copy(db: Path, folder: Path) -> Path:
+    target = folder / db.name
+    shutil.copy(db, target)
+    return target
+
+
+def _assigned(db: Path) -> Path:
+    archive = Archive(db)
+    with archive:
+        _update(archive)
+    return db
+
+
+@pytest.mark.slow
+def test_stories_command_assigns_every_article_and_rebuilds_the_same(unassigned_db: Path, tmp_path: Path) -> None:
+    db = _copy(unassigned_db, tmp_path)
+    result = run_cli("stories", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip()
+    assert "\n" not in line and result.stderr == ""  # no bar: stderr is not a terminal
+    assert re.fullmatch(
+        r"Assigned 400 articles to stories: \d+ new stories, \d+ joined a story published before; the archive"
+        r" holds \d+ stories, \d+ of them published by more than one article, in \d+\.\ds",
+        line,
+    ), line
+    conn = sqlite3.connect(db)
+    assert conn.execute("select count(*) from articles where story_id is null").fetchone()[0] == 0
+    before = conn.execute("select url, story_id from articles order by url").fetchall()
+    stories_before = conn.execute("select * from stories order by story_id").fetchall()
+    conn.close()
+    again = run_cli("stories", "--db", str(db))
+    assert again.returncode == 0 and again.stdout.startswith("Every article already has a story;"), again.stdout
+    rebuilt = run_cli("stories", "--db", str(db), "--rebuild")
+    assert rebuilt.returncode == 0 and "(rebuilt: 400 assignments forgotten)" in rebuilt.stdout, rebuilt.stdout
+    conn = sqlite3.connect(db)
+    assert conn.execute("select url, story_id from articles order by url").fetchall() == before
+    assert conn.execute("select * from stories order by story_id").fetchall() == stories_before
+    conn.close()
+
+
+def _not_sqlite(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are not the droids " * 200)
+    return path
+
+
+def _other_sqlite(tmp_path: Path) -> Path:
+    path = tmp_path / "other.db"
+    Database(path)["things"].insert({"a": 1})
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p / "missing.db", r"archive .*missing\.db does not exist"),
+        (lambda p: p, r"Invalid value for '--db': File '.*' is a directory\."),
+        (_not_sqlite, r"cannot read .*notes\.db as an archive: file is not a database"),
+        (_other_sqlite, r".*other\.db is not an antara archive \(it has no articles table\)"),
+    ],
+)
+def test_stories_command_errors_are_one_line(tmp_path: Path, make: Any, message: str) -> None:
+    path = make(tmp_path)
+    before = path.read_bytes() if path.is_file() else None
+    result = CliRunner().invoke(cli, ["stories", "--db", str(path)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("antara: error: "), result.stderr
+    assert re.fullmatch(message, result.stderr[len("antara: error: ") :].strip()), result.stderr
+    if before is not None:
+        assert path.read_bytes() == before  # never turned into an archive
+
+
+def _export(db: Path, fmt: str, output: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("export", "--db", str(db), "--format", fmt, "--output", str(output), *args, timeout=120)
+
+
+@pytest.mark.slow
+def test_export_dedupe_keeps_the_first_article_of_each_story(unassigned_db: Path, tmp_path: Path) -> None:
+    db = _assigned(_copy(unassigned_db, tmp_path))
+    conn = sqlite3.connect(db)
+    first = dict(conn.execute("select story_id, first_url from stories").fetchall())
+    assigned = dict(conn.execute("select url, story_id from articles").fetchall())
+    conn.close()
+    assert len(first) < len(assigned)
+    for fmt in ("jsonl", "csv", "parquet"):
+        everything, one = tmp_path / f"all.{fmt}", tmp_path / f"one.{fmt}"
+        assert _export(db, fmt, everything).returncode == 0
+        result = _export(db, fmt, one, "--dedupe")
+        assert result.returncode == 0, result.stderr
+        assert f"Exported {len(first):,} articles" in result.stderr
+        for path, expected in ((everything, assigned), (one, {url: assigned[url] for url in first.values()})):
+            rows = _read(path, fmt)
+            assert {r["url"]: int(r["story_id"]) for r in rows} == expected, (fmt, path)
+
+
+@pytest.mark.slow
+def test_export_dedupe_within_a_selection_keeps_its_earliest_member(unassigned_db: Path, tmp_path: Path) -> None:
+    db = _assigned(_copy(unassigned_db, tmp_path))
+    conn = sqlite3.connect(db)
+    # a story whose first article is on another site than one of its later members
+    story_id, first_url, region = conn.execute(
+        "select s.story_id, s.first_url, a.region from stories s join articles a on a.story_id = s.story_id"
+        " join articles f on f.url = s.first_url where a.region != f.region order by s.story_id limit 1"
+    ).fetchone()
+    members = conn.execute(
+        "select url, published_at from articles where story_id = ? and region = ?", (story_id, region)
+    ).fetchall()
+    in_region = dict(conn.execute("select url, story_id from articles where region = ?", (region,)).fetchall())
+    conn.close()
+    earliest = min(members, key=lambda m: S.order_key(m[1], m[0]))[0]
+    out = tmp_path / "region.jsonl"
+    assert _export(db, "jsonl", out, "--region", region, "--dedupe").returncode == 0
+    rows = _read(out, "jsonl")
+    assert first_url not in {r["url"] for r in rows}
+    kept = [r["url"] for r in rows if r["story_id"] == story_id]
+    assert kept == [earliest]
+    assert sorted(r["story_id"] for r in rows) == sorted(set(in_region.values()))
+
+
+def test_export_dedupe_refuses_an_archive_without_stories(unassigned_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "x.jsonl"
+    result = CliRunner().invoke(
+        cli, ["export", "--db", str(unassigned_db), "--format", "jsonl", "-o", str(out), "--dedupe"]
+    )
+    assert result.exit_code == 2 and not out.exists()
+    assert result.stderr == (
+        f"antara: error: {unassigned_db} has articles without a story, so --dedupe cannot keep one per story;"
+        f" run: antara stories --db {unassigned_db}\n"
+    )
+    wacz = CliRunner().invoke(
+        cli, ["export", "--db", str(unassigned_db), "--format", "wacz", "-o", str(tmp_path / "x.wacz"), "--dedupe"]
+    )
+    assert wacz.exit_code == 2 and "--dedupe does not apply to --format wacz" in wacz.stderr
+
+
+def _read(path: Path, fmt: str) -> list[dict[str, Any]]:
+    if fmt == "jsonl":
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    if fmt == "csv":
+        with path.open(encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+    return pq.read_table(path).to_pylist()  # type: ignore[no-any-return]
+
+
+@pytest.mark.slow
+def test_article_page_lists_the_other_members_of_its_story(unassigned_db: Path, tmp_path: Path) -> None:
+    db = _assigned(_copy(unassigned_db, tmp_path))
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    story = conn.execute("select * from stories where member_count >= 3 order by story_id limit 1").fetchone()
+    members = conn.execute("select * from articles where story_id = ?", (story["story_id"],)).fetchall()
+    alone = conn.execute(
+        "select a.url from articles a join stories s on s.story_id = a.story_id where s.member_count = 1 limit 1"
+    ).fetchone()[0]
+    conn.close()
+    page, single = get(db, page_path(story["first_url"]), page_path(alone))
+    assert page.status_code == 200 and single.status_code == 200
+    html = section(page.text, 'id="also-published"', "</section>")
+    others = sorted(
+        (m for m in members if m["url"] != story["first_url"]), key=lambda m: S.order_key(m["published_at"], m["url"])
+    )
+    items = re.findall(r"<li[^>]*>(.*?)</li>", html, re.S)
+    assert len(items) == len(others) == story["member_count"] - 1
+    for item, other in zip(items, others, strict=True):
+        assert f'href="{esc(page_path(other["url"]))}"' in item
+        assert esc(other["title"]) in item and other["site"] in item and other["published_at"][:10] in item
+    assert "first published" not in html  # the first article is the page itself
+    later = get(db, page_path(others[-1]["url"]))[0].text
+    also = section(later, 'id="also-published"', "</section>")
+    assert f'href="{esc(page_path(story["first_url"]))}"' in also and "first published" in also
+    assert 'id="also-published"' not in single.text or "No other archived article" in single.text
