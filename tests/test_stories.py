@@ -30,7 +30,7 @@ from crawler.samplesite import SampleSite
 from crawler.samplesite.clock import truth
 from crawler.samplesite.model import ArticleSpec
 from crawler.samplesite.records import article_record
-from tests.conftest import run_cli
+from tests.conftest import crawl_sample, run_cli, serve_site
 from tests.test_serve import get
 from tests.test_serve_article import esc, page_path, section
 
@@ -513,3 +513,22 @@ def test_article_page_lists_the_other_members_of_its_story(unassigned_db: Path, 
     also = section(later, 'id="also-published"', "</section>")
     assert f'href="{esc(page_path(story["first_url"]))}"' in also and "first published" in also
     assert 'id="also-published"' not in single.text or "No other archived article" in single.text
+
+
+@pytest.mark.slow
+def test_a_crawl_assigns_the_stories_of_what_it_stored(tmp_path: Path) -> None:
+    site = SampleSite(500, seed=3, republish=True)
+    db = tmp_path / "archive.db"
+    with serve_site(site, tmp_path) as running:
+        result = crawl_sample(running, db, "--all-regions")
+    assert result.returncode == 0, result.stderr[-2000:]
+    conn = sqlite3.connect(db)
+    assigned = dict(conn.execute("select url, story_id from articles").fetchall())
+    linked = dict(conn.execute("select article_url, story_id from article_stories").fetchall())
+    conn.close()
+    assert len(assigned) > 250 and None not in assigned.values() and linked == assigned
+    story = {row["url"]: row["story"] for rows in truth(site)["articles"].values() for row in rows}
+    both = _pairs(Counter((assigned[u], story[u]) for u in assigned))
+    predicted, actual = _pairs(Counter(assigned.values())), _pairs(Counter(story[u] for u in assigned))
+    assert actual > 20
+    assert both / predicted >= 0.98 and both / actual >= 0.95
