@@ -24,13 +24,15 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from datasketch import MinHash
 from sqlite_utils import Database
 
 if TYPE_CHECKING:
+    from datasketch import MinHash
+
     from archive.store import Archive
 
 SHINGLE = 5  #: words per shingle
@@ -81,13 +83,20 @@ def shingles(body: str, size: int = SHINGLE) -> set[bytes]:
     return {" ".join(tokens[k : k + size]).encode() for k in range(len(tokens) - size + 1)}
 
 
-#: the MinHash permutations of SEED, made once (MinHash makes them again for each sketch otherwise)
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+@cache
+def _minhash() -> tuple[type[MinHash], Any]:
+    """datasketch's MinHash and the permutations of SEED, made once (MinHash makes them again
+    for each sketch otherwise). Imported on first use: importing datasketch loads redis's
+    client too, which ``antara reextract`` and plain crawls must not load before they hash."""
+    from datasketch import MinHash
+
+    return MinHash, MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
 def signature(body: str) -> np.ndarray:
     """The MinHash signature of a body: NUM_PERM uint32 values (all max for an empty body)."""
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_PERMUTATIONS)
+    minhash, permutations = _minhash()
+    m = minhash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=permutations)
     m.update_batch(sorted(shingles(body)))
     return m.hashvalues.astype(np.uint32)
 
