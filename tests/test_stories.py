@@ -25,6 +25,7 @@ from sqlite_utils import Database
 from archive import Archive
 from archive import stories as S
 from crawler.cli.main import cli
+from crawler.domain.lock import hold_lock
 from crawler.domain.regions import REGIONS
 from crawler.samplesite import SampleSite
 from crawler.samplesite.clock import truth
@@ -412,6 +413,17 @@ def test_stories_command_errors_are_one_line(tmp_path: Path, make: Any, message:
     assert re.fullmatch(message, result.stderr[len("antara: error: ") :].strip()), result.stderr
     if before is not None:
         assert path.read_bytes() == before  # never turned into an archive
+
+
+def test_stories_command_waits_for_no_crawl(unassigned_db: Path, tmp_path: Path) -> None:
+    db = _copy(unassigned_db, tmp_path)
+    lock = hold_lock(db)
+    try:
+        result = CliRunner().invoke(cli, ["stories", "--db", str(db)])
+    finally:
+        lock.close()
+    assert result.exit_code == 1 and result.stderr.startswith(f"antara: error: another crawl is already writing {db}")
+    assert sqlite3.connect(db).execute("select count(*) from article_stories").fetchone()[0] == 0
 
 
 def _export(db: Path, fmt: str, output: Path, *args: str) -> subprocess.CompletedProcess[str]:

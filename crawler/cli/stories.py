@@ -12,6 +12,7 @@ import click
 
 from archive import Archive, ArchiveError
 from archive.stories import clear_stories, pending, update_stories
+from crawler.domain.lock import LockHeld, hold_lock
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -56,7 +57,7 @@ def stories(db: str, rebuild: bool) -> None:
     Crawls, backfills, ingesters and reextract assign the stories of what they stored at
     their end; this command does it for an existing archive (one upgraded from schema 5 has
     none yet), or from scratch with --rebuild. One write transaction: interrupted, nothing
-    changes. See docs/schema.md, "Stories".
+    changes. Refused while a crawl writes the archive. See docs/schema.md.
 
     \b
     Examples:
@@ -66,6 +67,10 @@ def stories(db: str, rebuild: bool) -> None:
     path = Path(db)
     _check(path)
     started = time.monotonic()
+    try:
+        lock = hold_lock(path)  # not while a crawl writes it: one long transaction would stall the crawl
+    except LockHeld as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         with Archive(path) as archive:
             with archive.transaction("story assignment"):
@@ -81,6 +86,8 @@ def stories(db: str, rebuild: bool) -> None:
             ).fetchone()
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        lock.close()
     again = f" (rebuilt: {forgotten:,} assignments forgotten)" if rebuild else ""
     click.echo(
         f"{update.summary().capitalize()}{again}; the archive holds {stories_count:,} stories,"
