@@ -9,6 +9,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import time
 from collections import Counter
 from datetime import timedelta, timezone
 from functools import lru_cache
@@ -544,3 +545,35 @@ def test_a_crawl_assigns_the_stories_of_what_it_stored(tmp_path: Path) -> None:
     predicted, actual = _pairs(Counter(assigned.values())), _pairs(Counter(story[u] for u in assigned))
     assert actual > 20
     assert both / predicted >= 0.98 and both / actual >= 0.95
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_an_ingester_assigns_the_stories_of_a_finished_run(redis_url: str, tmp_path: Path) -> None:
+    from crawler.distributed import keys, messages
+    from crawler.distributed.ingest import Ingester
+    from crawler.distributed.state import RunState, connect
+    from crawler.domain.items import Article, ArticlePage
+
+    source = next(s for s in _specs() if s.host == "kalteng.antaranews.com" and len(s.paragraphs) >= 4)
+    lead = source.paragraphs[0].split(" (ANTARA) - ", 1)[1]
+    copy_body = "\n\n".join([f"Banjarmasin (ANTARA) - {lead}", *source.paragraphs[1:-1]])
+    original = Article(
+        url=source.url, site=source.host, region="kalteng", article_id=source.article_id, title=source.title,
+        body=source.body, published_at=source.published_at, published_at_raw="-",
+    )  # fmt: skip
+    copy = Article(
+        url="https://kalsel.antaranews.com/berita/777/salinan", site="kalsel.antaranews.com", region="kalsel",
+        article_id=777, title="Judul lain", body=copy_body, published_at=source.published_at, published_at_raw="-",
+    )  # fmt: skip
+    server = connect(redis_url)
+    run = RunState("s1", "running", {}, time.time(), ledger={"mode": "full", "regions": ["kalteng", "kalsel"]})
+    run.save(server)
+    server.lpush(keys.ITEMS, messages.run_started("s1", run.ledger, run.seeded_at))
+    for k, article in enumerate((original, copy)):
+        server.lpush(keys.ITEMS, messages.encode(ArticlePage(article, None, None, []), "s1", f"w1/{k}"))
+    server.sadd(keys.RUN_WORKERS, "w1")  # gone (no heartbeat): the run is over once its items are stored
+    with Archive(tmp_path / "archive.db") as archive:
+        assert Ingester(server, archive, batch=10, wait=0.1).run().finished_runs == [1]
+        stories = [dict(r) for r in archive.db.query("select url, story_id from articles order by url")]
+    assert [r["story_id"] for r in stories] == [1, 1]
