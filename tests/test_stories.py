@@ -545,6 +545,13 @@ def test_a_crawl_assigns_the_stories_of_what_it_stored(tmp_path: Path) -> None:
     predicted, actual = _pairs(Counter(assigned.values())), _pairs(Counter(story[u] for u in assigned))
     assert actual > 20
     assert both / predicted >= 0.98 and both / actual >= 0.95
+    # antara reextract rebuilds the archive from the crawl's WARC files: the same stories
+    rebuilt = tmp_path / "rebuilt.db"
+    replayed = run_cli("reextract", "--warc", f"{db}.warc", "--db", str(rebuilt), "--quiet")
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+    conn = sqlite3.connect(rebuilt)
+    assert dict(conn.execute("select url, story_id from articles").fetchall()) == assigned
+    conn.close()
 
 
 @pytest.mark.slow
