@@ -73,6 +73,11 @@ _DOCS: dict[str, tuple[str, str]] = {
     "content_changed_at": ("timestamp", "when the title or body last changed, else when first stored (UTC)"),
     "etag": ("string", "the page's HTTP ETag when last fetched"),
     "last_modified": ("string", "the page's HTTP Last-Modified header when last fetched, as sent"),
+    "story_id": (
+        "int",
+        "the story (stories.story_id): articles with near-duplicate bodies, across sites, share it; null until"
+        " assigned",
+    ),
 }
 _BACA_JUGA = Column("baca_juga", "list", 'target URLs of the article\'s "Baca juga" links, in body order')
 _LOCAL = Column(
@@ -121,25 +126,42 @@ class Selection:
     since: date | None = None
     until: date | None = None
     query: str | None = None  #: an FTS5 expression over title and body, e.g. ``banjir OR longsor``
+    #: one article per story (``articles.story_id``): the earliest selected member, which is the
+    #: story's first article (``stories.first_url``) when it is selected; articles without a story stay
+    dedupe: bool = False
 
     def where(self) -> tuple[str, list[Any]]:
         """SQL conditions on ``articles a`` and their parameters (values are always parameters)."""
+        clauses, params = self._filters("a")
+        if self.dedupe:
+            # no selected member of the same story published before it (by instant, then URL:
+            # julianday reads the offset), so one row per story
+            others, more = self._filters("b")
+            clauses.append(
+                "(a.story_id IS NULL OR NOT EXISTS (SELECT 1 FROM articles b WHERE b.story_id = a.story_id"
+                " AND (julianday(b.published_at) < julianday(a.published_at) OR (julianday(b.published_at)"
+                " = julianday(a.published_at) AND b.url < a.url))" + "".join(f" AND {c}" for c in others) + "))"
+            )
+            params.extend(more)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _filters(self, alias: str) -> tuple[list[str], list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
         if self.regions:
-            clauses.append(f"a.region IN ({', '.join('?' for _ in self.regions)})")
+            clauses.append(f"{alias}.region IN ({', '.join('?' for _ in self.regions)})")
             params.extend(self.regions)
         # published_at starts with its local date, so text comparison selects by local date.
         if self.since is not None:
-            clauses.append("a.published_at >= ?")
+            clauses.append(f"{alias}.published_at >= ?")
             params.append(self.since.isoformat())
         if self.until is not None and self.until < date.max:
-            clauses.append("a.published_at < ?")
+            clauses.append(f"{alias}.published_at < ?")
             params.append((self.until + timedelta(days=1)).isoformat())
         if self.query is not None:
-            clauses.append("a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            clauses.append(f"{alias}.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
             params.append(self.query)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return clauses, params
 
     def describe(self) -> str:
         """The filters in words, e.g. ``regions kalteng, kalsel; since 2026-11-01; query "banjir"``."""
@@ -150,6 +172,8 @@ class Selection:
             parts.append(f"until {self.until.isoformat()}")
         if self.query is not None:
             parts.append(f"query {json.dumps(self.query, ensure_ascii=False)}")
+        if self.dedupe:
+            parts.append("one article per story")
         return "; ".join(parts)
 
 
@@ -189,7 +213,10 @@ class ArchiveReader:
         self.close()
 
     def check(self, selection: Selection) -> None:
-        """Raise :class:`ExportError` when ``selection`` cannot run (an invalid full-text query)."""
+        """Raise :class:`ExportError` when ``selection`` cannot run (an invalid full-text query,
+        or one article per story asked of an archive whose stories are not all assigned)."""
+        if selection.dedupe:
+            self._check_stories()
         if selection.query is None:
             return
         if not selection.query.strip():
@@ -205,6 +232,17 @@ class ArchiveReader:
                 f"invalid full-text query {selection.query!r} ({exc}); put words with punctuation in double"
                 " quotes, e.g. '\"covid-19\"'"
             ) from None
+
+    def _check_stories(self) -> None:
+        unassigned = (
+            "story_id" not in self._present
+            or self.conn.execute("SELECT 1 FROM articles WHERE story_id IS NULL LIMIT 1").fetchone()
+        )
+        if unassigned:
+            raise ExportError(
+                f"{self.path} has articles without a story, so --dedupe cannot keep one per story;"
+                f" run: antara stories --db {self.path}"
+            )
 
     def count(self, selection: Selection) -> int:
         self.check(selection)

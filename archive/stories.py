@@ -1,37 +1,47 @@
 """Which articles are one story: near-duplicate detection over article bodies.
 
 Regional ANTARA sites republish national stories and each other's under a new article id, often
-with a new dateline, a trimmed last paragraph, an added closing line or a new headline. Every
-article gets a ``story_id``: the rowid of the first article of its story, in the order articles are
-assigned (by publication time, then rowid). A new article joins the story of the most similar
-earlier article published within :data:`WINDOW_DAYS` before it, when the estimated Jaccard
-similarity of their bodies' word shingles is at least :data:`THRESHOLD`; otherwise it starts a story.
+with a new dateline, a trimmed last paragraph, an added closing line or a new headline. Articles
+are assigned in publication order (the instant, then the URL). An article joins the story of the
+most similar earlier article published within :data:`WINDOW_DAYS` before it, when the estimated
+Jaccard similarity of their bodies' word shingles is at least :data:`THRESHOLD`; otherwise it starts
+a story, whose ``story_id`` is the next integer after the largest already given (1 for the first).
+Ids never depend on rowids (which VACUUM may change): everything is keyed by the article's URL.
 
 Similarity is estimated with MinHash and candidates found with LSH (``datasketch``); the choice
-against SimHash, with figures, is in ``bench/stories.py`` and docs. Assignment is deterministic
-and incremental: assigning articles in chunks gives the same ids as assigning them all at once.
+against SimHash, with figures, is in ``bench/stories.py`` and docs/schema.md. Assignment is
+deterministic and incremental: assigning articles in chunks of publication time gives the same
+ids as assigning them all at once.
+
+:func:`update_stories` writes the schema's ``article_stories``, ``story_signatures`` and
+``stories`` tables and ``articles.story_id``, inside the caller's write transaction.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 from sqlite_utils import Database
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+    from archive.store import Archive
 
 SHINGLE = 5  #: words per shingle
 NUM_PERM = 128  #: MinHash permutations (the signature is NUM_PERM 32-bit values)
 THRESHOLD = 0.5  #: least estimated Jaccard similarity of two bodies of one story
 LSH_THRESHOLD = 0.35  #: LSH band layout tuned to catch pairs from this similarity up (then verified)
+BANDS, ROWS = 32, 4  #: that layout (``datasketch.MinHashLSH(threshold=0.35, num_perm=128)`` chooses it)
 WINDOW_DAYS = 7  #: a republication is matched only to articles published this many days before it
-#: (the index holds about 9 KB per article of the window: 32 LSH bands of 4 values each)
+#: (the index holds 512 bytes of signature per article of the window)
 SEED = 1  #: MinHash seed: signatures stored in the database depend on it, and on the scheme
 SCHEME = "affine32"
 
@@ -43,7 +53,7 @@ _WORD_RE = re.compile(r"\w+")
 class StoryArticle:
     """The fields story assignment reads from an archived article."""
 
-    rowid: int  #: rowid of the article in the ``articles`` table
+    url: str  #: canonical URL, the ``articles`` primary key
     title: str
     body: str  #: plain-text body, paragraphs separated by blank lines
     published_at: str  #: ISO 8601 with the local offset
@@ -54,9 +64,9 @@ class StoryArticle:
 class Assignment:
     """The story of one article."""
 
-    rowid: int
-    story_id: int  #: rowid of the story's first article
-    matched: int | None  #: rowid of the article it was found similar to (None: it starts the story)
+    url: str
+    story_id: int
+    matched: str | None  #: URL of the article it was found similar to (None: it starts the story)
     similarity: float | None  #: estimated Jaccard similarity with ``matched``
 
 
@@ -73,15 +83,22 @@ def shingles(body: str, size: int = SHINGLE) -> set[bytes]:
     return {" ".join(tokens[k : k + size]).encode() for k in range(len(tokens) - size + 1)}
 
 
+@cache
+def _minhash() -> tuple[type[MinHash], Any]:
+    """datasketch's MinHash and the permutations of SEED, made once (MinHash makes them again
+    for each sketch otherwise). Imported on first use: importing datasketch loads redis's
+    client too, which ``antara reextract`` and plain crawls must not load before they hash."""
+    from datasketch import MinHash
+
+    return MinHash, MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
+
 def signature(body: str) -> np.ndarray:
     """The MinHash signature of a body: NUM_PERM uint32 values (all max for an empty body)."""
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    minhash, permutations = _minhash()
+    m = minhash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=permutations)
     m.update_batch(sorted(shingles(body)))
     return m.hashvalues.astype(np.uint32)
-
-
-def _lean(sig: np.ndarray) -> LeanMinHash:
-    return LeanMinHash(seed=SEED, hashvalues=sig, scheme=SCHEME)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -95,68 +112,111 @@ def instant(published_at: str) -> datetime:
     return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
-def assignment_order(article: StoryArticle) -> tuple[datetime, int]:
-    """Articles are assigned by publication instant, then rowid."""
-    return instant(article.published_at), article.rowid
+def order_key(published_at: str, url: str) -> tuple[datetime, str]:
+    """Articles are assigned by publication instant, then URL."""
+    return instant(published_at), url
+
+
+def assignment_order(article: StoryArticle) -> tuple[datetime, str]:
+    """:func:`order_key` of an article."""
+    return order_key(article.published_at, article.url)
 
 
 class StoryIndex:
-    """Assigns stories article by article; holds the signatures of the last WINDOW_DAYS only."""
+    """Assigns stories article by article; holds the signatures of the last WINDOW_DAYS only.
 
-    def __init__(self, threshold: float = THRESHOLD, window_days: float = WINDOW_DAYS) -> None:
+    Candidates are the held articles sharing at least one LSH band with the new one (BANDS bands
+    of ROWS values: the layout ``datasketch.MinHashLSH`` chooses for :data:`LSH_THRESHOLD`), then
+    verified: estimated Jaccard >= ``threshold``. Held signatures are one numpy array, so building
+    the index is a copy and a query one vectorised comparison (no per-band Python dictionaries).
+    A new story takes ``next_id`` (then one more for the next), so ids follow assignment order.
+    """
+
+    def __init__(self, threshold: float = THRESHOLD, window_days: float = WINDOW_DAYS, next_id: int = 1) -> None:
         self.threshold = threshold
         self.window = timedelta(days=window_days)
-        self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        self._held: dict[int, tuple[LeanMinHash, datetime, int]] = {}  # rowid -> (minhash, instant, story id)
-        self._queue: deque[tuple[datetime, int]] = deque()  # held rowids, oldest first
+        self.next_id = next_id
+        self._sigs = np.zeros((0, NUM_PERM), dtype=np.uint32)
+        self._when = np.zeros(0, dtype=np.float64)  # POSIX seconds
+        self._story = np.zeros(0, dtype=np.int64)
+        self._urls: list[str] = []
+        self._size = 0
+        self._row: dict[str, int] = {}  # url -> row of the arrays
 
-    def hold(self, rowid: int, sig: np.ndarray, when: datetime, story_id: int) -> None:
+    def hold(self, url: str, sig: np.ndarray, when: datetime, story_id: int) -> None:
         """Make an already assigned article a candidate for later ones."""
-        m = _lean(sig)
-        self._held[rowid] = (m, when, story_id)
-        self._lsh.insert(rowid, m, check_duplication=False)
-        self._queue.append((when, rowid))
+        row = self._row.get(url)
+        if row is None:
+            if self._size == len(self._when):
+                self._grow()
+            row = self._row[url] = self._size
+            self._urls.append(url)
+            self._size += 1
+        self._sigs[row] = sig
+        self._when[row] = when.timestamp()
+        self._story[row] = story_id
+        self.next_id = max(self.next_id, story_id + 1)
+
+    def _grow(self) -> None:
+        """Double the arrays' room."""
+        capacity = max(64, 2 * self._size)
+        self._sigs = np.resize(self._sigs, (capacity, NUM_PERM))
+        self._when = np.resize(self._when, capacity)
+        self._story = np.resize(self._story, capacity)
+
+    def forget_before(self, cutoff: datetime) -> None:
+        """Let go of the articles published before ``cutoff`` (when they are many)."""
+        live = self._when[: self._size] >= cutoff.timestamp()
+        if live.all() or live.sum() * 2 > self._size:
+            return
+        keep = np.nonzero(live)[0]
+        self._sigs[: len(keep)] = self._sigs[keep]
+        self._when[: len(keep)] = self._when[keep]
+        self._story[: len(keep)] = self._story[keep]
+        self._urls = [self._urls[k] for k in keep]
+        self._row = {url: k for k, url in enumerate(self._urls)}
+        self._size = len(keep)
 
     def assign(self, article: StoryArticle, sig: np.ndarray | None = None) -> tuple[Assignment, np.ndarray]:
-        """The story of ``article``, which must not be older than the articles assigned before it
-        by more than the window; the article is then held as a candidate."""
+        """The story of ``article``; the article is then held as a candidate."""
         sig = signature(article.body) if sig is None else sig
         when = instant(article.published_at)
-        self._forget_before(when - self.window)
-        best: tuple[float, int, int] | None = None  # (similarity, -story id, rowid): the max wins
-        if article.body.strip():
-            m = _lean(sig)
-            for rowid in self._lsh.query(m):
-                other, other_when, story_id = self._held[rowid]
-                if other_when < when - self.window:
-                    continue
-                similarity = float(m.jaccard(other))
+        self.forget_before(when - self.window)
+        best: tuple[float, int, str] | None = None  # (-similarity, story id, url): the least wins
+        if article.body.strip() and self._size:
+            held = self._sigs[: self._size]
+            banded = _band_match(held, sig)
+            banded &= self._when[: self._size] >= (when - self.window).timestamp()
+            for k in np.nonzero(banded)[0]:
+                similarity = float(np.count_nonzero(held[k] == sig)) / NUM_PERM
                 if similarity >= self.threshold:
-                    key = (similarity, -story_id, -rowid)
-                    if best is None or key > best:
+                    key = (-similarity, int(self._story[k]), self._urls[k])
+                    if best is None or key < best:
                         best = key
         if best is None:
-            result = Assignment(article.rowid, article.rowid, None, None)
+            result = Assignment(article.url, self.next_id, None, None)
+            self.next_id += 1
         else:
-            result = Assignment(article.rowid, -best[1], -best[2], round(best[0], 4))
+            result = Assignment(article.url, best[1], best[2], round(-best[0], 4))
         if article.body.strip():
-            self.hold(article.rowid, sig, when, result.story_id)
+            self.hold(article.url, sig, when, result.story_id)
         return result, sig
 
-    def _forget_before(self, cutoff: datetime) -> None:
-        while self._queue and self._queue[0][0] < cutoff:
-            _, rowid = self._queue.popleft()
-            if rowid in self._held:
-                del self._held[rowid]
-                self._lsh.remove(rowid)
+
+def _band_match(held: np.ndarray, sig: np.ndarray) -> np.ndarray:
+    """Which rows of ``held`` (n x NUM_PERM uint32) have a band of ROWS values equal to ``sig``'s:
+    two 64-bit words per band, compared elementwise (a reduction over the 4 values is far slower)."""
+    assert ROWS == 4
+    equal = held.view(np.uint64) == np.ascontiguousarray(sig, dtype=np.uint32).view(np.uint64)
+    return np.logical_or.reduce(equal[:, 0::2] & equal[:, 1::2], axis=1)  # type: ignore[no-any-return]
 
 
 def assign_stories(
     articles: Iterable[StoryArticle], threshold: float = THRESHOLD, window_days: float = WINDOW_DAYS
-) -> dict[int, int]:
-    """Batch assignment: ``{rowid: story_id}`` for ``articles``, taken in :func:`assignment_order`."""
+) -> dict[str, int]:
+    """Batch assignment: ``{url: story_id}`` for ``articles``, taken in :func:`assignment_order`."""
     index = StoryIndex(threshold, window_days)
-    return {a.rowid: index.assign(a)[0].story_id for a in sorted(articles, key=assignment_order)}
+    return {a.url: index.assign(a)[0].story_id for a in sorted(articles, key=assignment_order)}
 
 
 # ---------------------------------------------------------------------- the archive's tables
@@ -164,106 +224,186 @@ def assign_stories(
 STORIES = "stories"
 ARTICLE_STORIES = "article_stories"
 SIGNATURES = "story_signatures"
+#: articles read (bodies) and written per step: what bounds memory however large the archive
+CHUNK = 500
+
+Progress = Callable[[int], None]
+_T = TypeVar("_T")
 
 
-def ensure_tables(db: Database) -> None:
-    """Create the story tables if they are missing."""
-    if ARTICLE_STORIES not in db.table_names():
-        db.table(ARTICLE_STORIES).create(
-            {"article_rowid": int, "story_id": int, "matched_rowid": int, "similarity": float},
-            pk="article_rowid",
+@dataclass(frozen=True)
+class StoryUpdate:
+    """What :func:`update_stories` did."""
+
+    assigned: int = 0  #: articles given a story
+    started: int = 0  #: of them, how many started a new story
+    joined: int = 0  #: of them, how many joined a story (new or older)
+    touched: int = 0  #: stories whose ``stories`` row was written
+
+    def summary(self) -> str:
+        if not self.assigned:
+            return "every article already has a story"
+        return (
+            f"assigned {self.assigned:,} articles to stories: {self.started:,} new stories,"
+            f" {self.joined:,} joined a story published before"
         )
-        db.table(ARTICLE_STORIES).create_index(["story_id"])
-    if STORIES not in db.table_names():
-        db.table(STORIES).create(
-            {"story_id": int, "first_published_at": str, "sites": str, "member_count": int}, pk="story_id"
-        )
-    if SIGNATURES not in db.table_names():
-        # MinHash signatures of assigned articles, so a later update compares new articles with
-        # the recent ones without hashing their bodies again
-        db.table(SIGNATURES).create({"article_rowid": int, "published_at": str, "signature": bytes}, pk="article_rowid")
 
 
-def _unassigned(db: Database) -> Iterator[StoryArticle]:
-    sql = (
-        "select rowid, title, body, published_at, site from articles "
-        f"where rowid not in (select article_rowid from {ARTICLE_STORIES})"
-    )
-    for rowid, title, body, published_at, site in db.execute(sql).fetchall():
-        yield StoryArticle(rowid, title or "", body or "", published_at, site)
+def _chunks(items: Sequence[_T], size: int = CHUNK) -> Iterable[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
-def update_stories(db: Database, threshold: float = THRESHOLD, window_days: float = WINDOW_DAYS) -> int:
-    """Assign a story to every article of ``db`` that has none yet; refresh the ``stories`` rows
-    they touch. Returns how many articles were assigned.
+def _marks(items: Sequence[object]) -> str:
+    return ", ".join("?" for _ in items)
 
+
+def pending(db: Database) -> list[tuple[str, str]]:
+    """``(url, published_at)`` of the articles without a story, in assignment order."""
+    rows = db.execute(
+        f"select a.url, a.published_at from articles a left join {ARTICLE_STORIES} s on s.article_url = a.url"
+        " where s.article_url is null"
+    ).fetchall()
+    return sorted(((url, published_at) for url, published_at in rows), key=lambda r: order_key(r[1], r[0]))
+
+
+def update_stories(
+    db: Database,
+    threshold: float = THRESHOLD,
+    window_days: float = WINDOW_DAYS,
+    progress: Progress | None = None,
+    now: str | None = None,
+) -> StoryUpdate:
+    """Assign a story to every article of ``db`` that has none yet; keep ``articles.story_id`` in
+    step and refresh the ``stories`` rows they touch.
+
+    Run it inside a write transaction (``Archive.transaction``): everything it writes is one
+    savepoint of it, and the new story ids (the largest so far plus one) are taken under its lock.
     Articles already assigned keep their story. New articles are assigned in publication order
     against the signatures of the articles published within the window before the oldest of them.
+    ``progress`` is called with the number of articles assigned by each step; ``now`` is the
+    ``assigned_at`` time (UTC now by default).
     """
-    ensure_tables(db)
-    new = sorted(_unassigned(db), key=assignment_order)
-    if not new:
-        return 0
-    index = StoryIndex(threshold, window_days)
-    since = instant(new[0].published_at) - index.window
+    todo = pending(db)
+    if not todo:
+        return StoryUpdate()
+    assigned_at = now or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    with db.atomic():
+        (top,) = db.execute(f"select coalesce(max(story_id), 0) from {STORIES}").fetchone()
+        index = StoryIndex(threshold, window_days, next_id=int(top) + 1)
+        since = instant(todo[0][1]) - index.window
+        _hold_recent(db, index, since)
+        started = joined = 0
+        touched: set[int] = set()
+        for chunk in _chunks(todo):
+            urls = [url for url, _ in chunk]
+            found = {
+                row[0]: StoryArticle(row[0], row[1] or "", row[2] or "", row[3], row[4])
+                for row in db.execute(
+                    f"select url, title, body, published_at, site from articles where url in ({_marks(urls)})", urls
+                ).fetchall()
+            }
+            links: list[dict[str, Any]] = []
+            signatures: list[dict[str, Any]] = []
+            new_ids: list[dict[str, Any]] = []
+            for url in urls:
+                article = found[url]
+                result, sig = index.assign(article)
+                if result.matched is None:
+                    started += 1
+                    new_ids.append(
+                        {"story_id": result.story_id, "first_published_at": article.published_at, "first_url": url}
+                    )
+                else:
+                    joined += 1
+                touched.add(result.story_id)
+                links.append(
+                    {
+                        "article_url": url,
+                        "story_id": result.story_id,
+                        "matched_url": result.matched,
+                        "similarity": result.similarity,
+                        "assigned_at": assigned_at,
+                    }
+                )
+                if article.body.strip():
+                    signatures.append(
+                        {"article_url": url, "published_at": article.published_at, "signature": sig.tobytes()}
+                    )
+            # the story rows first: article_stories refers to them (their columns are refreshed below)
+            db.table(STORIES).insert_all(new_ids, pk="story_id", ignore=True)
+            db.table(ARTICLE_STORIES).insert_all(links, pk="article_url", replace=True)
+            db.table(SIGNATURES).insert_all(signatures, pk="article_url", replace=True)
+            db.conn.executemany(
+                "update articles set story_id = ? where url = ? and story_id is not ?",
+                [(row["story_id"], row["article_url"], row["story_id"]) for row in links],
+            )
+            if progress is not None:
+                progress(len(urls))
+        refresh_stories(db, touched)
+    return StoryUpdate(len(todo), started, joined, len(touched))
+
+
+def update_archive(archive: Archive, progress: Progress | None = None) -> StoryUpdate:
+    """:func:`update_stories` in one write transaction of ``archive`` (what a crawl, a backfill,
+    an ingester and ``antara reextract`` call at their end, and ``antara stories`` runs)."""
+    with archive.transaction("story assignment"):
+        return update_stories(archive.db, progress=progress)
+
+
+def _hold_recent(db: Database, index: StoryIndex, since: datetime) -> None:
+    """Hold the stored signatures of the articles published from ``since`` on."""
     # published_at carries local offsets (up to 14 hours): a day's margin in SQL, the exact cut below
     held = db.execute(
-        f"select s.article_rowid, s.published_at, s.signature, a.story_id from {SIGNATURES} s "
-        f"join {ARTICLE_STORIES} a on a.article_rowid = s.article_rowid where s.published_at >= ?",
+        f"select s.article_url, s.published_at, s.signature, a.story_id from {SIGNATURES} s"
+        f" join {ARTICLE_STORIES} a on a.article_url = s.article_url where s.published_at >= ?",
         [(since - timedelta(days=1)).date().isoformat()],
     ).fetchall()
-    for rowid, published_at, blob, story_id in sorted(held, key=lambda row: (instant(row[1]), row[0])):
+    for url, published_at, blob, story_id in sorted(held, key=lambda row: order_key(row[1], row[0])):
         when = instant(published_at)
         if when >= since:
-            index.hold(rowid, np.frombuffer(blob, dtype=np.uint32), when, story_id)
-    assignments: list[dict[str, Any]] = []
-    signatures: list[dict[str, Any]] = []
-    story_ids: set[int] = set()
-    for article in new:
-        result, sig = index.assign(article)
-        story_ids.add(result.story_id)
-        assignments.append(
-            {
-                "article_rowid": result.rowid,
-                "story_id": result.story_id,
-                "matched_rowid": result.matched,
-                "similarity": result.similarity,
-            }
-        )
-        if article.body.strip():
-            signatures.append(
-                {"article_rowid": article.rowid, "published_at": article.published_at, "signature": sig.tobytes()}
-            )
-    with db.atomic():
-        db.table(ARTICLE_STORIES).insert_all(assignments, replace=True)
-        db.table(SIGNATURES).insert_all(signatures, replace=True)
-        _refresh_stories(db, story_ids)
-    return len(assignments)
+            index.hold(url, np.frombuffer(blob, dtype=np.uint32), when, story_id)
 
 
-def _refresh_stories(db: Database, story_ids: set[int]) -> None:
-    rows: list[dict[str, Any]] = []
-    ids = sorted(story_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        members: dict[int, list[tuple[str, str]]] = {}
+def refresh_stories(db: Database, story_ids: Iterable[int]) -> None:
+    """Rewrite the ``stories`` rows of ``story_ids`` from their members (a story left without
+    members is deleted): first member by publication order, its sites, the member count."""
+    for chunk in _chunks(sorted(set(story_ids))):
+        members: dict[int, list[tuple[str, str, str]]] = {}
         sql = (
-            f"select s.story_id, a.published_at, a.site from {ARTICLE_STORIES} s "
-            f"join articles a on a.rowid = s.article_rowid where s.story_id in ({marks})"
+            f"select s.story_id, a.url, a.published_at, a.site from {ARTICLE_STORIES} s"
+            f" join articles a on a.url = s.article_url where s.story_id in ({_marks(chunk)})"
         )
-        for story_id, published_at, site in db.execute(sql, chunk).fetchall():
-            members.setdefault(story_id, []).append((published_at, site))
+        for story_id, url, published_at, site in db.execute(sql, list(chunk)).fetchall():
+            members.setdefault(story_id, []).append((url, published_at, site))
+        rows: list[dict[str, Any]] = []
+        gone: list[int] = []
         for story_id in chunk:
-            found = sorted(members.get(story_id, []), key=lambda m: instant(m[0]))
+            found = sorted(members.get(story_id, []), key=lambda m: order_key(m[1], m[0]))
             if not found:
+                gone.append(story_id)
                 continue
             rows.append(
                 {
                     "story_id": story_id,
-                    "first_published_at": found[0][0],
-                    "sites": json.dumps(sorted({site for _, site in found})),
+                    "first_published_at": found[0][1],
+                    "first_url": found[0][0],
+                    "sites": json.dumps(sorted({site for _, _, site in found})),
                     "member_count": len(found),
                 }
             )
-    db.table(STORIES).insert_all(rows, replace=True)
+        db.table(STORIES).upsert_all(rows, pk="story_id")
+        if gone:
+            db.execute(f"delete from {STORIES} where story_id in ({_marks(gone)})", gone)
+
+
+def clear_stories(db: Database) -> int:
+    """Forget every assignment (for a rebuild): empties the story tables and ``articles.story_id``.
+    Returns how many articles had a story. Run it inside a write transaction."""
+    with db.atomic():
+        (count,) = db.execute(f"select count(*) from {ARTICLE_STORIES}").fetchone()
+        db.execute("update articles set story_id = null where story_id is not null")
+        db.execute(f"delete from {ARTICLE_STORIES}")
+        db.execute(f"delete from {SIGNATURES}")
+        db.execute(f"delete from {STORIES}")
+    return int(count)

@@ -33,7 +33,9 @@ def _day(text: str | None, option: str) -> date | None:
         raise click.UsageError(f"{option} {text!r} is not a real date ({exc})") from None
 
 
-def _selection(regions: tuple[str, ...], since: str | None, until: str | None, query: str | None) -> Selection:
+def _selection(
+    regions: tuple[str, ...], since: str | None, until: str | None, query: str | None, dedupe: bool = False
+) -> Selection:
     try:
         chosen = tuple(r.slug for r in parse_regions(regions))
     except UnknownRegion as exc:
@@ -41,7 +43,7 @@ def _selection(regions: tuple[str, ...], since: str | None, until: str | None, q
     first, last = _day(since, "--since"), _day(until, "--until")
     if first is not None and last is not None and last < first:
         raise click.UsageError(f"--until {last} is before --since {first}")
-    return Selection(chosen, first, last, query)
+    return Selection(chosen, first, last, query, dedupe)
 
 
 def _check_output(output: str, fmt: str, force: bool) -> Path | None:
@@ -108,6 +110,11 @@ def _summary(stats: ExportStats, where: str, seconds: float) -> str:
 @click.option("--query", default=None, metavar="FTS", help="Full-text query over title and body (SQLite FTS5).")
 @click.option("-o", "--output", required=True, metavar="PATH", help="File, dataset folder, or - for stdout.")
 @click.option("--force", is_flag=True, help="Replace the dataset files in an existing --output folder.")
+@click.option(
+    "--dedupe",
+    is_flag=True,
+    help="One article per story (a story republished by several sites): its earliest selected article.",
+)
 def export(
     db: str,
     fmt: str,
@@ -117,6 +124,7 @@ def export(
     query: str | None,
     output: str,
     force: bool,
+    dedupe: bool,
 ) -> None:
     """Export articles with their tags and "Baca juga" links as JSONL, CSV, Parquet or a dataset folder,
     or their captured pages as a WACZ web archive (ReplayWeb.page, pywb).
@@ -128,10 +136,11 @@ def export(
       antara export --format jsonl --output - | head -1
       antara export --format csv --region kalteng,kalsel --since 2026-11-01 --output kalimantan.csv
       antara export --format parquet --query 'banjir OR longsor' --output banjir.parquet
+      antara export --format jsonl --dedupe --since 2026-11-01 --output stories.jsonl
       antara export --format dataset --until 2026-11-30 --output antara-2026-11
       antara export --format wacz --region kalteng --since 2026-11-01 --output kalteng.wacz
     """
-    selection = _selection(regions, since, until, query)
+    selection = _selection(regions, since, until, query, dedupe)
     target = _check_output(output, fmt, force)
     if fmt == "wacz":
         assert target is not None
@@ -201,6 +210,8 @@ def _command(selection: Selection, folder: Path) -> str:
         words += ["--until", selection.until.isoformat()]
     if selection.query is not None:
         words += ["--query", selection.query]
+    if selection.dedupe:
+        words.append("--dedupe")
     words += ["--output", folder.name]
     return shlex.join(words)
 
@@ -211,6 +222,8 @@ def _wacz(db: str, selection: Selection, target: Path) -> None:
 
     if selection.query is not None:
         raise click.UsageError("--query does not apply to --format wacz (choose by --region, --since, --until)")
+    if selection.dedupe:
+        raise click.UsageError("--dedupe does not apply to --format wacz (it packs every selected capture)")
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm

@@ -16,6 +16,7 @@ from crawler.cli.samplesite import sample_site
 from crawler.cli.schedule import schedule
 from crawler.cli.serve import serve
 from crawler.cli.status import status
+from crawler.cli.stories import stories
 from crawler.cli.warc import cdx, reextract, show_capture
 
 
@@ -50,6 +51,7 @@ COMMANDS = (
     reextract,
     cdx,
     status,
+    stories,
     seed,
     ingest,
 )

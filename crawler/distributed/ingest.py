@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from archive import Archive
+from archive.stories import update_archive
 from crawler import __version__
 from crawler.distributed import keys
 from crawler.distributed.messages import RUN_STARTED, Message, MessageError, decode
@@ -206,6 +207,7 @@ class Ingester:
             thresholds=self.thresholds,
         )
         counts.update(judged.columns)
+        update_archive(self.archive)  # the run's new articles get their story (archive/stories.py)
         self.archive.finish_run(run_id, "finished", "finished", counts, judged.regions)
         self.archive.forget_ingested(run_id)
         state.state, state.finished_at = "finished", finished

@@ -21,6 +21,7 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 from archive import Archive
+from archive.stories import update_archive
 from archive.warc import Capture, iter_captures, read_capture, seen_at
 from crawler import __version__
 from crawler.domain.items import Article, CrawlError, WarcRef
@@ -121,6 +122,7 @@ def reextract(db: str | Path, paths: Iterable[str | Path], progress: Callable[[s
             "requests": 0,
             "pages_fetched": 0,
         }
+        update_archive(archive)  # stories of the articles without one (archive/stories.py)
         archive.finish_run(outcome.run_id, "finished", "finished", counts)
     return outcome
 

@@ -16,6 +16,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
 from archive import Archive, ArchiveError
+from archive.stories import update_archive
 from crawler import __version__
 from crawler.domain.lock import LockHeld, hold_lock
 from crawler.domain.regions import SITES
@@ -279,6 +280,7 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/health", judged.health.status)
         self.crawler.stats.set_value("archive/health_reasons", judged.health.reasons)
         counts.update(judged.columns)
+        self._assign_stories()
         try:
             self.archive.finish_run(self.run_id, outcome, reason, counts, judged.regions)
         except ArchiveError as exc:
@@ -288,6 +290,21 @@ class ArchivePipeline:
         finally:
             self.archive.close()
             self.archive = None
+
+    def _assign_stories(self) -> None:
+        """Give the articles the run stored their story (archive/stories.py): one transaction."""
+        assert self.archive is not None
+        if not self.tally.totals["articles_new"]:
+            return
+        started = time.monotonic()
+        try:
+            update = update_archive(self.archive)
+        except ArchiveError as exc:  # the articles stay without a story: the next run assigns them
+            logger.error("could not assign stories: %s", exc)
+            return
+        logger.info("stories: %s in %.2fs", update.summary(), time.monotonic() - started)
+        self.crawler.stats.set_value("archive/stories_assigned", update.assigned)
+        self.crawler.stats.set_value("archive/stories_new", update.started)
 
 
 def _run_all(calls: Iterable[Callable[[], None]]) -> None:

@@ -408,3 +408,67 @@ async def replay(request: Any, datasette: Any) -> Response:
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
     return [(r"^/(?P<database>[^/.]+)/articles/(?P<pks>[^/.]+)/as-archived$", replay)]
+
+
+# -- the story: the same article published by other sites -------------------------------------------
+
+MAX_STORY_MEMBERS = 100
+STORY_SQL = (
+    "select a.story_id, s.first_url, s.member_count from articles a join stories s on s.story_id = a.story_id"
+    " where a.url = :url"
+)
+STORY_MEMBERS_SQL = (
+    "select url, site, region, title, published_at from articles where story_id = :story_id and url != :url"
+    f" order by julianday(published_at), url limit {MAX_STORY_MEMBERS + 1}"
+)
+
+
+@hookimpl(specname="extra_template_vars")
+def story_template_vars(view_name: str, database: str | None, table: str | None, request: Any, datasette: Any) -> Any:
+    """``antara_story`` for the article page: the other archived articles of its story."""
+    if view_name != "row" or table != "articles" or request is None or not _ours(datasette, database):
+        return None
+    assert database is not None
+
+    async def story_vars() -> dict[str, Any]:
+        pks = urlsafe_components(request.url_vars.get("pks", ""))
+        if len(pks) != 1:
+            return {}
+        return {"antara_story": await story_members(datasette, database, pks[0])}
+
+    return story_vars
+
+
+async def story_members(datasette: Any, database: str, url: str) -> dict[str, Any] | None:
+    """The story of ``url`` and its other members, earliest first (reads by the story_id index);
+    None when it has no story yet or is alone in it."""
+    import sqlite3
+
+    db = datasette.get_database(database)
+    try:
+        found = (await db.execute(STORY_SQL, {"url": url})).rows
+    except sqlite3.OperationalError:  # an archive made before the stories tables existed (schema 5)
+        return None
+    if not found or found[0]["member_count"] < 2:
+        return None
+    story = dict(found[0])
+    rows = (await db.execute(STORY_MEMBERS_SQL, {"story_id": story["story_id"], "url": url})).rows
+    members = [
+        {
+            "title": r["title"],
+            "site": r["site"],
+            "region": r["region"],
+            "published_at": r["published_at"],
+            "href": str(datasette.urls.row(database, "articles", tilde_encode(r["url"]))),
+            "first": r["url"] == story["first_url"],
+        }
+        for r in rows[:MAX_STORY_MEMBERS]
+    ]
+    return {
+        "story_id": story["story_id"],
+        "member_count": story["member_count"],
+        "first": url == story["first_url"],
+        "members": members,
+        "more": len(rows) > MAX_STORY_MEMBERS,
+        "href": f"{datasette.urls.table(database, 'articles')}?{urlencode({'story_id': story['story_id']})}",
+    }
