@@ -20,7 +20,8 @@ from datasette.utils import escape_fts, escape_sqlite, path_with_added_args, pat
 PLUGIN = "antara-archive"
 
 
-def _ours(datasette: Any, database: str | None) -> bool:
+def ours(datasette: Any, database: str | None) -> bool:
+    """Whether ``database`` is the archive these plugins are configured for."""
     config = datasette.plugin_config(PLUGIN)
     return bool(config) and database == config.get("database")
 
@@ -50,7 +51,7 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
 
 @hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
-    if not isinstance(value, str) or not _ours(datasette, database):
+    if not isinstance(value, str) or not ours(datasette, database):
         return None
     if table == "articles" and column == "body":
         return paragraphs_html(value)

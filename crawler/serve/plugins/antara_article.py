@@ -30,7 +30,8 @@ from datasette import hookimpl
 from datasette.utils import tilde_encode, urlsafe_components
 from datasette.utils.asgi import Response
 
-PLUGIN = "antara-archive"
+from crawler.serve.plugins.antara_archive import ours
+
 #: zone names of the offsets ANTARA's sites print (Indonesia's three time zones)
 ZONES = {"+07:00": "WIB", "+08:00": "WITA", "+09:00": "WIT"}
 MAX_LINKED_FROM = 100
@@ -58,11 +59,6 @@ REPLAY_HEADERS = {
 BASE_TAG = b'<base target="_blank">'
 _HEAD = re.compile(rb"<head(?:\s[^>]*)?>", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-def _ours(datasette: Any, database: str | None) -> bool:
-    config = datasette.plugin_config(PLUGIN)
-    return bool(config) and database == config.get("database")
 
 
 # -- dates and tags ---------------------------------------------------------------------------------
@@ -187,7 +183,7 @@ VERSIONS_SQL = (
 
 @hookimpl
 def extra_template_vars(view_name: str, database: str | None, table: str | None, request: Any, datasette: Any) -> Any:
-    if view_name != "row" or table != "articles" or request is None or not _ours(datasette, database):
+    if view_name != "row" or table != "articles" or request is None or not ours(datasette, database):
         return None
     assert database is not None
 
@@ -307,7 +303,7 @@ async def warc_folder(datasette: Any, database: str) -> Path | None:
     return Path(f"{db.path}.warc")
 
 
-def _warc_path(folder: Path, name: str | None) -> Path:
+def warc_path(folder: Path, name: str | None) -> Path:
     """The WARC file ``name`` of ``folder``: a plain file name, never a path out of the folder."""
     if not name or Path(name).name != name or name in (".", "..") or not name.endswith((".warc.gz", ".warc")):
         raise NoCapture("its WARC file name is not one this server reads")
@@ -349,7 +345,7 @@ async def capture_state(datasette: Any, database: str, article: dict[str, Any]) 
     """``{"available": bool, "reason": str}`` for the article page, without reading the WARC file."""
     try:
         record, folder = await _capture_rows(datasette, database, article)
-        _warc_path(folder, record["warc_file"])
+        warc_path(folder, record["warc_file"])
     except NoCapture as exc:
         return {"available": False, "reason": str(exc)}
     return {"available": True, "reason": ""}
@@ -384,20 +380,29 @@ def _not_found(reason: str) -> Response:
     return Response.text(text, status=404, headers=dict(REPLAY_HEADERS))
 
 
-async def replay(request: Any, datasette: Any) -> Response:
+async def requested_article(request: Any, datasette: Any, sql: str) -> tuple[str, dict[str, Any]] | str:
+    """The database and the row ``sql`` (given ``:url``) answers for the article a route's URL
+    names (``/<database>/articles/<pk>/...``), or why there is none."""
     database = request.url_vars["database"]
-    if not _ours(datasette, database):
-        return _not_found("no such archive")
+    if not ours(datasette, database):
+        return "no such archive"
     pks = urlsafe_components(request.url_vars["pks"])
     if len(pks) != 1:
-        return _not_found("no such article")
-    db = datasette.get_database(database)
-    found = (await db.execute(ARTICLE_SQL, {"url": pks[0]})).rows
+        return "no such article"
+    found = (await datasette.get_database(database).execute(sql, {"url": pks[0]})).rows
     if not found:
-        return _not_found("no such article")
+        return "no such article"
+    return database, dict(found[0])
+
+
+async def replay(request: Any, datasette: Any) -> Response:
+    found = await requested_article(request, datasette, ARTICLE_SQL)
+    if isinstance(found, str):
+        return _not_found(found)
+    database, row = found
     try:
-        record, folder = await _capture_rows(datasette, database, dict(found[0]))
-        path = _warc_path(folder, record["warc_file"])
+        record, folder = await _capture_rows(datasette, database, row)
+        path = warc_path(folder, record["warc_file"])
         body, charset = await asyncio.get_running_loop().run_in_executor(None, read_html, path, record["warc_offset"])
     except NoCapture as exc:
         return _not_found(f"this article has no captured page ({exc})")
@@ -426,7 +431,7 @@ STORY_MEMBERS_SQL = (
 @hookimpl(specname="extra_template_vars")
 def story_template_vars(view_name: str, database: str | None, table: str | None, request: Any, datasette: Any) -> Any:
     """``antara_story`` for the article page: the other archived articles of its story."""
-    if view_name != "row" or table != "articles" or request is None or not _ours(datasette, database):
+    if view_name != "row" or table != "articles" or request is None or not ours(datasette, database):
         return None
     assert database is not None
 

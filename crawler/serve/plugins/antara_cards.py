@@ -23,7 +23,7 @@ import markupsafe
 from datasette import hookimpl
 from datasette.utils import await_me_maybe, tilde_encode
 
-from crawler.serve.plugins.antara_archive import PLUGIN, _LocalPrefixFacet, snippet_html
+from crawler.serve.plugins.antara_archive import _LocalPrefixFacet, ours, snippet_html
 
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
@@ -61,11 +61,6 @@ def prepare_jinja2_environment(env: Any) -> None:
     env.filters["antara_month"] = month_label
 
 
-def _ours(datasette: Any, database: str | None) -> bool:
-    config = datasette.plugin_config(PLUGIN)
-    return bool(config) and database == config.get("database")
-
-
 def _value(cell: Any) -> Any:
     """A row value, whether Datasette expanded it to ``{"value", "label"}`` or not."""
     return cell["value"] if isinstance(cell, dict) and "value" in cell else cell
@@ -84,7 +79,7 @@ where a.url in (select value from json_each(:urls))
 
 @hookimpl
 def extra_template_vars(database: str, table: str | None, view_name: str, request: Any, datasette: Any) -> Any:
-    if view_name != "table" or table != "articles" or not _ours(datasette, database) or request is None:
+    if view_name != "table" or table != "articles" or not ours(datasette, database) or request is None:
         return None
     search = (request.args.get("_search") or "").strip()
     raw = request.args.get("_searchmode") == "raw"  # FTS5 syntax as typed, as Datasette's own filter takes it
@@ -171,7 +166,7 @@ async def _index_order(filters: Any, request: Any, datasette: Any, database: str
 @hookimpl(wrapper=True)
 def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> Any:
     results = yield
-    if table != "articles" or not _ours(datasette, database) or not request.args.get("_search"):
+    if table != "articles" or not ours(datasette, database) or not request.args.get("_search"):
         return results
     if not _sorted_by_published_at(request, datasette, database):
         return results

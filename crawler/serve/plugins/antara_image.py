@@ -21,7 +21,8 @@ from datasette import hookimpl
 from datasette.utils import tilde_encode, urlsafe_components
 from datasette.utils.asgi import Response
 
-from crawler.serve.plugins.antara_article import NoCapture, _ours, _warc_path, warc_folder
+from crawler.serve.plugins.antara_archive import ours
+from crawler.serve.plugins.antara_article import NoCapture, requested_article, warc_folder, warc_path
 
 #: the content types served as images (the crawler archives no other as a lead image)
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
@@ -82,23 +83,17 @@ def _not_found(reason: str) -> Response:
 
 
 async def lead_image(request: Any, datasette: Any) -> Response:
-    database = request.url_vars["database"]
-    if not _ours(datasette, database):
-        return _not_found("no such archive")
-    pks = urlsafe_components(request.url_vars["pks"])
-    if len(pks) != 1:
-        return _not_found("no such article")
-    db = datasette.get_database(database)
-    found = (await db.execute(IMAGE_URL_SQL, {"url": pks[0]})).rows
-    if not found:
-        return _not_found("no such article")
-    row = await image_capture(datasette, database, found[0]["image_url"])
+    found = await requested_article(request, datasette, IMAGE_URL_SQL)
+    if isinstance(found, str):
+        return _not_found(found)
+    database, article = found
+    row = await image_capture(datasette, database, article["image_url"])
     folder = await warc_folder(datasette, database)
     if row is None or folder is None:
         return _not_found("the lead image of this article was not archived")
     try:
-        record = _warc_path(folder, row["warc_file"])
-        original = _warc_path(folder, row["original"]["warc_file"])
+        record = warc_path(folder, row["warc_file"])
+        original = warc_path(folder, row["original"]["warc_file"])
         body, kind = await asyncio.get_running_loop().run_in_executor(
             None, read_image, record, row["warc_offset"], original, row["original"]["warc_offset"]
         )
@@ -109,7 +104,7 @@ async def lead_image(request: Any, datasette: Any) -> Response:
 
 @hookimpl
 def extra_template_vars(view_name: str, database: str | None, table: str | None, request: Any, datasette: Any) -> Any:
-    if view_name != "row" or table != "articles" or request is None or not _ours(datasette, database):
+    if view_name != "row" or table != "articles" or request is None or not ours(datasette, database):
         return None
     assert database is not None
 
