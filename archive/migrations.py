@@ -51,6 +51,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         lambda db: _to_6(db),
     ),
     Migration(7, "crawl_runs gains images (lead images fetched by the run)", schema.apply),
+    Migration(
+        8,
+        "the facet_counts table, kept by triggers on articles and article_tags, counted from the archived rows",
+        lambda db: _to_8(db),
+    ),
 )
 
 
@@ -59,6 +64,11 @@ def _to_6(db: sqlite_utils.Database) -> None:
     schema.add_missing_indexes(db)
     # every archive before version 6 holds Indonesian-language sites only
     db.execute("UPDATE articles SET language = 'id' WHERE language IS NULL")
+
+
+def _to_8(db: sqlite_utils.Database) -> None:
+    schema.apply(db)
+    schema.fill_facet_counts(db)
 
 
 def stored_version(db: sqlite_utils.Database) -> int | None:

@@ -13,7 +13,7 @@ import sqlite_utils
 
 #: the version of the tables below; an archive records its own in ``archive_meta`` and
 #: :mod:`archive.migrations` brings an older one up to it when it is opened for writing
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 ARTICLE_COLUMNS: dict[str, type] = {
     "url": str,
@@ -190,8 +190,17 @@ class FullText:
 
 
 @dataclass(frozen=True)
+class Trigger:
+    """A trigger: its name and the whole ``CREATE TRIGGER`` statement."""
+
+    name: str
+    sql: str
+
+
+@dataclass(frozen=True)
 class Table:
-    """One table: ``foreign_keys`` are (column, other table, other column)."""
+    """One table: ``foreign_keys`` are (column, other table, other column); ``triggers`` are created
+    with it (or added to an existing archive by :func:`apply`)."""
 
     name: str
     columns: dict[str, type]
@@ -200,6 +209,118 @@ class Table:
     foreign_keys: tuple[tuple[str, str, str], ...] = ()
     indexes: tuple[Index, ...] = ()
     fts: FullText | None = None
+    triggers: tuple[Trigger, ...] = ()
+
+
+# Facet counts (version 8). The article list of ``antara serve`` shows, for the whole archive, how
+# many articles each region, language, category, day, month and tag has; counting them takes
+# seconds at a million articles. The archive keeps the counts itself: triggers on ``articles`` and
+# ``article_tags`` update ``facet_counts`` in the transaction of every write, whoever writes.
+
+#: facet name -> the SQL of its value in a row of ``articles`` (``{row}``: ``new``, ``old`` or the
+#: table), NULL when the row is not counted; a day or month is the leading part of ``published_at``
+#: as printed (the site's local calendar), as the serve plugin's local_date and month facets count
+ARTICLE_FACETS: dict[str, str] = {
+    "region": "{row}.region",
+    "language": "{row}.language",
+    "category": "{row}.category",
+    "local_date": "CASE WHEN {row}.published_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+    " THEN substr({row}.published_at, 1, 10) END",
+    "month": "CASE WHEN {row}.published_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]*'"
+    " THEN substr({row}.published_at, 1, 7) END",
+}
+#: the facet counted from ``article_tags``: articles per tag name
+TAGS_FACET = "tags"
+#: the columns of ``articles`` the facets read
+FACETED_COLUMNS = ("region", "language", "category", "published_at")
+
+_TAG_NAME = "(SELECT name FROM tags WHERE id = {row}.tag_id)"
+
+
+def _values(row: str, was: str | None = None) -> str:
+    """``SELECT facet, value`` of every article facet of ``row`` that has one (and, given ``was``,
+    differs from the value in that row)."""
+    parts = []
+    for name, sql in ARTICLE_FACETS.items():
+        before = f", {sql.format(row=was)} AS was" if was else ""
+        parts.append(f"SELECT '{name}' AS facet, {sql.format(row=row)} AS value{before}")
+    changed = " AND value IS NOT was" if was else ""
+    return f"SELECT facet, value FROM ({' UNION ALL '.join(parts)}) WHERE value IS NOT NULL{changed}"
+
+
+def _count_up(values: str) -> str:
+    """Add one to the count of each (facet, value) ``values`` selects (WHERE 1: an upsert's SELECT
+    needs a WHERE clause)."""
+    return (
+        f"INSERT INTO facet_counts (facet, value, count) SELECT facet, value, 1 FROM ({values}) WHERE 1"
+        " ON CONFLICT (facet, value) DO UPDATE SET count = count + 1;"
+    )
+
+
+def _count_down(facet: str, value: str, condition: str = "") -> str:
+    return f"UPDATE facet_counts SET count = count - 1 WHERE facet = '{facet}' AND value = {value}{condition};"
+
+
+def _article_count_down(row: str, only_changed: bool = False) -> list[str]:
+    statements = []
+    for name, sql in ARTICLE_FACETS.items():
+        changed = f" AND ({sql.format(row=row)}) IS NOT ({sql.format(row='new')})" if only_changed else ""
+        statements.append(_count_down(name, sql.format(row=row), changed))
+    return statements
+
+
+def _trigger(name: str, event: str, statements: list[str]) -> Trigger:
+    body = "".join(f"  {statement}\n" for statement in statements)
+    return Trigger(name, f"CREATE TRIGGER {name} {event} BEGIN\n{body}END")
+
+
+_TAG = f"SELECT '{TAGS_FACET}' AS facet, {{name}} AS value WHERE value IS NOT NULL"
+_CHANGED = " OR ".join(f"old.{column} IS NOT new.{column}" for column in FACETED_COLUMNS)
+
+#: the triggers that keep ``facet_counts``; every write of ``articles`` and ``article_tags``
+#: changes the counts in its own transaction
+FACET_TRIGGERS: tuple[Trigger, ...] = (
+    _trigger("facet_counts_article_insert", "AFTER INSERT ON articles", [_count_up(_values("new"))]),
+    _trigger(
+        "facet_counts_article_update",
+        f"AFTER UPDATE OF {', '.join(FACETED_COLUMNS)} ON articles WHEN {_CHANGED}",
+        [*_article_count_down("old", only_changed=True), _count_up(_values("new", was="old"))],
+    ),
+    _trigger("facet_counts_article_delete", "AFTER DELETE ON articles", _article_count_down("old")),
+    _trigger(
+        "facet_counts_tag_insert",
+        "AFTER INSERT ON article_tags",
+        [_count_up(_TAG.format(name=_TAG_NAME.format(row="new")))],
+    ),
+    _trigger(
+        "facet_counts_tag_update",
+        "AFTER UPDATE OF tag_id ON article_tags WHEN old.tag_id IS NOT new.tag_id",
+        [
+            _count_down(TAGS_FACET, _TAG_NAME.format(row="old")),
+            _count_up(_TAG.format(name=_TAG_NAME.format(row="new"))),
+        ],
+    ),
+    _trigger(
+        "facet_counts_tag_delete",
+        "AFTER DELETE ON article_tags",
+        [_count_down(TAGS_FACET, _TAG_NAME.format(row="old"))],
+    ),
+)
+
+
+def fill_facet_counts(db: sqlite_utils.Database) -> None:
+    """Count the facets of every archived article afresh (the triggers keep them from then on)."""
+    counts = " UNION ALL ".join(
+        f"SELECT '{name}', value, count(*) FROM (SELECT {sql.format(row='articles')} AS value FROM articles)"
+        " WHERE value IS NOT NULL GROUP BY value"
+        for name, sql in ARTICLE_FACETS.items()
+    )
+    db.execute("DELETE FROM facet_counts")
+    db.execute(f"INSERT INTO facet_counts (facet, value, count) {counts}")
+    db.execute(
+        f"INSERT INTO facet_counts (facet, value, count) SELECT '{TAGS_FACET}', t.name, count(*)"
+        " FROM article_tags a JOIN tags t ON t.id = a.tag_id GROUP BY a.tag_id"
+    )
 
 
 TABLES: tuple[Table, ...] = (
@@ -339,6 +460,15 @@ TABLES: tuple[Table, ...] = (
         foreign_keys=(("article_url", "articles", "url"), ("run_id", "crawl_runs", "id")),
         indexes=(Index(("article_url", "seen_at")),),
     ),
+    # version 8: per facet value of the article list, the number of articles (NULL values are not
+    # counted; a value whose articles all changed keeps a row with count 0)
+    Table(
+        "facet_counts",
+        {"facet": str, "value": str, "count": int},
+        pk=("facet", "value"),
+        not_null=frozenset({"facet", "value", "count"}),
+        triggers=FACET_TRIGGERS,
+    ),
 )
 
 
@@ -351,6 +481,7 @@ def apply(db: sqlite_utils.Database) -> None:
             _add_missing_columns(db, spec)
         else:
             _create(db, spec)
+        _add_missing_triggers(db, spec)
 
 
 def _create(db: sqlite_utils.Database, spec: Table) -> None:
@@ -373,6 +504,15 @@ def _add_missing_columns(db: sqlite_utils.Database, spec: Table) -> None:
     for name, kind in spec.columns.items():
         if name not in existing:
             db.table(spec.name).add_column(name, kind)
+
+
+def _add_missing_triggers(db: sqlite_utils.Database, spec: Table) -> None:
+    if not spec.triggers:
+        return
+    have = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for trigger in spec.triggers:
+        if trigger.name not in have:
+            db.execute(trigger.sql)
 
 
 def add_missing_indexes(db: sqlite_utils.Database) -> None:

@@ -75,7 +75,7 @@ def _read_only_database(ds: Any, path: str, immutable: bool) -> Any:
     """Datasette's Database (opened ``immutable=1`` or ``mode=ro``) that refuses write connections."""
     from datasette.database import Database, QueryInterrupted
 
-    from crawler.serve.plugins.antara_archive import unfiltered_facet
+    from crawler.serve.plugins.antara_archive import counted_facet_sql, unfiltered_facet
     from crawler.serve.plugins.antara_cards import broad_search_facet, search_count_sql
 
     class ReadOnlyDatabase(Database):  # type: ignore[misc]
@@ -88,13 +88,18 @@ def _read_only_database(ds: Any, path: str, immutable: bool) -> Any:
 
         async def execute(self, sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
             """Database.execute, with the count of a plain search taken from the FTS index, no
-            facets for a search with many matches (they would read every match), and the facets
-            of the unfiltered article list kept until the archive file changes (computed within
-            the SQL time limit rather than the facet one, once)."""
+            facets for a search with many matches (they would read every match), the facets of
+            the unfiltered article list read from the counts the archive keeps (``facet_counts``),
+            and any other facet of that list (or all of them, in an archive older than version 8)
+            kept until the archive file changes (computed within the SQL time limit rather than
+            the facet one, once)."""
             if broad_search_facet(sql):
                 raise QueryInterrupted(sqlite3.OperationalError("a facet of a broad search"), sql, params)
             if not unfiltered_facet(sql, params):
                 return await super().execute(search_count_sql(sql) or sql, params, *args, **kwargs)
+            counted = counted_facet_sql(sql)
+            if counted is not None and await self.table_exists("facet_counts"):  # version 8 or later
+                return await super().execute(counted, None, *args, **kwargs)
             state = file_state(path)
             cached = self.facet_cache.get(sql)
             if cached is not None and cached[0] == state:

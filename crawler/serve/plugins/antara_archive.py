@@ -198,6 +198,47 @@ def unfiltered_facet(sql: str, params: Any) -> bool:
     return not params and (UNFILTERED_ARTICLES.search(sql) is not None or sql.startswith(UNFILTERED_TAGS_SQL))
 
 
+# The counts of the unfiltered list's facets are kept by the archive itself (``facet_counts``,
+# schema version 8, kept by triggers on every write): a facet query of the shapes below, over every
+# article, is answered from it with the same values, counts, order and limit, in a few ms instead
+# of reading a whole index (0.3-1.4 s each at 1,000,000 articles).
+_WHOLE_LIST = r"\(\s*select .* from articles\s*\)\s*"
+_COLUMN_FACET = re.compile(  # Datasette's column facet
+    rf"\s*select (?P<column>\w+) as value, count\(\*\) as count from {_WHOLE_LIST}"
+    r"where (?P=column) is not null\s+group by (?P=column) order by count desc, value limit (?P<limit>\d+)\s*",
+    re.DOTALL,
+)
+_PREFIX_FACET = re.compile(  # _LocalPrefixFacet (local_date, month)
+    rf"select substr\(published_at, 1, (?P<width>\d+)\) as value, count\(\*\) as count from {_WHOLE_LIST}"
+    r"where published_at glob '(?P<prefix>[^']*)\*' group by value order by value desc limit (?P<limit>\d+)",
+    re.DOTALL,
+)
+_TAGS_FACET = re.compile(
+    re.escape(UNFILTERED_TAGS_SQL) + r" group by a\.tag_id order by count desc, value limit (?P<limit>\d+)"
+)
+COUNTED_COLUMNS = ("region", "language", "category")  # schema.ARTICLE_FACETS of a column as it is
+COUNTED_PREFIXES = {(c.width, c.prefix): c.type for c in (LocalDateFacet,)}  # the month facet adds itself
+COUNTS_SQL = (
+    "select value, count from facet_counts where facet = '{facet}' and count > 0 order by {order} limit {limit}"
+)
+
+
+def counted_facet_sql(sql: str) -> str | None:
+    """The query of ``facet_counts`` that answers ``sql``, a facet of the unfiltered article list
+    (see :func:`unfiltered_facet`) whose counts the archive keeps; None for any other."""
+    found = _COLUMN_FACET.fullmatch(sql)
+    if found and found["column"] in COUNTED_COLUMNS:
+        return COUNTS_SQL.format(facet=found["column"], order="count desc, value", limit=int(found["limit"]))
+    found = _PREFIX_FACET.fullmatch(sql)
+    if found and (int(found["width"]), found["prefix"]) in COUNTED_PREFIXES:
+        facet = COUNTED_PREFIXES[int(found["width"]), found["prefix"]]
+        return COUNTS_SQL.format(facet=facet, order="value desc", limit=int(found["limit"]))
+    found = _TAGS_FACET.fullmatch(sql)
+    if found:
+        return COUNTS_SQL.format(facet="tags", order="count desc, value", limit=int(found["limit"]))
+    return None
+
+
 @hookimpl
 def register_facet_classes() -> list[type]:
     return [LocalDateFacet, TagsFacet]

@@ -23,7 +23,7 @@ import markupsafe
 from datasette import hookimpl
 from datasette.utils import await_me_maybe, tilde_encode
 
-from crawler.serve.plugins.antara_archive import _LocalPrefixFacet, ours, snippet_html
+from crawler.serve.plugins.antara_archive import COUNTED_PREFIXES, _LocalPrefixFacet, ours, snippet_html
 
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
@@ -112,6 +112,9 @@ class MonthFacet(_LocalPrefixFacet):
 
     type = "month"
     width, prefix = 7, "[0-9][0-9][0-9][0-9]-[0-9][0-9]"
+
+
+COUNTED_PREFIXES[MonthFacet.width, MonthFacet.prefix] = MonthFacet.type  # archive.schema.ARTICLE_FACETS["month"]
 
 
 @hookimpl
