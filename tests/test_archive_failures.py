@@ -68,8 +68,11 @@ def test_a_full_disk_stops_the_crawl_cleanly_and_the_next_crawl_resumes(
     sample_site: RunningSite, tmp_path: Path
 ) -> None:
     db = tmp_path / "full.db"
-    # an empty archive is 42 pages of 4 KiB: room for a few dozen articles, then "disk full"
-    result = crawl_sample(sample_site, db, *ARGS, "-q", "-s", "ARCHIVE_MAX_PAGES=80")
+    # room for a group commit or two (25 articles each) beyond an empty archive's pages (4 KiB each),
+    # then "disk full"
+    Archive(tmp_path / "empty.db").close()
+    empty = sqlite3.connect(tmp_path / "empty.db").execute("PRAGMA page_count").fetchone()[0]
+    result = crawl_sample(sample_site, db, *ARGS, "-q", "-s", f"ARCHIVE_MAX_PAGES={empty + 150}")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
