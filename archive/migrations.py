@@ -56,12 +56,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         "the facet_counts table, kept by triggers on articles and article_tags, counted from the archived rows",
         lambda db: _to_8(db),
     ),
+    Migration(
+        9,
+        "the full-text index is updated only when title or body changes (not on every revisit)",
+        schema.narrow_fts_update_triggers,
+    ),
 )
 
 
 def _to_6(db: sqlite_utils.Database) -> None:
     schema.apply(db)
     schema.add_missing_indexes(db)
+    schema.narrow_fts_update_triggers(db)  # the update below touches no indexed column: no re-indexing
     # every archive before version 6 holds Indonesian-language sites only
     db.execute("UPDATE articles SET language = 'id' WHERE language IS NULL")
 

@@ -13,7 +13,7 @@ import sqlite_utils
 
 #: the version of the tables below; an archive records its own in ``archive_meta`` and
 #: :mod:`archive.migrations` brings an older one up to it when it is opened for writing
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 ARTICLE_COLUMNS: dict[str, type] = {
     "url": str,
@@ -496,6 +496,34 @@ def _create(db: sqlite_utils.Database, spec: Table) -> None:
         table.create_index(list(index.columns), unique=index.unique)
     if spec.fts is not None:
         table.enable_fts(list(spec.fts.columns), create_triggers=True, tokenize=spec.fts.tokenize)
+        narrow_fts_update_trigger(db, spec)
+
+
+def narrow_fts_update_trigger(db: sqlite_utils.Database, spec: Table) -> None:
+    """Re-index a row in the full-text index only when an indexed column changes.
+
+    sqlite-utils' update trigger fires on an update of any column, so every revisit that only
+    moves ``last_seen_at``, every story id and every removal re-wrote the row's title and body
+    in the index (version 9 narrows it to ``AFTER UPDATE OF`` the indexed columns)."""
+    assert spec.fts is not None
+    name, fts = f"{spec.name}_au", f"{spec.name}_fts"
+    columns = ", ".join(f'"{c}"' for c in spec.fts.columns)
+    old = ", ".join(f'old."{c}"' for c in spec.fts.columns)
+    new = ", ".join(f'new."{c}"' for c in spec.fts.columns)
+    db.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+    db.execute(
+        f'CREATE TRIGGER "{name}" AFTER UPDATE OF {columns} ON "{spec.name}" BEGIN\n'
+        f'  INSERT INTO "{fts}" ("{fts}", rowid, {columns}) VALUES(\'delete\', old.rowid, {old});\n'
+        f'  INSERT INTO "{fts}" (rowid, {columns}) VALUES (new.rowid, {new});\n'
+        "END"
+    )
+
+
+def narrow_fts_update_triggers(db: sqlite_utils.Database) -> None:
+    """:func:`narrow_fts_update_trigger` for every table with a full-text index."""
+    for spec in TABLES:
+        if spec.fts is not None and spec.name in db.table_names():
+            narrow_fts_update_trigger(db, spec)
 
 
 def _add_missing_columns(db: sqlite_utils.Database, spec: Table) -> None:

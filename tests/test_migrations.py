@@ -105,11 +105,12 @@ def test_an_archive_of_the_previous_release_is_upgraded_with_every_row(tmp_path:
     before = rows_of(path)
     assert sum(len(rows) for rows in before.values()) > 300 and before["articles"] and before["captures"]
     with Archive(path) as archive:
-        assert archive.meta("schema_version") == str(SCHEMA_VERSION) == "8"
+        assert archive.meta("schema_version") == str(SCHEMA_VERSION) == "9"
         assert str(archive.meta("migrated_to_5")).endswith("from version 4")
         assert str(archive.meta("migrated_to_6")).endswith("from version 4")
         assert str(archive.meta("migrated_to_7")).endswith("from version 4")
         assert str(archive.meta("migrated_to_8")).endswith("from version 4")
+        assert str(archive.meta("migrated_to_9")).endswith("from version 4")
         assert {row[0] for row in archive.db.execute("SELECT DISTINCT language FROM articles")} == {"id"}
         assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert archive.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -211,3 +212,23 @@ def test_a_read_only_open_of_an_older_archive_reads_it_as_it_is(tmp_path: Path) 
         assert archive.count("articles") > 0
     assert digest(path) == before
     assert not (tmp_path / "archive-v4.db.schema-v4.bak").exists()
+
+
+def test_the_full_text_index_is_rewritten_only_when_title_or_body_changes(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    with Archive(path) as archive:
+        archive.sync_regions(r.as_row() for r in REGIONS)
+        spec = SampleSite(seed=5).article_at(0)
+        archive.upsert_article(article_record(spec))
+    conn = sqlite3.connect(path)
+    with conn:
+        before = conn.total_changes  # counts the rows triggers write too
+        conn.execute("UPDATE articles SET last_seen_at = '2030-01-01T00:00:00+00:00', story_id = 7")
+        assert conn.total_changes - before == 1, "a revisit's update re-wrote the full-text index"
+    with conn:
+        conn.execute("UPDATE articles SET body = 'zyxwvut pembaruan'")
+    match = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
+    assert conn.execute(match, ["zyxwvut"]).fetchone() == (1,)
+    first_word = spec.paragraphs[0].split()[0]
+    assert conn.execute(match, [f'"{first_word}"']).fetchone() == (0,) or first_word.lower() in spec.title.lower()
+    conn.close()
