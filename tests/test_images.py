@@ -80,6 +80,21 @@ def test_the_image_host_serves_small_valid_pngs_shared_in_a_few_colours() -> Non
     assert host.get("/robots.txt") == (200, "text/plain; charset=utf-8", b"User-agent: *\nAllow: /\n")
 
 
+def test_every_lead_image_the_sample_site_names_is_served() -> None:
+    """Indonesian and English articles' lead images follow the site notes' ``/cache/{W}x{H}/{YYYY}/{MM}/``
+    form, so a crawl with images finds each of them (an English one once answered 404)."""
+    from crawler.samplesite.english import english
+
+    site = SampleSite(articles=700, seed=3)
+    specs = [site.article_at(k) for k in range(0, 700, 7)] + english(site).articles()[:40]
+    assert any(spec.image_url and "/en-" in spec.image_url for spec in specs)
+    host = ImageHost()
+    for spec in specs:
+        if spec.image_url:
+            answer = host.get(urlsplit(spec.image_url).path)
+            assert answer is not None and answer[0] == 200 and answer[1] == "image/png", spec.image_url
+
+
 def test_image_faults_answer_an_oversized_png_or_an_html_page() -> None:
     host = ImageHost({"/cache/a.jpg": "oversized", "/cache/b.jpg": "html"})
     big = host.get("/cache/a.jpg")

@@ -162,7 +162,7 @@ class EnglishService:
         tags = rng.sample(E.TAGS, rng.randint(2, 4))
         category = rng.choice(E.CATEGORIES)
         image_tag = _hash(seed, ENGLISH.host, i, "img") & 0xFFFFFF
-        image = f"{IMG_BASE}/1200x800/{when.year}/{when.month:02d}/{when.day:02d}/en-{image_tag:06x}.jpg"
+        image = f"{IMG_BASE}/1200x800/{when.year}/{when.month:02d}/en-{image_tag:06x}.jpg"
         caption = (
             f"Officials attend the launch of the {obj} in {city} on {day} "
             f"({E.MONTHS[when.month - 1]} {when.day}, {when.year}). ANTARA/{photographer}"
