@@ -29,7 +29,6 @@ from crawler.extraction.urls import list_page_url, parse_article_url
 from crawler.scrapy.errors import describe_failure
 from crawler.scrapy.images import (
     IMAGE_META,
-    CapturedImages,
     content_type,
     image_hosts,
     image_problem,
@@ -134,10 +133,9 @@ class AntaraSpider(scrapy.Spider):
         #: per host, the highest article id known to be older than ``since`` (ids grow with time
         #: on each host, so every id up to it is older too); None: the archive was not asked yet
         self._older_up_to: dict[str, int | None] = {}
-        #: lead images: the hosts they may come from, their size cap, what the archive holds
+        #: lead images: the hosts they may come from and their size cap
         self.image_hosts: frozenset[str] = frozenset()
         self.image_max_bytes = 0
-        self.captured_images = CapturedImages("")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AntaraSpider:
@@ -151,8 +149,6 @@ class AntaraSpider(scrapy.Spider):
         settings = crawler.settings
         spider.image_hosts = image_hosts(settings)
         spider.image_max_bytes = settings.getint("ANTARA_IMAGE_MAX_BYTES")
-        capturing = settings.getbool("ANTARA_WARC") and not settings.getbool("ANTARA_DISTRIBUTED")
-        spider.captured_images = CapturedImages(settings.get("ARCHIVE_DB") or "" if capturing else "")
         return spider
 
     @property
@@ -230,7 +226,6 @@ class AntaraSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         self.memory.close()
-        self.captured_images.close()
 
     # -- start ---------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -504,7 +499,7 @@ class AntaraSpider(scrapy.Spider):
         url = article.image_url
         if not self.options.images or not url or not on_image_host(url, self.image_hosts):
             return
-        if self.memory.failed_for_good(url) or self.captured_images.captured(url):
+        if self.memory.failed_for_good(url) or self.memory.captured(url):
             self.crawler.stats.inc_value("antara/images/archived_before")
             return
         meta: dict[str, Any] = {IMAGE_META: True}

@@ -57,6 +57,11 @@ class CrawlMemory(Protocol):
         again (a permanent reason; a verdict of older extraction rules does not count)."""
         ...
 
+    def captured(self, url: str) -> bool:
+        """Whether the archive's WARC files hold a response or revisit record of ``url`` (a lead
+        image fetched before)."""
+        ...
+
     def first_of_chain(self, run_ids: Sequence[int]) -> int | None:
         """The first run of the chain of interrupted runs that ``run_ids`` completes (None: no archive)."""
         ...
@@ -99,6 +104,9 @@ class NoArchive:
         return False
 
     def failed_for_good(self, url: str) -> bool:
+        return False
+
+    def captured(self, url: str) -> bool:
         return False
 
     def first_of_chain(self, run_ids: Sequence[int]) -> int | None:

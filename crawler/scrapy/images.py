@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from archive import Archive, ArchiveError
 from crawler.domain.items import CrawlError
 from crawler.domain.reasons import Reason
 
@@ -81,39 +79,3 @@ def too_large(url: str, max_bytes: int, referer: str | None, status: int | None 
         f"the lead image is larger than ANTARA_IMAGE_MAX_BYTES ({max_bytes} bytes): not archived",
         referer,
     )
-
-
-class CapturedImages:
-    """Which image URLs the archive holds a capture of already (a response or a revisit).
-
-    Opens the archive read-only on first use; with no archive (a distributed worker, capture
-    off) nothing counts as captured and the run's duplicate filter alone keeps requests single.
-    """
-
-    def __init__(self, db: str) -> None:
-        self.db = db
-        self._archive: Archive | None = None
-        self._unusable = not db
-
-    def captured(self, url: str) -> bool:
-        """Whether the archive holds a response or revisit record of ``url``."""
-        archive = self._open()
-        if archive is None:
-            return False
-        try:
-            return bool(archive.captures_of(url))
-        except (ArchiveError, sqlite3.Error):  # e.g. a table not made yet: nothing captured
-            return False
-
-    def _open(self) -> Archive | None:
-        if self._archive is None and not self._unusable:
-            try:
-                self._archive = Archive(self.db, readonly=True)
-            except ArchiveError:
-                self._unusable = True
-        return self._archive
-
-    def close(self) -> None:
-        if self._archive is not None:
-            self._archive.close()
-            self._archive = None

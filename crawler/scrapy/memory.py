@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,13 @@ class ArchiveMemory(LocalMemory):
         return archive is not None and archive.failed_for_good(
             url, PERMANENT_CODES, EXTRACTOR_VERSION, EXTRACTOR_VERDICTS
         )
+
+    def captured(self, url: str) -> bool:
+        archive = self.archive
+        try:
+            return archive is not None and bool(archive.captures_of(url))
+        except sqlite3.Error:  # an archive from before WARC capture: nothing captured
+            return False
 
     def first_of_chain(self, run_ids: Sequence[int]) -> int | None:
         archive = self.archive
