@@ -21,7 +21,7 @@ from scrapy.utils.project import get_project_settings
 from archive import Archive, ArchiveError
 from archive.store import checkpoint
 from crawler.domain.lock import LockHeld, hold_lock
-from crawler.domain.options import CrawlOptions
+from crawler.domain.options import CrawlOptions, setting_overrides
 
 #: What became of a run: ``finished`` (or closed by a CLOSESPIDER_* limit), ``failed``,
 #: ``interrupted`` (Ctrl-C or SIGTERM), ``locked`` (another crawl writes the archive; nothing
@@ -38,31 +38,6 @@ class Tuning:
     concurrency: int | None = None
     log_level: str = "WARNING"
     progress: bool = True
-
-
-def setting_overrides(
-    extra: Mapping[str, Any] | None = None,
-    *,
-    mirror: str | None = None,
-    warc: bool = True,
-    warc_dir: str | None = None,
-    redis_url: str | None = None,
-) -> dict[str, Any]:
-    """The Scrapy settings a run's choices set above the project's, for a crawl, a worker and a seed alike.
-
-    ``extra`` are the ``-s NAME=VALUE`` settings, given over a distributed run's (``redis_url``:
-    ``ANTARA_DISTRIBUTED`` and ``REDIS_URL``) and under the flags: ``warc=False`` (``--no-warc``),
-    ``warc_dir`` (made absolute) and ``mirror``, a checked http(s) URL without its trailing slash.
-    """
-    chosen: dict[str, Any] = {"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url} if redis_url else {}
-    chosen.update(extra or {})
-    if not warc:
-        chosen["ANTARA_WARC"] = False
-    if warc_dir:  # a worker captures only into a folder it is given (docs/distributed.md)
-        chosen["ANTARA_WARC_DIR"] = os.path.abspath(warc_dir)
-    if mirror:
-        chosen["ANTARA_MIRROR"] = mirror
-    return chosen
 
 
 def robots_cache_dir(db: str, mirror: str | None) -> str:

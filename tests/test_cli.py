@@ -129,7 +129,7 @@ def test_a_crawl_result_and_its_exit_status_follow_from_its_stats(
 
 
 def test_setting_overrides_put_the_flags_over_set_and_set_over_the_distributed_run() -> None:
-    from crawler.run import setting_overrides
+    from crawler.domain.options import setting_overrides
 
     extra = {"ANTARA_MIRROR": "http://127.0.0.1:1", "REDIS_URL": "redis://other/0", "DOWNLOAD_DELAY": "3"}
     chosen = setting_overrides(

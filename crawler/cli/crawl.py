@@ -219,7 +219,7 @@ def _overrides(
     extra: tuple[str, ...], no_warc: bool, warc_dir: str | None, mirror: str | None, demo: bool = False
 ) -> dict[str, Any]:
     """The Scrapy settings of the shared options (``-s``, ``--no-warc``, ``--warc-dir``, ``--mirror``), checked."""
-    from crawler.run import setting_overrides
+    from crawler.domain.options import setting_overrides
 
     pairs = settings_pairs(extra)
     if no_warc and warc_dir:

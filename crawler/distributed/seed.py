@@ -16,8 +16,7 @@ from crawler.distributed.dupefilter import FingerprintDupeFilter
 from crawler.distributed.messages import run_started
 from crawler.distributed.queue import ReliablePriorityQueue
 from crawler.distributed.state import Progress, Redis, RunState, new_run_id
-from crawler.domain.options import CrawlOptions
-from crawler.run import setting_overrides
+from crawler.domain.options import CrawlOptions, setting_overrides
 
 
 class RunInProgress(RuntimeError):

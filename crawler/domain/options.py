@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -225,3 +227,28 @@ class CrawlOptions:
             args["until"] = self.until.text if self.until else None
             args["pages"] = list(self.pages)
         return args
+
+
+def setting_overrides(
+    extra: Mapping[str, Any] | None = None,
+    *,
+    mirror: str | None = None,
+    warc: bool = True,
+    warc_dir: str | None = None,
+    redis_url: str | None = None,
+) -> dict[str, Any]:
+    """The Scrapy settings a run's choices set above the project's, for a crawl, a worker and a seed alike.
+
+    ``extra`` are the ``-s NAME=VALUE`` settings, given over a distributed run's (``redis_url``:
+    ``ANTARA_DISTRIBUTED`` and ``REDIS_URL``) and under the flags: ``warc=False`` (``--no-warc``),
+    ``warc_dir`` (made absolute) and ``mirror``, a checked http(s) URL without its trailing slash.
+    """
+    chosen: dict[str, Any] = {"ANTARA_DISTRIBUTED": True, "REDIS_URL": redis_url} if redis_url else {}
+    chosen.update(extra or {})
+    if not warc:
+        chosen["ANTARA_WARC"] = False
+    if warc_dir:  # a worker captures only into a folder it is given (docs/distributed.md)
+        chosen["ANTARA_WARC_DIR"] = os.path.abspath(warc_dir)
+    if mirror:
+        chosen["ANTARA_MIRROR"] = mirror
+    return chosen
