@@ -23,7 +23,7 @@ from archive.export import neutralise
 from crawler.domain.regions import REGIONS, ZONES
 from crawler.extraction import ExtractionError, extract_article, extract_feed, extract_listing, urls
 from crawler.extraction.dates import DateError, parse_date
-from crawler.extraction.text import fold
+from crawler.extraction.text import fold, folded_word_count, word_count
 from crawler.extraction.tree import parse_html, text_of
 from crawler.extraction.urls import canonical_article_url, is_antara_host, parse_article_url
 from crawler.samplesite import SampleSite
@@ -389,3 +389,12 @@ def test_no_exported_csv_cell_can_start_a_formula(value: str) -> None:
     cell = neutralise(value)
     assert cell == value or cell == "'" + value
     assert not cell or cell[0] not in "=+-@\t\r"
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=60), max_size=8))
+def test_word_count_of_folded_paragraphs_is_the_split_count(raw: list[str]) -> None:
+    """The extractor counts words from its folded paragraphs without splitting the body; it must
+    equal ``len(body.split())`` for any text fold gives (whitespace of every kind, zero-width marks)."""
+    paragraphs = [text for text in (fold(part) for part in raw) if text]
+    assert folded_word_count(paragraphs) == word_count("\n\n".join(paragraphs))

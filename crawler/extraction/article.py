@@ -19,13 +19,13 @@ from crawler.extraction.templates import SITE_NAME_ONLY, ArticlePage, locate_pag
 from crawler.extraction.text import (
     content_hash,
     fold,
+    folded_word_count,
     is_dateline_only,
     parse_credits,
     parse_translator,
     shorten,
     split_dateline,
     strip_dateline,
-    word_count,
 )
 from crawler.extraction.tree import Element, line_text, parse_html, spaced_text, text_of
 from crawler.extraction.urls import ArticleRef, parse_article_url
@@ -324,7 +324,7 @@ def _extract(page: ArticlePage) -> Article:
         tags=_tags(page),
         image_url=_image_url(page),
         image_caption=_image_caption(page),
-        word_count=word_count(body),
+        word_count=folded_word_count(paragraphs),
         content_hash=content_hash(title, body),
         template=page.template,
         language=page.region.language,

@@ -21,6 +21,9 @@ _BOILERPLATE = re.compile(
     r"uploader|copyright|hak\s+cipta)\b|©",
     re.IGNORECASE,
 )
+#: The first letters of those openings, either case: a paragraph opening with any other ASCII letter or
+#: digit matches none of them (``\W*`` matches nothing before a letter or digit).
+_OPENERS = frozenset("bdarpwetfuchBDARPWETFUCH")
 # Body walking: which elements end a paragraph, which are dropped with their content.
 _BLOCK_TAGS = frozenset(
     "p div blockquote section article header footer aside main nav h1 h2 h3 h4 h5 h6 ul ol li "
@@ -189,7 +192,10 @@ class BodyWalker:
         text = fold(joined) if joined and not joined.isspace() else ""
         if not text:
             return
-        if not _BOILERPLATE.match(text):  # one test for the common case, a plain paragraph
+        first = text[0]
+        if (first.isascii() and first.isalnum() and first not in _OPENERS) or not _BOILERPLATE.match(text):
+            # the common case, a plain paragraph: an ASCII letter or digit no boilerplate word opens with
+            # settles it without the regex
             if not _is_notice_part(text):
                 self.paragraphs.append(text)
         elif is_baca_juga(text):

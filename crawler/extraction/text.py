@@ -10,6 +10,7 @@ __all__ = [
     "content_hash",
     "decode_markup",
     "fold",
+    "folded_word_count",
     "is_baca_juga",
     "is_credit_line",
     "is_dateline_only",
@@ -135,6 +136,13 @@ def content_hash(title: str, body: str) -> str:
 def word_count(body: str) -> int:
     """Number of whitespace-separated words in ``body``."""
     return len(body.split())
+
+
+def folded_word_count(paragraphs: list[str]) -> int:
+    """``word_count("\\n\\n".join(paragraphs))`` for paragraphs that :func:`fold` returned, without
+    splitting the body: a folded, non-empty paragraph's only whitespace is single spaces between
+    words, so it holds one word more than spaces."""
+    return sum(p.count(" ") for p in paragraphs) + len(paragraphs)
 
 
 def shorten(text: str, limit: int = 200) -> str:
