@@ -211,6 +211,29 @@ def test_search_articles_highlights_the_match(archive: Path) -> None:
 
 
 @pytest.mark.slow
+def test_search_articles_returns_the_best_matches_first(archive: Path) -> None:
+    """The canned search ranks inside the full-text index and joins only the 100 best (so it stays
+    fast on a big archive): what it returns are the best-scored matches, best first."""
+    in_articles = Counter(
+        w for r in rows(archive, "SELECT body FROM articles") for w in set(re.findall(r"[a-z]{5,}", r["body"]))
+    )
+    word, articles = in_articles.most_common(1)[0]
+    assert articles > 100, "a word in more articles than the query returns"
+    scored = rows(
+        archive,
+        "SELECT a.url, f.rank FROM articles_fts f JOIN articles a ON a.rowid = f.rowid WHERE articles_fts MATCH ?",
+        (f'"{word}"',),
+    )
+    rank = {r["url"]: r["rank"] for r in scored}
+    got = [r["url"] for r in canned(archive, "search_articles", q=word)]
+    assert len(got) == 100
+    ranks = [rank[url] for url in got]
+    assert ranks == sorted(ranks), "best match first"
+    left_out = [score for url, score in rank.items() if url not in set(got)]
+    assert min(left_out) >= max(ranks), "no match left out scores better than one returned"
+
+
+@pytest.mark.slow
 def test_baca_juga_graph(archive: Path) -> None:
     article = rows(
         archive,
