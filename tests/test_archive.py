@@ -221,6 +221,49 @@ def test_a_failing_batch_is_rolled_back_whole(archive: Archive) -> None:
     assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
+def _statements(archive: Archive) -> list[str]:
+    traced: list[str] = []
+    archive.db.conn.set_trace_callback(traced.append)
+    return traced
+
+
+@pytest.mark.parametrize("savepoints", [True, False])
+def test_a_transaction_stores_the_same_with_or_without_savepoints(tmp_path: Path, savepoints: bool) -> None:
+    """Writes in a transaction without savepoints store what they store with them, and open none."""
+    archive = Archive(tmp_path / f"{savepoints}.db")
+    archive.sync_regions(r.as_row() for r in REGIONS)
+    run = archive.start_run({}, ["kalteng"], "test")
+    traced = _statements(archive)
+    with archive.transaction("a group", savepoints=savepoints):
+        for n in (1, 2):
+            archive.upsert_article(record(article_id=n, url=f"https://kalteng.antaranews.com/berita/{n}/a"), run)
+        archive.record_error(run, "https://kalteng.antaranews.com/berita/9/x", "http_404", 404, "gone")
+        archive.add_run_counts(run, {"articles_new": 2, "errors": 1}, {"http_404": 1}, {})
+    archive.db.conn.set_trace_callback(None)
+    opened = [s for s in traced if s.startswith("SAVEPOINT")]
+    assert (len(opened) > 3) if savepoints else (opened == [])
+    assert [s for s in traced if s in ("BEGIN IMMEDIATE", "COMMIT")] == ["BEGIN IMMEDIATE", "COMMIT"]
+    assert archive.count("articles") == 2 and archive.count("article_tags") == 4 and archive.count("crawl_errors") == 1
+    assert archive.run(run)["articles_new"] == 2
+    # the next transaction has its savepoints again
+    traced = _statements(archive)
+    archive.upsert_article(record(article_id=3, url="https://kalteng.antaranews.com/berita/3/a"), run)
+    assert any(s.startswith("SAVEPOINT") for s in traced)
+
+
+def test_a_failure_without_savepoints_rolls_the_whole_transaction_back(archive: Archive) -> None:
+    run = archive.start_run({}, [], "test")
+    good = [record(article_id=n, url=f"https://kalteng.antaranews.com/berita/{n}/a", tags=[f"t{n}"]) for n in (1, 2)]
+    bad = record(article_id=3, url="https://kalteng.antaranews.com/berita/3/a", region="atlantis", tags=["new"])
+    with pytest.raises(sqlite3.IntegrityError), archive.transaction("three", savepoints=False):
+        for r in [*good, bad]:
+            archive.upsert_article(r, run)
+    assert archive.count("articles") == 0 and archive.count("tags") == 0 and archive.count("article_tags") == 0
+    archive.upsert_many(good, run)  # tag ids learnt in the rolled-back transaction are not reused
+    assert archive.count("article_tags") == 2
+    assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
 def test_distributed_run_counts_and_ledger(archive: Archive) -> None:
     run = archive.start_run({"mode": "full"}, ["kalteng"], "0", run_key="20261128T000000Z-ab12")
     local = archive.start_run({"mode": "full"}, ["kalteng"], "0")

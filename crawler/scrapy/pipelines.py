@@ -202,30 +202,46 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/fatal_kind", exc.kind)
 
     def _store_group(self, items: list[Any], captures: list[dict[str, Any]]) -> None:
-        """Write a synced group in one transaction, with the run's counts."""
+        """Write a synced group in one transaction, with the run's counts.
+
+        The transaction opens no savepoint (see :meth:`archive.Archive.transaction`); when an item
+        breaks a constraint it is rolled back and written again with a savepoint for each item,
+        so that the bad record alone is left out."""
+        try:
+            done = self._write_group(items, captures, alone=False)
+        except sqlite3.IntegrityError:
+            done = self._write_group(items, captures, alone=True)
+        for stored in done:
+            self.tally.add(stored)
+            for name, count in stored.counts.items():
+                self.crawler.stats.inc_value(f"archive/{name}", count)
+
+    def _write_group(self, items: list[Any], captures: list[dict[str, Any]], alone: bool) -> list[Stored]:
+        """The group's transaction; ``alone``: each item in a savepoint, and one that breaks a
+        constraint is logged and left out (otherwise its error rolls the whole back)."""
         assert self.archive is not None and self.run_id is not None
         done: list[Stored] = []
         first = _describe(items[0]) if items else f"{len(captures)} WARC records"
-        with self.archive.transaction(f"{len(items)} items from {first}"):
+        with self.archive.transaction(f"{len(items)} items from {first}", savepoints=alone):
             if captures:
                 self.archive.record_captures(captures, self.run_id)
             group = Tally()
             for item in items:
-                try:
-                    with self.archive.transaction(_describe(item)):  # a savepoint: one bad record is left out alone
-                        stored = store_item(self.archive, item, self.run_id, now=self.clock)
-                except sqlite3.IntegrityError:
-                    logger.exception("cannot store %s", _describe(item))
-                    continue
+                if not alone:
+                    stored = store_item(self.archive, item, self.run_id, now=self.clock)
+                else:
+                    try:
+                        with self.archive.transaction(_describe(item)):  # a savepoint
+                            stored = store_item(self.archive, item, self.run_id, now=self.clock)
+                    except sqlite3.IntegrityError:
+                        logger.exception("cannot store %s", _describe(item))
+                        continue
                 group.add(stored)
                 done.append(stored)
             if group:  # the run's ledger row counts the group in its transaction, so a killed
                 # run's row still says what it stored (the close replaces them with the totals)
                 self.archive.add_run_counts(self.run_id, group.totals, group.errors_by_kind, group.by_region)
-        for stored in done:
-            self.tally.add(stored)
-            for name, count in stored.counts.items():
-                self.crawler.stats.inc_value(f"archive/{name}", count)
+        return done
 
     def _refuse(self, spider: Spider) -> None:
         self._stop("archive_locked")
