@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +264,27 @@ def test_a_failure_without_savepoints_rolls_the_whole_transaction_back(archive: 
     archive.upsert_many(good, run)  # tag ids learnt in the rolled-back transaction are not reused
     assert archive.count("article_tags") == 2
     assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_deferred_checkpoints_and_a_log_synced_by_its_writer(archive: Archive, tmp_path: Path) -> None:
+    """A writer that defers SQLite's checkpoints keeps its commits in the write-ahead log, and
+    syncs that log itself (the call may run in another thread)."""
+    archive.defer_checkpoints(5000)
+    assert archive.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 5000
+    for n in range(1, 81):
+        archive.upsert_article(record(article_id=n, url=f"https://kalteng.antaranews.com/berita/{n}/a"))
+    wal = tmp_path / "a.db-wal"
+    assert wal.stat().st_size > 1000 * 4096  # past SQLite's default checkpoint, not folded in
+    open_fds = len(os.listdir("/proc/self/fd"))
+    sync = archive.flush_log()
+    assert len(os.listdir("/proc/self/fd")) == open_fds + 1
+    thread = threading.Thread(target=sync)
+    thread.start()
+    thread.join()
+    assert len(os.listdir("/proc/self/fd")) == open_fds
+    archive.close()
+    assert not wal.exists()  # closing still folds the log into the file
+    assert Archive(tmp_path / "a.db").count("articles") == 80
 
 
 def test_distributed_run_counts_and_ledger(archive: Archive) -> None:
