@@ -287,6 +287,44 @@ def test_deferred_checkpoints_and_a_log_synced_by_its_writer(archive: Archive, t
     assert Archive(tmp_path / "a.db").count("articles") == 80
 
 
+def test_captures_are_indexed_as_sqlite_utils_would_and_once(archive: Archive, tmp_path: Path) -> None:
+    """record_captures writes the rows insert_all(ignore=True) writes; a record indexed already
+    is left alone (distributed workers may send one twice); rows may name fewer columns."""
+    run = archive.start_run({}, [], "test")
+    base = {"url": "https://kalteng.antaranews.com/berita/1/a", "fetched_at": "2026-11-28T07:09:38.123456Z"}
+    rows = [
+        {
+            **base,
+            "record_type": "response",
+            "status": 200,
+            "payload_digest": "sha1:AB",
+            "mime": "text/html",
+            "warc_file": "a.warc.gz",
+            "warc_offset": 10,
+            "warc_length": 900,
+            "warc_record_id": "<urn:uuid:1>",
+            "refers_to": None,
+        },
+        {
+            **base,
+            "record_type": "request",
+            "warc_file": "a.warc.gz",
+            "warc_offset": 910,
+            "warc_length": 300,
+            "warc_record_id": "<urn:uuid:2>",
+        },
+    ]
+    archive.record_captures(rows, run)
+    archive.record_captures([{**rows[0], "warc_offset": 99}], run)  # the same record again: left alone
+    other = Archive(tmp_path / "other.db")
+    other_run = other.start_run({}, [], "test")
+    with other.db.atomic():
+        other.db.table("captures").insert_all([{**r, "run_id": other_run} for r in rows], ignore=True)
+    ours = list(archive.db.table("captures").rows)
+    assert ours == list(other.db.table("captures").rows)
+    assert [(r["warc_offset"], r["run_id"], r["mime"]) for r in ours] == [(10, run, "text/html"), (910, run, None)]
+
+
 def test_distributed_run_counts_and_ledger(archive: Archive) -> None:
     run = archive.start_run({"mode": "full"}, ["kalteng"], "0", run_key="20261128T000000Z-ab12")
     local = archive.start_run({"mode": "full"}, ["kalteng"], "0")
