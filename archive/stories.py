@@ -8,10 +8,13 @@ Jaccard similarity of their bodies' word shingles is at least :data:`THRESHOLD`;
 a story, whose ``story_id`` is the next integer after the largest already given (1 for the first).
 Ids never depend on rowids (which VACUUM may change): everything is keyed by the article's URL.
 
-Similarity is estimated with MinHash and candidates found with LSH (``datasketch``); the choice
-against SimHash, with figures, is in ``bench/stories.py`` and docs/schema.md. Assignment is
-deterministic and incremental: assigning articles in chunks of publication time gives the same
-ids as assigning them all at once.
+Similarity is estimated with MinHash and candidates found with LSH bands; the choice against
+SimHash, with figures, is in ``bench/stories.py`` and docs/schema.md. Signatures are the values
+``datasketch.MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32")`` gives for the same
+shingles, computed here with numpy (importing datasketch costs half a second: its package loads
+its LSH indexes, scipy and redis's client); ``tests/test_stories.py`` holds the two equal.
+Assignment is deterministic and incremental: assigning articles in chunks of publication time
+gives the same ids as assigning them all at once.
 
 :func:`update_stories` writes the schema's ``article_stories``, ``story_signatures`` and
 ``stories`` tables and ``articles.story_id``, inside the caller's write transaction.
@@ -19,6 +22,7 @@ ids as assigning them all at once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -31,8 +35,6 @@ import numpy as np
 from sqlite_utils import Database
 
 if TYPE_CHECKING:
-    from datasketch import MinHash
-
     from archive.store import Archive
 
 SHINGLE = 5  #: words per shingle
@@ -83,22 +85,69 @@ def shingles(body: str, size: int = SHINGLE) -> set[bytes]:
     return {" ".join(tokens[k : k + size]).encode() for k in range(len(tokens) - size + 1)}
 
 
-@cache
-def _minhash() -> tuple[type[MinHash], Any]:
-    """datasketch's MinHash and the permutations of SEED, made once (MinHash makes them again
-    for each sketch otherwise). Imported on first use: importing datasketch loads redis's
-    client too, which ``antara reextract`` and plain crawls must not load before they hash."""
-    from datasketch import MinHash
+#: a batch's shingles are permuted this many at a time: the (shingles, NUM_PERM) uint32 matrix, 512 KiB,
+#: stays in the CPU's cache (16,384 at a time took twice as long)
+_SLAB = 1024
+_EMPTY = np.uint32(0xFFFFFFFF)  #: every value of an empty body's signature
 
-    return MinHash, MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
+@cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The ``a`` (odd) and ``b`` of the NUM_PERM affine permutations ``h -> a * h + b mod 2**32`` that
+    datasketch's MinHash draws for SEED and the "affine32" scheme (``MinHash._init_permutations``)."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+def _hashes(items: Iterable[bytes]) -> np.ndarray:
+    """datasketch's ``sha1_hash32`` of each item (the first 4 bytes of its SHA-1, little-endian),
+    then the MurmurHash3 finalizer its "affine32" scheme mixes every hash with (``_fmix``)."""
+    sha1 = hashlib.sha1
+    h = np.frombuffer(b"".join([sha1(item).digest()[:4] for item in items]), dtype="<u4").astype(np.uint32)
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h
+
+
+def signatures(bodies: Sequence[str]) -> np.ndarray:
+    """The MinHash signatures of ``bodies``, one row of NUM_PERM uint32 values each (all max for an
+    empty body): the hash values of ``datasketch.MinHash(num_perm=NUM_PERM, seed=SEED,
+    scheme=SCHEME)`` updated with the body's :func:`shingles`, for a batch at once."""
+    a, b = _permutations()
+    out = np.full((len(bodies), NUM_PERM), _EMPTY, dtype=np.uint32)
+    rows: list[int] = []  # the bodies of the slab being gathered
+    items: list[bytes] = []
+    starts: list[int] = []  # where each of their shingles begin in ``items``
+
+    def permute() -> None:
+        if rows:
+            permuted = _hashes(items)[:, None] * a + b  # uint32: wraps around, mod 2**32
+            out[rows] = np.minimum.reduceat(permuted, starts, axis=0)
+            rows.clear()
+            items.clear()
+            starts.clear()
+
+    for row, body in enumerate(bodies):
+        found = shingles(body)
+        if not found:
+            continue
+        if items and len(items) + len(found) > _SLAB:
+            permute()
+        rows.append(row)
+        starts.append(len(items))
+        items.extend(found)
+    permute()
+    return out
 
 
 def signature(body: str) -> np.ndarray:
     """The MinHash signature of a body: NUM_PERM uint32 values (all max for an empty body)."""
-    minhash, permutations = _minhash()
-    m = minhash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=permutations)
-    m.update_batch(sorted(shingles(body)))
-    return m.hashvalues.astype(np.uint32)
+    return signatures([body])[0]
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -304,11 +353,12 @@ def update_stories(
                 ).fetchall()
             }
             links: list[dict[str, Any]] = []
-            signatures: list[dict[str, Any]] = []
+            stored: list[dict[str, Any]] = []
             new_ids: list[dict[str, Any]] = []
-            for url in urls:
+            sigs = signatures([found[url].body for url in urls])
+            for url, computed in zip(urls, sigs, strict=True):
                 article = found[url]
-                result, sig = index.assign(article)
+                result, sig = index.assign(article, computed)
                 if result.matched is None:
                     started += 1
                     new_ids.append(
@@ -327,13 +377,13 @@ def update_stories(
                     }
                 )
                 if article.body.strip():
-                    signatures.append(
+                    stored.append(
                         {"article_url": url, "published_at": article.published_at, "signature": sig.tobytes()}
                     )
             # the story rows first: article_stories refers to them (their columns are refreshed below)
             db.table(STORIES).insert_all(new_ids, pk="story_id", ignore=True)
             db.table(ARTICLE_STORIES).insert_all(links, pk="article_url", replace=True)
-            db.table(SIGNATURES).insert_all(signatures, pk="article_url", replace=True)
+            db.table(SIGNATURES).insert_all(stored, pk="article_url", replace=True)
             db.conn.executemany(
                 "update articles set story_id = ? where url = ? and story_id is not ?",
                 [(row["story_id"], row["article_url"], row["story_id"]) for row in links],

@@ -11,7 +11,7 @@ article is ``SampleSite.story``; faulty articles (never archived) are left out.
 For each candidate the threshold is chosen on one seed (the best F1 with precision >= 0.99) and
 measured on another, pairwise: a pair of articles is "one story" in the truth or in the assignment.
 
-- ``minhash``: ``archive.stories`` (datasketch MinHash, 128 permutations, LSH candidates, estimated
+- ``minhash``: ``archive.stories`` (datasketch's MinHash values, 128 permutations, LSH candidates, estimated
   Jaccard of 5-word shingles >= threshold);
 - ``simhash``: a 64-bit SimHash of the same shingles (blake2b-64 per shingle), the nearest earlier
   article by Hamming distance <= threshold, compared with every held signature (numpy).

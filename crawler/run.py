@@ -95,6 +95,13 @@ def _quiet_tracebacks(tuning: Tuning) -> None:
             logging.getLogger(name).addFilter(_NoTraceback())
 
 
+def _drop_unlogged(settings: Any) -> None:
+    """Make Scrapy's loggers skip what ``LOG_LEVEL`` leaves out before building it. Scrapy sets
+    them to DEBUG and filters in its handler, so the two DEBUG lines of every page (crawled,
+    scraped) were built, formatted and dropped: about 1 % of a crawl's CPU in a profile."""
+    logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
+
+
 # -- what a run reports before it starts, and what it returns ------------------------------------
 
 
@@ -260,6 +267,7 @@ def run_crawl(
         spider_args["max_pages"] = max([options.max_pages, *(_max_pages(r) for r in resume)])
         report(Resuming(resumed, [r for r in chain if r not in set(resumed)]))
     process = CrawlerProcess(settings)
+    _drop_unlogged(settings)  # after the process: it sets Scrapy's loggers to DEBUG
     crawler = process.create_crawler(AntaraSpider)
     process.crawl(crawler, **spider_args)
     try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +221,108 @@ def test_a_failing_batch_is_rolled_back_whole(archive: Archive) -> None:
     archive.upsert_many(good, run)  # tag ids learnt in the rolled-back batch are not reused
     assert archive.count("article_tags") == 2
     assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def _statements(archive: Archive) -> list[str]:
+    traced: list[str] = []
+    archive.db.conn.set_trace_callback(traced.append)
+    return traced
+
+
+@pytest.mark.parametrize("savepoints", [True, False])
+def test_a_transaction_stores_the_same_with_or_without_savepoints(tmp_path: Path, savepoints: bool) -> None:
+    """Writes in a transaction without savepoints store what they store with them, and open none."""
+    archive = Archive(tmp_path / f"{savepoints}.db")
+    archive.sync_regions(r.as_row() for r in REGIONS)
+    run = archive.start_run({}, ["kalteng"], "test")
+    traced = _statements(archive)
+    with archive.transaction("a group", savepoints=savepoints):
+        for n in (1, 2):
+            archive.upsert_article(record(article_id=n, url=f"https://kalteng.antaranews.com/berita/{n}/a"), run)
+        archive.record_error(run, "https://kalteng.antaranews.com/berita/9/x", "http_404", 404, "gone")
+        archive.add_run_counts(run, {"articles_new": 2, "errors": 1}, {"http_404": 1}, {})
+    archive.db.conn.set_trace_callback(None)
+    opened = [s for s in traced if s.startswith("SAVEPOINT")]
+    assert (len(opened) > 3) if savepoints else (opened == [])
+    assert [s for s in traced if s in ("BEGIN IMMEDIATE", "COMMIT")] == ["BEGIN IMMEDIATE", "COMMIT"]
+    assert archive.count("articles") == 2 and archive.count("article_tags") == 4 and archive.count("crawl_errors") == 1
+    assert archive.run(run)["articles_new"] == 2
+    # the next transaction has its savepoints again
+    traced = _statements(archive)
+    archive.upsert_article(record(article_id=3, url="https://kalteng.antaranews.com/berita/3/a"), run)
+    assert any(s.startswith("SAVEPOINT") for s in traced)
+
+
+def test_a_failure_without_savepoints_rolls_the_whole_transaction_back(archive: Archive) -> None:
+    run = archive.start_run({}, [], "test")
+    good = [record(article_id=n, url=f"https://kalteng.antaranews.com/berita/{n}/a", tags=[f"t{n}"]) for n in (1, 2)]
+    bad = record(article_id=3, url="https://kalteng.antaranews.com/berita/3/a", region="atlantis", tags=["new"])
+    with pytest.raises(sqlite3.IntegrityError), archive.transaction("three", savepoints=False):
+        for r in [*good, bad]:
+            archive.upsert_article(r, run)
+    assert archive.count("articles") == 0 and archive.count("tags") == 0 and archive.count("article_tags") == 0
+    archive.upsert_many(good, run)  # tag ids learnt in the rolled-back transaction are not reused
+    assert archive.count("article_tags") == 2
+    assert archive.db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_deferred_checkpoints_and_a_log_synced_by_its_writer(archive: Archive, tmp_path: Path) -> None:
+    """A writer that defers SQLite's checkpoints keeps its commits in the write-ahead log, and
+    syncs that log itself (the call may run in another thread)."""
+    archive.defer_checkpoints(5000)
+    assert archive.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 5000
+    for n in range(1, 81):
+        archive.upsert_article(record(article_id=n, url=f"https://kalteng.antaranews.com/berita/{n}/a"))
+    wal = tmp_path / "a.db-wal"
+    assert wal.stat().st_size > 1000 * 4096  # past SQLite's default checkpoint, not folded in
+    open_fds = len(os.listdir("/proc/self/fd"))
+    sync = archive.flush_log()
+    assert len(os.listdir("/proc/self/fd")) == open_fds + 1
+    thread = threading.Thread(target=sync)
+    thread.start()
+    thread.join()
+    assert len(os.listdir("/proc/self/fd")) == open_fds
+    archive.close()
+    assert not wal.exists()  # closing still folds the log into the file
+    assert Archive(tmp_path / "a.db").count("articles") == 80
+
+
+def test_captures_are_indexed_as_sqlite_utils_would_and_once(archive: Archive, tmp_path: Path) -> None:
+    """record_captures writes the rows insert_all(ignore=True) writes; a record indexed already
+    is left alone (distributed workers may send one twice); rows may name fewer columns."""
+    run = archive.start_run({}, [], "test")
+    base = {"url": "https://kalteng.antaranews.com/berita/1/a", "fetched_at": "2026-11-28T07:09:38.123456Z"}
+    rows = [
+        {
+            **base,
+            "record_type": "response",
+            "status": 200,
+            "payload_digest": "sha1:AB",
+            "mime": "text/html",
+            "warc_file": "a.warc.gz",
+            "warc_offset": 10,
+            "warc_length": 900,
+            "warc_record_id": "<urn:uuid:1>",
+            "refers_to": None,
+        },
+        {
+            **base,
+            "record_type": "request",
+            "warc_file": "a.warc.gz",
+            "warc_offset": 910,
+            "warc_length": 300,
+            "warc_record_id": "<urn:uuid:2>",
+        },
+    ]
+    archive.record_captures(rows, run)
+    archive.record_captures([{**rows[0], "warc_offset": 99}], run)  # the same record again: left alone
+    other = Archive(tmp_path / "other.db")
+    other_run = other.start_run({}, [], "test")
+    with other.db.atomic():
+        other.db.table("captures").insert_all([{**r, "run_id": other_run} for r in rows], ignore=True)
+    ours = list(archive.db.table("captures").rows)
+    assert ours == list(other.db.table("captures").rows)
+    assert [(r["warc_offset"], r["run_id"], r["mime"]) for r in ours] == [(10, run, "text/html"), (910, run, None)]
 
 
 def test_distributed_run_counts_and_ledger(archive: Archive) -> None:

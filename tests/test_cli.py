@@ -96,6 +96,20 @@ def test_what_a_crawl_leaves_beside_the_archive_is_git_ignored(sample_site: Runn
     assert not_ignored == [], not_ignored
 
 
+@pytest.mark.parametrize("level, shown", [("DEBUG", True), ("INFO", False)])
+def test_the_log_level_decides_which_of_scrapys_lines_are_shown(
+    sample_site: RunningSite, tmp_path: Path, level: str, shown: bool
+) -> None:
+    """Scrapy's per-page DEBUG lines are written at --log-level DEBUG, and left out (not even
+    built) above it, where its INFO lines still are."""
+    args = ("--region", "kalteng", "--max-pages", "1", "--follow-depth", "0", "--log-level", level)
+    result = crawl_sample(sample_site, tmp_path / "a.db", *args)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert ("DEBUG: Crawled (200)" in result.stderr) is shown
+    assert ("DEBUG: Scraped from <200" in result.stderr) is shown
+    assert "INFO: Spider opened" in result.stderr
+
+
 @pytest.mark.parametrize("command", sorted(cli.commands))
 def test_every_command_has_an_example_in_its_help(command: str) -> None:
     result = run_cli(command, "--help", timeout=60)

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 from sqlite_utils import Database
 
 from archive import Archive
@@ -127,6 +127,33 @@ def test_every_republished_copy_of_the_site_joins_its_source() -> None:
         assert root is not None and root.url != copy.url
         joined += S.similarity(S.signature(root.body), S.signature(copy.body)) >= S.THRESHOLD
     assert joined / len(copies) >= 0.95
+
+
+def _datasketch_signature(body: str) -> np.ndarray:
+    sketch = MinHash(num_perm=S.NUM_PERM, seed=S.SEED, scheme=S.SCHEME)
+    sketch.update_batch(sorted(S.shingles(body)))
+    return np.asarray(sketch.hashvalues, dtype=np.uint32)
+
+
+def test_signatures_are_datasketch_minhash_values() -> None:
+    """Signatures are the hash values datasketch's MinHash gives for the same seed, scheme and
+    shingles, so the signatures stored by earlier versions (made with datasketch) stay comparable.
+    The batch covers empty and tiny bodies between others, a body longer than a slab of shingles,
+    and slabs that end mid-batch."""
+    words = [w for s in _specs()[:50] for w in s.body.split()]
+    bodies = [s.body for s in _specs()[:300]]
+    bodies[10:10] = ["", "   \n\n ", "Satu", "satu dua tiga empat lima", "satu dua tiga empat lima enam"]
+    bodies[100:100] = ["Jakarta (ANTARA) - " + " ".join(words[:3000]), "Bengkulu (ANTARA) - Hari ini ÄÖ ŞİĞ ünü 12,5"]
+    bodies.append(" ".join(words[: 2 * 1024 + 7]))
+    assert len(S.shingles(bodies[100])) > 1024
+    got = S.signatures(bodies)
+    assert got.dtype == np.uint32 and got.shape == (len(bodies), S.NUM_PERM)
+    for k, body in enumerate(bodies):
+        expected = _datasketch_signature(body)
+        assert (got[k] == expected).all(), (k, body[:60])
+        assert (S.signature(body) == expected).all()
+    assert (got[10] == np.uint32(0xFFFFFFFF)).all() and (got[11] == got[10]).all()
+    assert len({g.tobytes() for g in got}) > 250  # (republished copies share their source's)
 
 
 NOW = "2026-12-01T00:00:00+00:00"
