@@ -36,20 +36,20 @@ class Captures(Connection):
         ).fetchone()
         return {"record_id": found[0], "url": found[1], "date": found[2]} if found else None
 
-    def earlier_payload(self, payload_digest: str, hosts: Iterable[str]) -> dict[str, Any] | None:
-        """The first ``response`` record, of any URL on one of ``hosts`` (http or https), with this
-        payload digest: what a revisit of the same bytes under another URL (a lead image shared by
-        several articles) refers to. Reads ranges of the (url, payload_digest) index, one per host."""
-        for host in sorted(hosts):
-            for scheme in ("https", "http"):
-                prefix = f"{scheme}://{host}/"
-                found = self.db.execute(
-                    "SELECT warc_record_id, url, fetched_at FROM captures WHERE url >= ? AND url < ?"
-                    " AND payload_digest = ? AND record_type = 'response' ORDER BY id LIMIT 1",
-                    [prefix, prefix[:-1] + "0", payload_digest],
-                ).fetchone()
-                if found:
-                    return {"record_id": found[0], "url": found[1], "date": found[2]}
+    def earlier_payload(self, payload_digest: str, prefixes: Iterable[str]) -> dict[str, Any] | None:
+        """The first ``response`` record, of any URL that starts with one of ``prefixes`` (each ending
+        in ``/``), with this payload digest: what a revisit of the same bytes under another URL
+        refers to (a lead image shared by several articles: the image hosts' roots; an article
+        fetched under another slug: its ``/berita/{id}/``). Reads a range of the (url,
+        payload_digest) index per prefix."""
+        for prefix in sorted(prefixes):
+            found = self.db.execute(
+                "SELECT warc_record_id, url, fetched_at FROM captures WHERE url >= ? AND url < ?"
+                " AND payload_digest = ? AND record_type = 'response' ORDER BY id LIMIT 1",
+                [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1), payload_digest],
+            ).fetchone()
+            if found:
+                return {"record_id": found[0], "url": found[1], "date": found[2]}
         return None
 
     def capture(self, record_id: str) -> dict[str, Any] | None:

@@ -202,10 +202,15 @@ def test_an_image_of_the_same_bytes_under_another_url_is_found_by_digest(tmp_pat
                 {**row, **place, "url": IMG, "warc_record_id": "<b>"},
             ]
         )
-        found = archive.earlier_payload("sha1:X", ["img.antaranews.com", "cdn.antaranews.com"])
+        roots = ["https://img.antaranews.com/", "https://cdn.antaranews.com/"]
+        found = archive.earlier_payload("sha1:X", roots)
         assert found is not None and found["record_id"] == "<b>" and found["url"] == IMG
-        assert archive.earlier_payload("sha1:Y", ["img.antaranews.com"]) is None
-        assert archive.earlier_payload("sha1:X", ["cdn.antaranews.com"]) is None, "news pages are not images"
+        assert archive.earlier_payload("sha1:Y", roots[:1]) is None
+        assert archive.earlier_payload("sha1:X", roots[1:]) is None, "news pages are not images"
+        # the same article under another slug: found by its /berita/{id}/, not by another article's
+        found = archive.earlier_payload("sha1:X", ["https://kalteng.antaranews.com/berita/1/"])
+        assert found is not None and found["record_id"] == "<a>"
+        assert archive.earlier_payload("sha1:X", ["https://kalteng.antaranews.com/berita/12/"]) is None
 
 
 # -- crawls of the sample site ----------------------------------------------------------------------

@@ -25,7 +25,9 @@ from crawler.extraction import EXTRACTOR_VERSION
 from crawler.extraction.urls import parse_article_url
 from crawler.replay.reextract import response_from_capture
 from crawler.samplesite import SampleSite
+from crawler.scrapy.capture import same_payload_prefixes
 from crawler.scrapy.pages import article_from_response
+from crawler.scrapy.storage import Group
 from tests.conftest import RunningSite, crawl_sample, run_cli, serve_site
 
 REGIONS = "kalteng,nasional"  # nasional (www) answers chunked and gzipped, kalteng gzipped with a length
@@ -191,6 +193,38 @@ def test_a_second_crawl_writes_revisits_not_copies(crawled: dict[str, Any]) -> N
     old = read_capture(crawled["folder"] / version["warc_file"], version["warc_offset"])
     assert old.record.record_id == version["warc_record_id"] and old.record.date < second["started_at"] + "Z"
     assert version["title"].encode() in old.body() or version["title"] in old.body().decode()
+
+
+def test_an_article_fetched_under_another_slug_is_a_revisit_of_its_first_capture() -> None:
+    """A list and a Baca juga line may link one article with two slugs; which a crawl fetches first
+    depends on timing, so the same bytes under the other slug are a revisit, not a second copy."""
+    url = "https://kalteng.antaranews.com/berita/383310/polres-kuala-kapuas-matangkan-penanganan"
+    other = url + "-inflasi"
+    hosts = frozenset({"img.antaranews.com"})
+    prefixes = same_payload_prefixes(other, hosts)
+    assert "https://kalteng.antaranews.com/berita/383310/" in prefixes
+    assert same_payload_prefixes("https://kalteng.antaranews.com/terkini", hosts) == [], "list pages change"
+    assert same_payload_prefixes("https://img.antaranews.com/a.jpg", hosts) == [
+        "https://img.antaranews.com/",
+        "http://img.antaranews.com/",
+    ]
+    group = Group()
+    group.add_captures(
+        [
+            {
+                "record_type": "response",
+                "url": url,
+                "payload_digest": "sha1:X",
+                "warc_record_id": "<a>",
+                "fetched_at": "t",
+            }
+        ]
+    )
+    found = group.earlier_payload("sha1:X", prefixes)
+    assert found is not None and found["record_id"] == "<a>" and found["url"] == url
+    assert group.earlier_payload("sha1:Y", prefixes) is None, "changed bytes are a new response"
+    elsewhere = same_payload_prefixes("https://kalteng.antaranews.com/berita/38331/x", hosts)
+    assert group.earlier_payload("sha1:X", elsewhere) is None, "another article's id, even one its prefix"
 
 
 def _comparable(db: Path) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from archive.warc import DEFAULT_MAX_SIZE, Original, WarcWriter, warc_date
 from crawler import __version__
 from crawler.domain.items import CaptureIndexed, WarcRef
 from crawler.domain.meta import CAPTURE_META
+from crawler.extraction.urls import parse_article_url
 from crawler.scrapy.compat import install_tee, tee_download
 from crawler.scrapy.images import image_hosts, on_image_host
 from crawler.scrapy.mirror import MirrorDownloadHandler
@@ -168,8 +169,9 @@ class WarcCapture:
         if self.group is None:  # a distributed worker: no index to look in
             return None
         found = self.group.earlier_response(url, digest)
-        if found is None and on_image_host(url, self.image_hosts):
-            found = self.group.earlier_payload(digest, self.image_hosts)
+        if found is None:
+            prefixes = same_payload_prefixes(url, self.image_hosts)
+            found = self.group.earlier_payload(digest, prefixes) if prefixes else None
         return Original(found["record_id"], found["url"], found["date"]) if found else None
 
     def _open(self, run_id: int | str) -> WarcWriter:
@@ -250,3 +252,21 @@ class CaptureDownloadHandler(MirrorDownloadHandler):
         await super().close()
         if self.capture is not None:
             self.capture.close()
+
+
+def same_payload_prefixes(url: str, image_hosts: frozenset[str]) -> list[str]:
+    """Where the same bytes under another URL make this response a revisit: any URL of the image
+    hosts for an image; for an article page, the same article under another slug (a list and a
+    Baca juga line may link one article with two slugs, and which one a crawl fetches first
+    depends on timing)."""
+    if on_image_host(url, image_hosts):
+        return [f"{scheme}://{host}/" for host in image_hosts for scheme in ("https", "http")]
+    ref = parse_article_url(url)
+    if ref is None:
+        return []
+    section = ref.region.article_section
+    return [
+        f"{scheme}://{host}/{section}/{ref.article_id}/"
+        for host in {ref.host, urlsplit(url).hostname or ref.host}
+        for scheme in ("https", "http")
+    ]

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from archive import Archive
 from archive.frontier import Follow
@@ -328,14 +327,14 @@ class Group:
             return None
         return {"record_id": found["warc_record_id"], "url": found["url"], "date": found["fetched_at"]}
 
-    def earlier_payload(self, digest: str, hosts: Iterable[str]) -> dict[str, Any] | None:
-        """:meth:`archive.Archive.earlier_payload` (the same bytes under another URL of ``hosts``),
-        among the committed captures and then the pending ones."""
-        hosts = set(hosts)
-        if self.archive is not None and (committed := self.archive.earlier_payload(digest, hosts)) is not None:
+    def earlier_payload(self, digest: str, prefixes: Iterable[str]) -> dict[str, Any] | None:
+        """:meth:`archive.Archive.earlier_payload` (the same bytes under another URL starting with
+        one of ``prefixes``), among the committed captures and then the pending ones."""
+        starts = tuple(prefixes)
+        if self.archive is not None and (committed := self.archive.earlier_payload(digest, starts)) is not None:
             return committed
         for (url, payload), row in [*self.syncing_responses.items(), *self.responses.items()]:
-            if payload == digest and urlsplit(url).hostname in hosts:
+            if payload == digest and url.startswith(starts):
                 return {"record_id": row["warc_record_id"], "url": row["url"], "date": row["fetched_at"]}
         return None
 
