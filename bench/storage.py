@@ -15,8 +15,10 @@ REPEAT rounds:
   ``archive.schema.ARTICLE_COLUMNS`` before the bench starts;
 - ``Archive.upsert_article``: what ``ArchivePipeline`` does per item: one transaction per article,
   with its tags, links, FTS (triggers) and frontier bookkeeping;
-- group commit: what the crawl's pipeline does since group commits: 25 articles a transaction,
-  each in its own savepoint, with the group's run counts; and the same in an archive whose
+- group commit: what the crawl's pipeline does since group commits: 25 articles a transaction
+  with the group's run counts, no savepoint per article, checkpoints deferred; the same with a
+  savepoint per article and SQLite's checkpoints (how the pipeline wrote them until now); and the
+  crawl's path in an archive whose
   ``facet_counts`` triggers are dropped (what keeping the facet counts costs a write);
 - ``Archive.upsert_many``: the batched path (2,000 articles a transaction), same rows;
 - with ``--before DIR``: ``Archive.upsert_article`` of another checkout's ``archive`` package (the
@@ -134,20 +136,33 @@ def batched(path: Path, records: list[dict[str, Any]], regions: list[dict[str, A
     return seconds
 
 
-def grouped(path: Path, records: list[dict[str, Any]], regions: list[dict[str, Any]], size: int = 25) -> float:
-    """The crawl's path: groups of ``size`` articles a transaction, each in its own savepoint,
-    with the group's run counts (as the pipeline's group commit writes them)."""
+def grouped(
+    path: Path, records: list[dict[str, Any]], regions: list[dict[str, Any]], size: int = 25, savepoints: bool = False
+) -> float:
+    """The crawl's path: groups of ``size`` articles a transaction with the group's run counts, as
+    the pipeline's group commit writes them (no savepoint per article, checkpoints deferred);
+    ``savepoints``: each article in a savepoint of its own, as the pipeline wrote them before."""
     archive, run = _archive(path, regions)
+    if not savepoints:
+        archive.defer_checkpoints()
     started = time.perf_counter()
     for start in range(0, len(records), size):
-        with archive.transaction():
+        with archive.transaction(savepoints=savepoints):
             for record in records[start : start + size]:
-                with archive.transaction():
+                if savepoints:
+                    with archive.transaction():
+                        archive.upsert_article(record, run)
+                else:
                     archive.upsert_article(record, run)
             archive.add_run_counts(run, {"articles_new": len(records[start : start + size])}, {}, {})
     seconds = time.perf_counter() - started
     archive.close()
     return seconds
+
+
+def grouped_with_savepoints(path: Path, records: list[dict[str, Any]], regions: list[dict[str, Any]]) -> float:
+    """:func:`grouped` with a savepoint per article and SQLite's checkpoints (the path until now)."""
+    return grouped(path, records, regions, savepoints=True)
 
 
 def grouped_without_facet_triggers(path: Path, records: list[dict[str, Any]], regions: list[dict[str, Any]]) -> float:
@@ -165,6 +180,7 @@ CHILD_WAYS = {
     "baseline": baseline,
     "upsert_article": one_by_one,
     "group_commit": grouped,
+    "group_commit_savepoints": grouped_with_savepoints,
     "group_commit_without_facet_triggers": grouped_without_facet_triggers,
     "upsert_many": batched,
 }
@@ -235,6 +251,7 @@ def main() -> None:
         (BASELINE, "baseline", None),
         ("Archive.upsert_article, one transaction each", "upsert_article", None),
         ("group commit, 25 a transaction (the crawl's path)", "group_commit", None),
+        ("group commit, a savepoint per article (before)", "group_commit_savepoints", None),
         ("group commit without the facet_counts triggers", "group_commit_without_facet_triggers", None),
         ("Archive.upsert_many (batched)", "upsert_many", None),
     ]
