@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from archive import migrations
+from archive.durable import sync_later
 from archive.errors import ArchiveError, error_kind
 
 _C = TypeVar("_C", bound="Connection")
@@ -159,15 +160,8 @@ class Connection:
         try:
             fd = os.open(f"{self.path}-wal", os.O_RDONLY)
         except FileNotFoundError:
-            return _nothing
-
-        def sync() -> None:
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-
-        return sync
+            fd = None
+        return sync_later(fd)
 
     def close(self) -> None:
         """Close; a writer first folds the write-ahead log into the file and empties it, so a copy
@@ -224,10 +218,6 @@ class Connection:
             "SELECT url, content_hash FROM articles WHERE site = ? AND article_id = ?", [site, article_id]
         ).fetchone()
         return (found[0], found[1]) if found else None
-
-
-def _nothing() -> None:
-    """Nothing to sync."""
 
 
 @lru_cache(maxsize=64)

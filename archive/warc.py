@@ -23,6 +23,8 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.warcwriter import WARCWriter
 
+from archive.durable import sync_later
+
 WARC_VERSION = "1.1"
 #: Size at which a WARC file is closed and the next one begun (bytes, compressed).
 DEFAULT_MAX_SIZE = 1_000_000_000
@@ -287,27 +289,15 @@ class WarcWriter:
         that puts them on the disk (fsync), which may run in another thread while this writer
         goes on writing (a file closed meanwhile was synced by :meth:`close`)."""
         if self._out is None:
-            return _nothing
+            return sync_later(None)
         self._out.flush()
-        fd = os.dup(self._out.fileno())
-
-        def sync() -> None:
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-
-        return sync
+        return sync_later(os.dup(self._out.fileno()))
 
     def close(self) -> None:
         if self._out is not None:
             self.sync()
             self._out.close()
             self._out = None
-
-
-def _nothing() -> None:
-    """Nothing to sync."""
 
 
 # -- reading ----------------------------------------------------------------------------------
