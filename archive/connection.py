@@ -121,6 +121,7 @@ class Connection:
                 self.db.flat = False
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                    self._tag_ids.clear()  # tag ids learnt inside the rolled-back transaction are void
         except sqlite3.IntegrityError:
             self._tag_ids.clear()  # tag ids learnt inside the rolled-back transaction are void
             raise  # a record that breaks a constraint: that record's problem, not the archive's
@@ -157,8 +158,8 @@ class Connection:
     def flush_log(self) -> Callable[[], None]:
         """The call that puts every transaction committed so far on the disk: an fsync of the
         write-ahead log, which may run in another thread while this connection goes on writing."""
-        try:
-            fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+        try:  # SQLite keeps the log beside the file a symlinked path points to
+            fd = os.open(f"{os.path.realpath(self.path)}-wal", os.O_RDONLY)
         except FileNotFoundError:
             fd = None
         return sync_later(fd)

@@ -287,6 +287,23 @@ def test_deferred_checkpoints_and_a_log_synced_by_its_writer(archive: Archive, t
     assert Archive(tmp_path / "a.db").count("articles") == 80
 
 
+def test_the_log_of_an_archive_opened_through_a_symlink_is_synced(tmp_path: Path) -> None:
+    """SQLite keeps the write-ahead log beside the file a symlinked path points to; the writer's
+    sync must open that log, not give up because none sits beside the link."""
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "link.db"
+    link.symlink_to(tmp_path / "real" / "a.db")
+    with Archive(link) as archive:
+        archive.sync_regions(r.as_row() for r in REGIONS)
+        archive.upsert_article(record())
+        assert (tmp_path / "real" / "a.db-wal").exists() and not (tmp_path / "link.db-wal").exists()
+        open_fds = len(os.listdir("/proc/self/fd"))
+        sync = archive.flush_log()
+        assert len(os.listdir("/proc/self/fd")) == open_fds + 1, "the log was opened to be synced"
+        sync()
+        assert len(os.listdir("/proc/self/fd")) == open_fds
+
+
 def test_captures_are_indexed_as_sqlite_utils_would_and_once(archive: Archive, tmp_path: Path) -> None:
     """record_captures writes the rows insert_all(ignore=True) writes; a record indexed already
     is left alone (distributed workers may send one twice); rows may name fewer columns."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
@@ -154,10 +155,14 @@ class ArchivePipeline:
         and fsync them in a thread; the group is committed once that is done."""
         hooks = list(self.group.before_commit)
         items, captures = self.group.take()
+        syncs: list[Callable[[], None]] = []
         try:
-            syncs = [hook() for hook in hooks]
+            for hook in hooks:
+                syncs.append(hook())
         except OSError as exc:
-            raise ArchiveError(f"cannot write WARC records: {exc}") from exc
+            with contextlib.suppress(OSError):
+                _run_all(syncs)  # each sync closes the descriptor it holds
+            raise ArchiveError(f"cannot write WARC records or sync the archive's log: {exc}") from exc
         future = self.syncer.submit(_run_all, syncs)
         self.syncing = (items, captures, future)
         future.add_done_callback(self._synced)
@@ -175,7 +180,7 @@ class ArchivePipeline:
         try:
             future.result()
         except OSError as exc:
-            raise ArchiveError(f"cannot write WARC records: {exc}") from exc
+            raise ArchiveError(f"cannot sync the WARC records or the archive's log to disk: {exc}") from exc
         if self.archive is not None and self.failed is None:
             self._store_group(items, captures)
         self.group.settled()
@@ -329,8 +334,15 @@ class ArchivePipeline:
 
 
 def _run_all(calls: Iterable[Callable[[], None]]) -> None:
+    """Run every sync (each closes its descriptor), then raise the first error any of them raised."""
+    first: BaseException | None = None
     for call in calls:
-        call()
+        try:
+            call()
+        except Exception as exc:
+            first = first or exc
+    if first is not None:
+        raise first
 
 
 def _describe(item: Any) -> str:
