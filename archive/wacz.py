@@ -164,7 +164,8 @@ def _choose(conn: sqlite3.Connection, selection: Selection) -> int:
     conn.execute("CREATE TEMP TABLE picked (id INTEGER PRIMARY KEY, warc_file TEXT, warc_offset INTEGER)")
     pick = "INSERT OR IGNORE INTO temp.picked SELECT c.id, c.warc_file, c.warc_offset FROM captures c"
     conn.execute(f"{pick} WHERE c.url IN (SELECT url FROM temp.chosen UNION SELECT record_url FROM temp.chosen)")
-    # the responses revisits refer to (the same URL in practice), with their request records
+    # the responses revisits refer to (another URL for an image or an article under another slug), with their
+    # request records
     conn.execute(f"{pick} JOIN captures r ON r.refers_to = c.warc_record_id WHERE r.id IN (SELECT id FROM temp.picked)")
     conn.execute(
         f"{pick} JOIN captures o ON o.url = c.url AND o.fetched_at = c.fetched_at AND o.warc_file = c.warc_file"
