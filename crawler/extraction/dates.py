@@ -240,20 +240,14 @@ def _parse_general(text: str, default_zone: str, now: datetime | None) -> dateti
     if _RFC2822.match(clean):
         return _rfc2822(text, clean)
     # month first before day first: "November 30th, 2026" would read as day 30 of month "th"
-    match = _MONTH_FIRST.match(clean)
-    if match:
-        _check_weekday(text, match)
-        month = MONTHS.get(match.group("mon").lower())
-        if month is None:
-            raise DateError(text, f"unknown month {match.group('mon')!r}")
-        return _build(text, match, month, default_zone)
-    match = _TEXTUAL.match(clean)
-    if match:
-        _check_weekday(text, match)
-        month = MONTHS.get(match.group("mon").lower())
-        if month is None:
-            raise DateError(text, f"unknown month {match.group('mon')!r}")
-        return _build(text, match, month, default_zone)
+    for textual in (_MONTH_FIRST, _TEXTUAL):
+        match = textual.match(clean)
+        if match:
+            _check_weekday(text, match)
+            month = MONTHS.get(match.group("mon").lower())
+            if month is None:
+                raise DateError(text, f"unknown month {match.group('mon')!r}")
+            return _build(text, match, month, default_zone)
     match = _ISO.match(clean)
     if match:
         return _build(text, match, int(match.group("m")), default_zone)
