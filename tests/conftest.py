@@ -178,6 +178,21 @@ def redis_url(redis_server: RunningRedis) -> str:
     return redis_server.url
 
 
+def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    """The rows a query reads from an archive file, each a ``sqlite3.Row``."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def row_dicts(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """:func:`rows` as plain dicts (to compare, merge or print them)."""
+    return [dict(row) for row in rows(db, sql, params)]
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run ``python -m crawler ARGS`` in a subprocess, as a user would, bounded in time."""
     env = dict(os.environ)

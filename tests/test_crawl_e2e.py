@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from crawler.extraction.urls import parse_article_url
-from tests.conftest import ROOT, RunningSite, crawl_sample
+from tests.conftest import ROOT, RunningSite, crawl_sample, rows
 
 REGIONS = ("kalteng", "kalsel", "nasional")
 MAX_PAGES = 3
@@ -50,15 +50,6 @@ def expected_reach(site: Any, regions: tuple[str, ...], max_pages: int, depth: i
         frontier = following
         level += 1
     return good, bad
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from crawler.samplesite.english import EnglishArticleSpec, english
 from crawler.samplesite.records import article_record
 from crawler.samplesite.routes import Router
 from crawler.scrapy.storage import listing_failure
-from tests.conftest import RunningSite, crawl_sample, run_cli, serve_site
+from tests.conftest import RunningSite, crawl_sample, rows, run_cli, serve_site
 
 SMALL = SampleSite(articles=700, seed=3, english_links=True)
 ROUTER = Router(SMALL)
@@ -142,15 +141,6 @@ def test_english_feed_failure_is_named() -> None:
 
 
 # ---------------------------------------------------------------------- crawls (slow)
-
-
-def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

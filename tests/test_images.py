@@ -6,7 +6,6 @@ from the archive with the site stopped.
 
 from __future__ import annotations
 
-import sqlite3
 import struct
 import zlib
 from collections import Counter
@@ -33,7 +32,7 @@ from crawler.scrapy import settings as project
 from crawler.scrapy.images import IMAGE_META, image_problem
 from crawler.scrapy.middlewares import AntaraOnlyMiddleware
 from spiders.antara import AntaraSpider
-from tests.conftest import RunningSite, run_cli, serve_site
+from tests.conftest import RunningSite, rows, run_cli, serve_site
 from tests.test_serve import get
 
 IMG = "https://img.antaranews.com/cache/800x533/2026/11/IMG_20261127_abc123.jpg"
@@ -214,15 +213,6 @@ def test_an_image_of_the_same_bytes_under_another_url_is_found_by_digest(tmp_pat
 
 
 # -- crawls of the sample site ----------------------------------------------------------------------
-
-
-def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def image_lines(site: RunningSite, since: int = 0) -> list[str]:

@@ -9,7 +9,6 @@ with ``ANTARA_NOW`` past the revisit ages.
 from __future__ import annotations
 
 import json
-import sqlite3
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -30,7 +29,7 @@ from crawler.samplesite import SampleSite
 from crawler.scrapy.errors import describe_failure
 from crawler.scrapy.pages import article_from_response, as_removal
 from crawler.serve.plugins.antara_article import removal_date
-from tests.conftest import RunningSite, crawl_sample, serve_site
+from tests.conftest import RunningSite, crawl_sample, row_dicts, serve_site
 from tests.test_serve import canned, get
 
 KINDS = ("404", "410", "soft_404", "redirect")
@@ -42,15 +41,6 @@ START = datetime.now(timezone.utc)
 
 def at(days: int) -> str:
     return (START + timedelta(days=days)).isoformat()
-
-
-def query(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params).fetchall()]
-    finally:
-        conn.close()
 
 
 def control(site: RunningSite, path: str) -> dict[str, Any]:
@@ -70,19 +60,19 @@ def revisit(site: RunningSite, db: Path, days: int) -> dict[str, Any]:
         "--revisit", AGES, "-s", f"ANTARA_NOW={at(days)}",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    return query(db, "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
+    return row_dicts(db, "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
 
 
 def snapshot(db: Path, url: str) -> dict[str, Any]:
     """What a removal must not touch: the row's text and version, its versions, its captures."""
-    row = query(db, "SELECT title, body, content_hash, version, warc_record_id FROM articles WHERE url = ?", (url,))
-    versions = query(db, "SELECT * FROM article_versions WHERE article_url = ? ORDER BY version", (url,))
-    captures = query(db, "SELECT warc_record_id FROM captures WHERE url = ? ORDER BY id", (url,))
+    row = row_dicts(db, "SELECT title, body, content_hash, version, warc_record_id FROM articles WHERE url = ?", (url,))
+    versions = row_dicts(db, "SELECT * FROM article_versions WHERE article_url = ? ORDER BY version", (url,))
+    captures = row_dicts(db, "SELECT warc_record_id FROM captures WHERE url = ? ORDER BY id", (url,))
     return {"row": row[0], "versions": versions, "captures": [c["warc_record_id"] for c in captures]}
 
 
 def events(db: Path, url: str) -> list[dict[str, Any]]:
-    return query(
+    return row_dicts(
         db, "SELECT run_id, seen_at, event, status, kind, location FROM article_removals WHERE article_url = ?"
         " ORDER BY id", (url,),
     )  # fmt: skip
@@ -105,7 +95,7 @@ def db(site: RunningSite, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def chosen(db: Path) -> dict[str, str]:
     """kind -> URL of an archived article taken down that way; ``503`` -> one that fails instead."""
-    urls = [r["url"] for r in query(db, "SELECT url FROM articles ORDER BY article_id")]
+    urls = [r["url"] for r in row_dicts(db, "SELECT url FROM articles ORDER BY article_id")]
     assert len(urls) >= 6
     return dict(zip((*KINDS, "503"), urls, strict=False))
 
@@ -126,10 +116,10 @@ def test_removed_articles_are_recorded_and_nothing_archived_changes(
     run = revisit(site, db, 8)
     del site.server.router.broken[failing]
 
-    assert run["revisits"] == len(query(db, "SELECT url FROM articles"))
+    assert run["revisits"] == len(row_dicts(db, "SELECT url FROM articles"))
     for kind in KINDS:
         url = chosen[kind]
-        row = query(db, "SELECT removed_at, removed_status FROM articles WHERE url = ?", (url,))[0]
+        row = row_dicts(db, "SELECT removed_at, removed_status FROM articles WHERE url = ?", (url,))[0]
         assert row == {"removed_at": datetime.fromisoformat(at(8)).isoformat(), "removed_status": kind}
         location = "https://kalteng.antaranews.com/terkini" if kind == "redirect" else None
         assert events(db, url) == [
@@ -149,12 +139,13 @@ def test_removed_articles_are_recorded_and_nothing_archived_changes(
         assert now["captures"][: len(kept["captures"])] == kept["captures"]
         assert len(now["captures"]) > len(kept["captures"])
     # a 503 may pass: recorded as an error of the run, no removal
-    assert query(db, "SELECT removed_at FROM articles WHERE url = ?", (chosen["503"],)) == [{"removed_at": None}]
+    assert row_dicts(db, "SELECT removed_at FROM articles WHERE url = ?", (chosen["503"],)) == [{"removed_at": None}]
     assert events(db, chosen["503"]) == []
     assert json.loads(run["errors_by_kind"]) == {"http_503": 1} and run["errors"] == 1
     # the fetches that found the articles gone are in crawl_errors under the article's URL
     seen = {
-        r["url"]: r["status"] for r in query(db, "SELECT url, status FROM crawl_errors WHERE run_id = ?", (run["id"],))
+        r["url"]: r["status"]
+        for r in row_dicts(db, "SELECT url, status FROM crawl_errors WHERE run_id = ?", (run["id"],))
     }
     assert seen == {**{chosen[k]: STATUS[k] for k in KINDS}, chosen["503"]: 503}
 
@@ -164,10 +155,10 @@ def test_an_article_that_stays_gone_is_revisited_on_schedule_without_new_events(
     site: RunningSite, db: Path, chosen: dict[str, str]
 ) -> None:
     run = revisit(site, db, 31)  # past the 30-day age: every article is due once more
-    assert run["revisits"] == len(query(db, "SELECT url FROM articles"))
+    assert run["revisits"] == len(row_dicts(db, "SELECT url FROM articles"))
     for kind in KINDS:
         assert [e["event"] for e in events(db, chosen[kind])] == ["removed"]
-        assert query(db, "SELECT removed_status FROM articles WHERE url = ?", (chosen[kind],))[0] == {
+        assert row_dicts(db, "SELECT removed_status FROM articles WHERE url = ?", (chosen[kind],))[0] == {
             "removed_status": kind
         }
     assert revisit(site, db, 32)["revisits"] == 0  # gone or not, nothing passed an age since
@@ -181,7 +172,7 @@ def article_page(db: Path, url: str) -> str:
 
 @pytest.mark.slow  # a crawl of the sample site
 def test_the_article_page_and_the_canned_query_show_a_removal(db: Path, chosen: dict[str, str]) -> None:
-    removed_at = query(db, "SELECT removed_at FROM articles WHERE url = ?", (chosen["410"],))[0]["removed_at"]
+    removed_at = row_dicts(db, "SELECT removed_at FROM articles WHERE url = ?", (chosen["410"],))[0]["removed_at"]
     html = article_page(db, chosen["410"])
     assert f"Removed from the site on {removal_date(removed_at)} (410)" in html
     assert "The archived copy below is kept as it was." in html
@@ -202,7 +193,7 @@ def test_a_restored_article_is_seen_back_and_keeps_its_history(
     run = revisit(site, db, 61)
     for kind in KINDS:
         url = chosen[kind]
-        assert query(db, "SELECT removed_at, removed_status FROM articles WHERE url = ?", (url,))[0] == {
+        assert row_dicts(db, "SELECT removed_at, removed_status FROM articles WHERE url = ?", (url,))[0] == {
             "removed_at": None,
             "removed_status": None,
         }

@@ -19,27 +19,18 @@ from crawler.domain.lock import hold_lock
 from crawler.extraction.urls import parse_article_url
 from crawler.samplesite import SampleSite
 from crawler.scrapy import settings
-from tests.conftest import ROOT, RunningSite, assert_frontier_holds_only_retries, crawl_sample, serve_site
+from tests.conftest import ROOT, RunningSite, assert_frontier_holds_only_retries, crawl_sample, rows, serve_site
 from tests.test_crawl_e2e import expected_reach
 
 pytestmark = pytest.mark.slow  # a series of crawls of a changing site, one with kill -9
 
 
-def query(db: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
 def last_run(db: Path) -> sqlite3.Row:
-    return query(db, "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
+    return rows(db, "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
 
 
 def kalteng_ids(db: Path) -> set[int]:
-    return {r["article_id"] for r in query(db, "SELECT article_id FROM articles WHERE region = 'kalteng'")}
+    return {r["article_id"] for r in rows(db, "SELECT article_id FROM articles WHERE region = 'kalteng'")}
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +72,7 @@ def test_new_articles_cost_one_request_each(changing_site: RunningSite, schedule
     assert run["articles_new"] == len(fresh)
     assert run["requests"] == 1 + len(fresh)  # the feed, then each new article once (robots.txt is cached)
     assert run["requests_per_new_article"] == pytest.approx(run["requests"] / len(fresh), abs=0.001)
-    region = query(
-        scheduled_db, "SELECT * FROM crawl_run_regions WHERE run_id = ? AND region = 'kalteng'", (run["id"],)
-    )
+    region = rows(scheduled_db, "SELECT * FROM crawl_run_regions WHERE run_id = ? AND region = 'kalteng'", (run["id"],))
     assert region[0]["articles_new"] == len(fresh) and region[0]["feed_requests"] == 1
 
 
@@ -112,10 +101,10 @@ def test_revisits_version_an_edited_article_and_leave_the_rest(changing_site: Ru
     run = last_run(scheduled_db)
     assert run["revisits"] == archived
     assert run["articles_updated"] == 1 and run["not_modified"] == archived - 1
-    versions = query(scheduled_db, "SELECT * FROM article_versions")
+    versions = rows(scheduled_db, "SELECT * FROM article_versions")
     assert [v["article_url"] for v in versions] == [target.url]
     assert versions[0]["version"] == 1 and "ralat" not in versions[0]["body"]
-    row = query(scheduled_db, "SELECT version, body FROM articles WHERE url = ?", (target.url,))[0]
+    row = rows(scheduled_db, "SELECT version, body FROM articles WHERE url = ?", (target.url,))[0]
     assert row["version"] == 2 and row["body"].endswith("(ralat ke-1) untuk melengkapi keterangan narasumber.")
     # the next run has nothing due: every article was just seen
     incremental(changing_site, scheduled_db, "-s", f"ANTARA_NOW={later}")
@@ -132,7 +121,7 @@ def test_a_second_crawl_while_one_runs_exits_with_a_clear_message(changing_site:
     assert result.returncode == 75
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "another crawl is already writing" in lines[0] and f"pid {os.getpid()}" in lines[0]
-    assert not db.exists() or not query(db, "SELECT * FROM crawl_runs")
+    assert not db.exists() or not rows(db, "SELECT * FROM crawl_runs")
 
 
 def _key(url: str) -> tuple[str, int] | None:
@@ -166,7 +155,7 @@ def test_kill_9_midway_then_resume_loses_nothing(tmp_path: Path) -> None:
             time.sleep(0.1)
             if db.exists():
                 try:
-                    archived = query(db, "SELECT count(*) AS n FROM articles")[0]["n"]
+                    archived = rows(db, "SELECT count(*) AS n FROM articles")[0]["n"]
                 except sqlite3.OperationalError:
                     continue
                 if archived >= 120:
@@ -176,8 +165,8 @@ def test_kill_9_midway_then_resume_loses_nothing(tmp_path: Path) -> None:
         crawl.wait(timeout=30)
         assert 120 <= archived
         first = fetch_counts(running.requests())
-        committed = {(r["site"], r["article_id"]) for r in query(db, "SELECT site, article_id FROM articles")}
-        committed |= {k for r in query(db, "SELECT url FROM crawl_errors") if (k := _key(r["url"]))}
+        committed = {(r["site"], r["article_id"]) for r in rows(db, "SELECT site, article_id FROM articles")}
+        committed |= {k for r in rows(db, "SELECT url FROM crawl_errors") if (k := _key(r["url"]))}
         mark = running.mark()
 
         resumed = crawl_sample(running, db, *args[:2])
@@ -186,11 +175,11 @@ def test_kill_9_midway_then_resume_loses_nothing(tmp_path: Path) -> None:
         second = fetch_counts(running.requests()[mark:])
 
     good, bad = expected_reach(running.site, ("kalteng", "kalsel", "nasional"), 3, 2)
-    stored = {(r["site"], r["article_id"]) for r in query(db, "SELECT site, article_id FROM articles")}
+    stored = {(r["site"], r["article_id"]) for r in rows(db, "SELECT site, article_id FROM articles")}
     assert stored == set(good), "every article present once after the resume"
     errors = {
         (ref.host, ref.article_id)
-        for r in query(db, "SELECT url FROM crawl_errors")
+        for r in rows(db, "SELECT url FROM crawl_errors")
         if (ref := parse_article_url(r["url"]))
     }
     assert set(bad) <= errors
@@ -200,7 +189,7 @@ def test_kill_9_midway_then_resume_loses_nothing(tmp_path: Path) -> None:
         "only requests in flight at the kill (CONCURRENT_REQUESTS) and items not yet committed"
         f" (ANTARA_COMMIT_ITEMS) are fetched again: {refetched}"
     )
-    runs = query(db, "SELECT id, outcome, resumed FROM crawl_runs ORDER BY id")
+    runs = rows(db, "SELECT id, outcome, resumed FROM crawl_runs ORDER BY id")
     assert [(r["outcome"], r["resumed"]) for r in runs] == [("interrupted", 1), ("finished", None)]
     conn = sqlite3.connect(db)
     try:
@@ -225,7 +214,7 @@ def test_backfill_resumes_after_the_last_finished_page(tmp_path: Path) -> None:
             stdin=subprocess.DEVNULL,
         )
         assert first.returncode == 0, first.stderr[-2000:]
-        state = query(db, "SELECT * FROM backfill_state WHERE region = 'kalsel'")[0]
+        state = rows(db, "SELECT * FROM backfill_state WHERE region = 'kalsel'")[0]
         assert (state["next_page"], state["done"]) == (4, 0)
         mark = running.mark()
         second = subprocess.run(
@@ -240,9 +229,9 @@ def test_backfill_resumes_after_the_last_finished_page(tmp_path: Path) -> None:
         lists = [line.split()[1] for line in running.requests()[mark:] if "/terkini" in line]
         assert lists == [f"/kalsel.antaranews.com/terkini/{n}" for n in (4, 5, 6)]
         expected = {s.article_id for p in range(1, 7) for s in site.listed("kalsel", p) if s.fault is None}
-        stored = {r["article_id"] for r in query(db, "SELECT article_id FROM articles")}
+        stored = {r["article_id"] for r in rows(db, "SELECT article_id FROM articles")}
         assert stored == expected
-        assert query(db, "SELECT done FROM backfill_state")[0]["done"] == 1
+        assert rows(db, "SELECT done FROM backfill_state")[0]["done"] == 1
 
 
 def test_scrapy_crawl_and_scrapyd_jobs_respect_the_lock_too(changing_site: RunningSite, tmp_path: Path) -> None:
@@ -275,4 +264,4 @@ def test_scrapy_crawl_and_scrapyd_jobs_respect_the_lock_too(changing_site: Runni
         lock.close()
     assert "another crawl is already writing" in result.stderr
     assert "'finish_reason': 'archive_locked'" in result.stderr
-    assert not db.exists() or not query(db, "SELECT name FROM sqlite_master WHERE name = 'crawl_runs'")
+    assert not db.exists() or not rows(db, "SELECT name FROM sqlite_master WHERE name = 'crawl_runs'")

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, RunningSite
+from tests.conftest import ROOT, RunningSite, rows
 
 pytestmark = pytest.mark.slow  # starts scrapyd, deploys an egg and runs a job
 
@@ -180,15 +179,6 @@ def wait_for_job(server: Scrapyd, job: str) -> dict:
 def job_log(server: Scrapyd, job: str) -> str:
     path = server.root / "logs" / PROJECT / "antara" / f"{job}.log"
     return path.read_text(errors="replace") if path.exists() else f"(no log at {path})"
-
-
-def rows(db: Path, sql: str) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_scrapyd_deploy_and_schedule_write_the_archive(

@@ -22,7 +22,7 @@ import pytest
 from crawler.domain.lock import hold_lock
 from crawler.serve.app import build_datasette
 from crawler.serve.mode import ArchiveUnusable, choose_mode
-from tests.conftest import ROOT, RunningSite, crawl_sample, run_cli, serve_archive
+from tests.conftest import ROOT, RunningSite, crawl_sample, rows, run_cli, serve_archive
 
 REGIONS = ("kalteng", "kalsel", "nasional")
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -37,15 +37,6 @@ def archive(sample_site: RunningSite, tmp_path_factory: pytest.TempPathFactory) 
     result = crawl_sample(sample_site, db, "--region", ",".join(REGIONS), "-q")
     assert result.returncode == 0, result.stderr[-3000:]
     return db
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def get(db: Path, *paths: str, allow_sql: bool = False, immutable: bool = False) -> list[httpx.Response]:

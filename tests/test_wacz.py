@@ -22,18 +22,9 @@ from archive.cdx import sorted_cdxj
 from archive.wacz import WaczError, write_wacz
 from archive.warc import Capture, iter_captures, payload_digest, read_capture, warc_files
 from crawler.samplesite import SampleSite
-from tests.conftest import crawl_sample, run_cli, serve_site
+from tests.conftest import crawl_sample, row_dicts, run_cli, serve_site
 
 REGIONS = "kalteng,nasional"  # nasional (www) answers chunked and gzipped, kalteng gzipped with a length
-
-
-def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params).fetchall()]
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +71,16 @@ class Package:
         ]
 
     def replay(self, url: str, ts: str) -> Capture:
-        """The capture a replay tool serves for ``url`` at ``ts``: the nearest entry, a revisit resolved by digest."""
+        """The capture a replay tool serves for ``url`` at ``ts``: the nearest entry, a revisit resolved by
+        digest among the captures of the URL it refers to (``WARC-Refers-To-Target-URI``: the same URL, or an
+        image or article fetched first under another)."""
         wanted = int("".join(ch for ch in ts if ch.isdigit())[:14])
         entry = min(self.lookup(url), key=lambda e: abs(int(e["ts"]) - wanted))
         capture = read_capture(self.folder / "archive" / entry["filename"], int(entry["offset"]))
         if capture.record.record_type == "revisit":
+            target = dict(capture.warc_headers).get("WARC-Refers-To-Target-URI", url)
             original = next(
-                e for e in self.lookup(url) if e["mime"] != "warc/revisit" and e.get("digest") == entry["digest"]
+                e for e in self.lookup(target) if e["mime"] != "warc/revisit" and e.get("digest") == entry["digest"]
             )
             capture = capture.with_payload_of(
                 read_capture(self.folder / "archive" / original["filename"], int(original["offset"]))
@@ -153,11 +147,11 @@ def test_layout_and_datapackage(everything: dict[str, Any]) -> None:
 def test_pages_list_every_article_with_its_capture_time(crawled: dict[str, Any], everything: dict[str, Any]) -> None:
     package: Package = everything["package"]
     assert package.pages_header["format"] == "json-pages-1.0" and package.pages_header["id"]
-    articles = rows(
+    articles = row_dicts(
         crawled["db"],
         "SELECT c.url, a.title, c.fetched_at FROM articles a JOIN captures c ON c.warc_record_id = a.warc_record_id",
     )
-    assert len(articles) == rows(crawled["db"], "SELECT count(*) AS n FROM articles")[0]["n"] > 50
+    assert len(articles) == row_dicts(crawled["db"], "SELECT count(*) AS n FROM articles")[0]["n"] > 50
     assert sorted((p["url"], p["title"], p["ts"]) for p in package.pages) == sorted(
         (a["url"], a["title"], a["fetched_at"]) for a in articles
     )
@@ -171,7 +165,7 @@ def test_records_are_copied_byte_for_byte_with_valid_digests(
     captures = package.captures()
     by_id = {c.record.record_id: c for c in captures}
     assert len(captures) == everything["summary"].records == len(by_id)
-    source = {r["warc_record_id"]: r for r in rows(crawled["db"], "SELECT * FROM captures")}
+    source = {r["warc_record_id"]: r for r in row_dicts(crawled["db"], "SELECT * FROM captures")}
     for capture in captures:
         row = source[capture.record.record_id]
         with open(crawled["folder"] / row["warc_file"], "rb") as original:
@@ -183,7 +177,7 @@ def test_records_are_copied_byte_for_byte_with_valid_digests(
         if capture.record.record_type == "response":
             assert capture.record.payload_digest == payload_digest(capture.payload)
     # every article's own record is there, and each revisit's original response with it
-    for article in rows(crawled["db"], "SELECT warc_record_id FROM articles"):
+    for article in row_dicts(crawled["db"], "SELECT warc_record_id FROM articles"):
         assert by_id[article["warc_record_id"]].record.record_type in ("response", "revisit")
     revisits = [c for c in captures if c.record.record_type == "revisit"]
     assert revisits, "the second crawl should have written revisits"
@@ -220,7 +214,7 @@ def test_every_page_replays_through_the_index(crawled: dict[str, Any], everythin
     package: Package = everything["package"]
     titles = {
         r["url"]: r["title"]
-        for r in rows(
+        for r in row_dicts(
             crawled["db"],
             "SELECT c.url, a.title FROM articles a JOIN captures c ON c.warc_record_id = a.warc_record_id",
         )
@@ -238,7 +232,7 @@ def test_every_page_replays_through_the_index(crawled: dict[str, Any], everythin
 def test_filters_choose_articles_by_region_and_local_date(crawled: dict[str, Any], tmp_path: Path) -> None:
     days = [
         r["day"]
-        for r in rows(
+        for r in row_dicts(
             crawled["db"],
             "SELECT DISTINCT substr(published_at, 1, 10) AS day FROM articles WHERE region = 'kalteng' ORDER BY day",
         )
@@ -248,16 +242,16 @@ def test_filters_choose_articles_by_region_and_local_date(crawled: dict[str, Any
     out = tmp_path / "kalteng.wacz"
     summary = write_wacz(crawled["db"], out, regions=["kalteng"], since=since, until=until)
     package = Package(out, tmp_path / "unpacked")
-    expected = rows(
+    expected = row_dicts(
         crawled["db"],
         "SELECT a.url, c.url AS record_url FROM articles a JOIN captures c ON c.warc_record_id = a.warc_record_id"
         " WHERE a.region = 'kalteng' AND substr(a.published_at, 1, 10) BETWEEN ? AND ?",
         (days[-1], days[-1]),
     )
-    assert 0 < len(expected) < len(rows(crawled["db"], "SELECT url FROM articles WHERE region = 'kalteng'"))
+    assert 0 < len(expected) < len(row_dicts(crawled["db"], "SELECT url FROM articles WHERE region = 'kalteng'"))
     assert sorted(p["url"] for p in package.pages) == sorted(r["record_url"] for r in expected)
     assert summary.articles == len(expected) and summary.first_day == summary.last_day == days[-1]
-    articles = {r["url"] for r in rows(crawled["db"], "SELECT url FROM articles")}
+    articles = {r["url"] for r in row_dicts(crawled["db"], "SELECT url FROM articles")}
     packaged = {c.url for c in package.captures() if c.record.record_type in ("response", "revisit")}
     assert packaged & articles == {r["url"] for r in expected} & packaged
     assert validate(out).returncode == 0
@@ -301,7 +295,7 @@ def test_export_command_writes_a_wacz(crawled: dict[str, Any], tmp_path: Path) -
         "export", "--db", str(crawled["db"]), "--format", "wacz", "--region", "kalteng", "--output", str(out)
     )
     assert result.returncode == 0, result.stderr
-    count = rows(crawled["db"], "SELECT count(*) AS n FROM articles WHERE region = 'kalteng'")[0]["n"]
+    count = row_dicts(crawled["db"], "SELECT count(*) AS n FROM articles WHERE region = 'kalteng'")[0]["n"]
     assert f"Exported {count:,} articles" in result.stderr and str(out) in result.stderr
     package = Package(out, tmp_path / "unpacked")
     assert len(package.pages) == count

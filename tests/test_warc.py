@@ -28,19 +28,10 @@ from crawler.samplesite import SampleSite
 from crawler.scrapy.capture import same_payload_prefixes
 from crawler.scrapy.pages import article_from_response
 from crawler.scrapy.storage import Group
-from tests.conftest import RunningSite, crawl_sample, run_cli, serve_site
+from tests.conftest import RunningSite, crawl_sample, row_dicts, rows, run_cli, serve_site
 
 REGIONS = "kalteng,nasional"  # nasional (www) answers chunked and gzipped, kalteng gzipped with a length
 WARCIO = [sys.executable, "-m", "warcio.cli"]
-
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params).fetchall()]
-    finally:
-        conn.close()
 
 
 def records(folder: Path) -> list[Capture]:
@@ -70,23 +61,25 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 @pytest.mark.slow
 def test_every_response_is_captured_under_its_real_url(crawled: dict[str, Any]) -> None:
-    runs = {r["id"]: r for r in rows(crawled["db"], "SELECT * FROM crawl_runs")}
+    runs = {r["id"]: r for r in row_dicts(crawled["db"], "SELECT * FROM crawl_runs")}
     first_run = min(runs)
     captured = Counter(
         r["url"]
-        for r in rows(
+        for r in row_dicts(
             crawled["db"],
             "SELECT url FROM captures WHERE run_id = ? AND record_type IN ('response', 'revisit')",
             (first_run,),
         )
     )
     assert captured == Counter(crawled["first"]), "one response record per answer the server gave"
-    requests = Counter(r["url"] for r in rows(crawled["db"], "SELECT url FROM captures WHERE record_type = 'request'"))
+    requests = Counter(
+        r["url"] for r in row_dicts(crawled["db"], "SELECT url FROM captures WHERE record_type = 'request'")
+    )
     assert requests == Counter(crawled["first"] + crawled["second"])
     assert any(url.endswith("/robots.txt") for url in captured) and any("/terkini" in url for url in captured)
     in_files = records(crawled["folder"])
     assert {c.record.record_id for c in in_files} == {
-        r["warc_record_id"] for r in rows(crawled["db"], "SELECT warc_record_id FROM captures")
+        r["warc_record_id"] for r in row_dicts(crawled["db"], "SELECT warc_record_id FROM captures")
     }
     for capture in in_files:
         assert capture.record.url is None or capture.record.url.startswith("https://"), capture.record.url
@@ -112,7 +105,7 @@ def test_warcio_check_and_index_pass(crawled: dict[str, Any]) -> None:
 @pytest.mark.slow
 def test_payload_digests_verify_and_bytes_are_as_sent(crawled: dict[str, Any]) -> None:
     by_id = {c.record.record_id: c for c in records(crawled["folder"])}
-    indexed = {r["warc_record_id"]: r for r in rows(crawled["db"], "SELECT * FROM captures")}
+    indexed = {r["warc_record_id"]: r for r in row_dicts(crawled["db"], "SELECT * FROM captures")}
     seen_codings = set()
     for capture in by_id.values():
         record = capture.record
@@ -121,7 +114,12 @@ def test_payload_digests_verify_and_bytes_are_as_sent(crawled: dict[str, Any]) -
         assert indexed[record.record_id]["payload_digest"] == record.payload_digest
         if record.record_type == "revisit":
             original = by_id[record.refers_to or ""]
-            assert original.record.payload_digest == record.payload_digest and original.url == record.url
+            assert original.record.payload_digest == record.payload_digest
+            # the original is named by its own URL: the revisit's, or the same article under another slug
+            assert dict(capture.warc_headers)["WARC-Refers-To-Target-URI"] == original.url
+            same, other = parse_article_url(record.url), parse_article_url(original.url)
+            article = (same.host, same.article_id) if same else None
+            assert original.url == record.url or (other is not None and article == (other.host, other.article_id))
             continue
         digest = "sha1:" + base64.b32encode(hashlib.sha1(capture.payload).digest()).decode()
         assert digest == record.payload_digest
@@ -144,7 +142,7 @@ def _as_row(article: Article) -> dict[str, Any]:
 
 @pytest.mark.slow
 def test_rows_point_at_records_that_reextract_to_the_same_row(crawled: dict[str, Any]) -> None:
-    articles = rows(crawled["db"], "SELECT * FROM articles")
+    articles = row_dicts(crawled["db"], "SELECT * FROM articles")
     assert articles and all(a["warc_record_id"] for a in articles)
     for row in articles:
         capture = read_capture(crawled["folder"] / row["warc_file"], row["warc_offset"])
@@ -154,7 +152,9 @@ def test_rows_point_at_records_that_reextract_to_the_same_row(crawled: dict[str,
         assert fetched is not None and (fetched.host, fetched.article_id) == (row["site"], row["article_id"])
         assert row["extractor_version"] == EXTRACTOR_VERSION
         if capture.record.record_type == "revisit":
-            found = rows(crawled["db"], "SELECT * FROM captures WHERE warc_record_id = ?", (capture.record.refers_to,))
+            found = row_dicts(
+                crawled["db"], "SELECT * FROM captures WHERE warc_record_id = ?", (capture.record.refers_to,)
+            )
             capture = capture.with_payload_of(
                 read_capture(crawled["folder"] / found[0]["warc_file"], found[0]["warc_offset"])
             )
@@ -166,11 +166,11 @@ def test_rows_point_at_records_that_reextract_to_the_same_row(crawled: dict[str,
 
 @pytest.mark.slow
 def test_a_second_crawl_writes_revisits_not_copies(crawled: dict[str, Any]) -> None:
-    first, second = rows(crawled["db"], "SELECT * FROM crawl_runs ORDER BY id")
+    first, second = row_dicts(crawled["db"], "SELECT * FROM crawl_runs ORDER BY id")
     edited = crawled["edited"]
     refetched = [
         c
-        for c in rows(
+        for c in row_dicts(
             crawled["db"],
             "SELECT * FROM captures WHERE run_id = ? AND record_type IN ('response', 'revisit') AND status = 200",
             (second["id"],),
@@ -184,12 +184,14 @@ def test_a_second_crawl_writes_revisits_not_copies(crawled: dict[str, Any]) -> N
             assert capture["record_type"] == "response", "a changed page is stored again"
         else:
             assert capture["record_type"] == "revisit", capture["url"]
-            original = rows(crawled["db"], "SELECT * FROM captures WHERE warc_record_id = ?", (capture["refers_to"],))
+            original = row_dicts(
+                crawled["db"], "SELECT * FROM captures WHERE warc_record_id = ?", (capture["refers_to"],)
+            )
             assert original[0]["run_id"] == first["id"] and original[0]["payload_digest"] == capture["payload_digest"]
     assert second["warc_revisits"] >= len(refetched) - 1
     assert second["warc_bytes"] < first["warc_bytes"] / 2
     # provenance follows the latest capture; the edited article's first text keeps the record it came from
-    version = rows(crawled["db"], "SELECT * FROM article_versions WHERE article_url = ?", (edited.url,))[0]
+    version = row_dicts(crawled["db"], "SELECT * FROM article_versions WHERE article_url = ?", (edited.url,))[0]
     old = read_capture(crawled["folder"] / version["warc_file"], version["warc_offset"])
     assert old.record.record_id == version["warc_record_id"] and old.record.date < second["started_at"] + "Z"
     assert version["title"].encode() in old.body() or version["title"] in old.body().decode()
@@ -229,14 +231,14 @@ def test_an_article_fetched_under_another_slug_is_a_revisit_of_its_first_capture
 
 def _comparable(db: Path) -> dict[str, Any]:
     articles = {
-        r["url"]: {k: v for k, v in r.items() if k != "last_run_id"} for r in rows(db, "SELECT * FROM articles")
+        r["url"]: {k: v for k, v in r.items() if k != "last_run_id"} for r in row_dicts(db, "SELECT * FROM articles")
     }
     tags = sorted(
         (r["article_url"], r["name"])
-        for r in rows(db, "SELECT a.article_url, t.name FROM article_tags a JOIN tags t ON t.id = a.tag_id")
+        for r in row_dicts(db, "SELECT a.article_url, t.name FROM article_tags a JOIN tags t ON t.id = a.tag_id")
     )
-    links = rows(db, "SELECT * FROM links ORDER BY source_url, position")
-    versions = rows(db, "SELECT * FROM article_versions ORDER BY article_url, version")
+    links = row_dicts(db, "SELECT * FROM links ORDER BY source_url, position")
+    versions = row_dicts(db, "SELECT * FROM article_versions ORDER BY article_url, version")
     return {"articles": articles, "tags": tags, "links": links, "versions": versions}
 
 
@@ -253,10 +255,10 @@ def test_reextract_into_an_empty_archive_reproduces_it(crawled: dict[str, Any], 
     assert again["tags"] == original["tags"] and again["links"] == original["links"]
     assert again["versions"] == original["versions"] and len(again["versions"]) == 1
     assert (
-        rows(rebuilt, "SELECT count(*) AS n FROM captures")[0]["n"]
-        == rows(crawled["db"], "SELECT count(*) AS n FROM captures")[0]["n"]
+        row_dicts(rebuilt, "SELECT count(*) AS n FROM captures")[0]["n"]
+        == row_dicts(crawled["db"], "SELECT count(*) AS n FROM captures")[0]["n"]
     )
-    run = rows(rebuilt, "SELECT * FROM crawl_runs")[0]
+    run = row_dicts(rebuilt, "SELECT * FROM crawl_runs")[0]
     assert run["mode"] == "reextract" and run["requests"] == 0 and run["articles_new"] == len(original["articles"])
 
 
@@ -264,7 +266,7 @@ def test_reextract_into_an_empty_archive_reproduces_it(crawled: dict[str, Any], 
 def test_reextract_refreshes_rows_in_place(crawled: dict[str, Any], tmp_path: Path) -> None:
     db = tmp_path / "copy.db"
     shutil.copy(crawled["db"], db)
-    target = rows(db, "SELECT url, title, version, last_seen_at FROM articles ORDER BY url LIMIT 1")[0]
+    target = row_dicts(db, "SELECT url, title, version, last_seen_at FROM articles ORDER BY url LIMIT 1")[0]
     conn = sqlite3.connect(db)
     with conn:  # what an older, worse extractor might have stored
         conn.execute("UPDATE articles SET title = 'garbled', extractor_version = '0' WHERE url = ?", (target["url"],))
@@ -272,7 +274,7 @@ def test_reextract_refreshes_rows_in_place(crawled: dict[str, Any], tmp_path: Pa
     conn.close()
     result = run_cli("reextract", "--warc", str(crawled["folder"]), "--db", str(db), "-q")
     assert result.returncode == 0, result.stderr[-3000:]
-    articles = len(rows(db, "SELECT url FROM articles"))
+    articles = len(row_dicts(db, "SELECT url FROM articles"))
     assert "0 articles new, 0 updated, 0 unchanged" in result.stdout
     assert f"{articles} refreshed from their own capture, 1 earlier versions refreshed" in result.stdout
     after = _comparable(db)
@@ -306,7 +308,7 @@ def test_rotation_at_a_small_size_gives_several_valid_files(sample_site: Running
         )
         last = max(c.record.offset for c in found if c.record.record_type in ("response", "revisit"))
         assert last < limit, "no exchange begins in a file that reached the limit"
-    assert sum(1 for r in rows(db, "SELECT * FROM captures WHERE record_type = 'warcinfo'")) == len(files)
+    assert sum(1 for r in row_dicts(db, "SELECT * FROM captures WHERE record_type = 'warcinfo'")) == len(files)
 
 
 @pytest.mark.slow
@@ -316,12 +318,8 @@ def test_cdx_index_is_sorted_and_points_at_the_records(crawled: dict[str, Any], 
     assert result.returncode == 0, result.stderr
     lines = out.read_text().splitlines()
     assert lines == sorted(lines, key=lambda line: line.encode())
-    assert (
-        len(lines)
-        == rows(crawled["db"], "SELECT count(*) AS n FROM captures WHERE record_type IN ('response', 'revisit')")[0][
-            "n"
-        ]
-    )
+    [count] = rows(crawled["db"], "SELECT count(*) FROM captures WHERE record_type IN ('response', 'revisit')")
+    assert len(lines) == count[0]
     for line in lines:
         key, stamp, fields = line.split(" ", 2)
         entry = json.loads(fields)
@@ -334,7 +332,7 @@ def test_cdx_index_is_sorted_and_points_at_the_records(crawled: dict[str, Any], 
 
 @pytest.mark.slow
 def test_show_capture_prints_the_response(crawled: dict[str, Any]) -> None:
-    row = rows(crawled["db"], "SELECT * FROM articles WHERE site = 'www.antaranews.com' LIMIT 1")[0]
+    row = row_dicts(crawled["db"], "SELECT * FROM articles WHERE site = 'www.antaranews.com' LIMIT 1")[0]
     ref = parse_article_url(row["url"])
     assert ref is not None
     variant = f"http://{ref.host}/amp/berita/{ref.article_id}/another-slug"
@@ -364,6 +362,6 @@ def test_no_warc_turns_capture_off(sample_site: RunningSite, tmp_path: Path) -> 
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert not Path(f"{db}.warc").exists()
-    assert rows(db, "SELECT count(*) AS n FROM captures")[0]["n"] == 0
-    stored = rows(db, "SELECT warc_record_id, extractor_version FROM articles")
+    assert row_dicts(db, "SELECT count(*) AS n FROM captures")[0]["n"] == 0
+    stored = row_dicts(db, "SELECT warc_record_id, extractor_version FROM articles")
     assert stored and all(r["warc_record_id"] is None and r["extractor_version"] == EXTRACTOR_VERSION for r in stored)
