@@ -36,8 +36,16 @@ from crawler.extraction.urls import parse_article_url
 from crawler.replay.reextract import response_from_capture
 from crawler.samplesite import SampleSite
 from crawler.scrapy.pages import article_from_response
-from tests.conftest import ROOT, RunningRedis, RunningSite, assert_frontier_holds_only_retries, run_cli, serve_site
-from tests.test_crawl_e2e import expected_reach, rows
+from tests.conftest import (
+    ROOT,
+    RunningRedis,
+    RunningSite,
+    assert_frontier_holds_only_retries,
+    rows,
+    run_cli,
+    serve_site,
+)
+from tests.test_crawl_e2e import expected_reach
 from tests.test_warc import _as_row, records
 
 REGIONS = ("kalteng", "kalsel", "nasional")

@@ -18,8 +18,7 @@ from crawler.distributed.politeness import SharedPoliteness
 from crawler.distributed.state import connect
 from crawler.samplesite import SampleSite
 from crawler.samplesite.routes import TEXT, Page
-from tests.conftest import serve_site
-from tests.test_crawl_e2e import rows
+from tests.conftest import rows, serve_site
 from tests.test_distributed import WORKER, processes, seed
 
 pytestmark = pytest.mark.redis  # every test here talks to a redis-server

@@ -25,8 +25,7 @@ from crawler.distributed.worker import worker_of
 from crawler.domain.items import CrawlError
 from crawler.samplesite import SampleSite
 from crawler.scrapy.retry import RETRY_WAIT, BackoffRetryMiddleware
-from tests.conftest import RunningRedis, serve_site
-from tests.test_crawl_e2e import rows
+from tests.conftest import RunningRedis, rows, serve_site
 from tests.test_distributed import WORKER, processes, seed, wait_for
 
 pytestmark = pytest.mark.redis  # every test here talks to a redis-server

@@ -17,9 +17,9 @@ import pytest
 from crawler.extraction.urls import parse_article_url
 from crawler.samplesite import SampleSite
 from crawler.scrapy import settings
-from tests.conftest import ROOT, RunningSite, assert_frontier_holds_only_retries, crawl_sample, serve_site
+from tests.conftest import ROOT, RunningSite, assert_frontier_holds_only_retries, crawl_sample, rows, serve_site
 from tests.test_crawl_e2e import expected_reach
-from tests.test_scheduled import fetch_counts, query
+from tests.test_scheduled import fetch_counts
 
 pytestmark = pytest.mark.slow  # a series of crawls killed midway and resumed
 
@@ -57,11 +57,11 @@ def distances(site: SampleSite, regions: tuple[str, ...], pages: int) -> dict[Ke
 
 
 def stored_keys(db: Path) -> set[Key]:
-    return {(r["site"], r["article_id"]) for r in query(db, "SELECT site, article_id FROM articles")}
+    return {(r["site"], r["article_id"]) for r in rows(db, "SELECT site, article_id FROM articles")}
 
 
 def failed_keys(db: Path) -> set[Key]:
-    return {(ref.host, ref.article_id) for r in query(db, "SELECT url FROM crawl_errors") if (ref := _ref(r["url"]))}
+    return {(ref.host, ref.article_id) for r in rows(db, "SELECT url FROM crawl_errors") if (ref := _ref(r["url"]))}
 
 
 def _ref(url: str) -> Any:
@@ -85,7 +85,7 @@ def crawl_until(running: RunningSite, db: Path, articles: int, *extra: str, tabl
         while time.monotonic() < deadline and crawl.poll() is None and count < articles:
             time.sleep(0.05)
             try:
-                count = query(db, f"SELECT count(*) AS n FROM {table}")[0]["n"] if db.exists() else 0
+                count = rows(db, f"SELECT count(*) AS n FROM {table}")[0]["n"] if db.exists() else 0
             except sqlite3.OperationalError:  # the schema is not there yet
                 continue
         assert crawl.poll() is None, f"the crawl ended before {table} held {articles} rows; slow it down"
@@ -112,7 +112,7 @@ def kill_series(running: RunningSite, tmp_path_factory: pytest.TempPathFactory) 
         before = stored_keys(db) | failed_keys(db) if db.exists() else set()
         articles_before = stored_keys(db) if db.exists() else set()
         crawl_until(running, db, threshold)
-        frontier = query(db, "SELECT site, article_id, hops FROM frontier")
+        frontier = rows(db, "SELECT site, article_id, hops FROM frontier")
         runs.append(
             {
                 "before": before,
@@ -135,7 +135,7 @@ def test_the_resumed_archive_equals_an_uninterrupted_crawl(kill_series: dict[str
     assert stored_keys(db) == set(good), "not one article more or less than an uninterrupted crawl"
     assert set(bad) <= failed_keys(db)
     assert "Resuming interrupted run(s) 3 (which continued 1, 2)" in kill_series["result"].stderr
-    runs = query(db, "SELECT id, outcome, resumed FROM crawl_runs ORDER BY id")
+    runs = rows(db, "SELECT id, outcome, resumed FROM crawl_runs ORDER BY id")
     assert [(r["outcome"], r["resumed"]) for r in runs] == [("interrupted", 1)] * 3 + [("finished", None)]
     conn = sqlite3.connect(db)
     try:
@@ -173,15 +173,15 @@ def test_the_frontier_never_holds_fewer_hops_than_the_site_allows(kill_series: d
 def test_killed_runs_count_what_they_stored(kill_series: dict[str, Any]) -> None:
     db = kill_series["db"]
     for run_id, run in enumerate(kill_series["runs"][:-1], start=1):
-        row = query(db, "SELECT * FROM crawl_runs WHERE id = ?", (run_id,))[0]
+        row = rows(db, "SELECT * FROM crawl_runs WHERE id = ?", (run_id,))[0]
         assert row["articles_new"] == len(run["new"]) > 0
-        errors = query(db, "SELECT count(*) AS n FROM crawl_errors WHERE run_id = ?", (run_id,))[0]["n"]
+        errors = rows(db, "SELECT count(*) AS n FROM crawl_errors WHERE run_id = ?", (run_id,))[0]["n"]
         assert row["errors"] == errors
-        regions = query(db, "SELECT sum(articles_new) AS n FROM crawl_run_regions WHERE run_id = ?", (run_id,))
+        regions = rows(db, "SELECT sum(articles_new) AS n FROM crawl_run_regions WHERE run_id = ?", (run_id,))
         assert regions[0]["n"] == row["articles_new"]
         assert row["pages_fetched"] >= row["articles_new"] + row["errors"]  # counted from its WARC records
-    final = query(db, "SELECT * FROM crawl_runs WHERE id = 4")[0]
-    total = query(db, "SELECT sum(articles_new) AS n FROM crawl_runs")[0]["n"]
+    final = rows(db, "SELECT * FROM crawl_runs WHERE id = 4")[0]
+    total = rows(db, "SELECT sum(articles_new) AS n FROM crawl_runs")[0]["n"]
     assert total == len(stored_keys(db)), "every article counted new by exactly one run"
     assert final["outcome"] == "finished"
 
@@ -198,7 +198,7 @@ def test_a_resume_follows_links_behind_archived_articles_no_further_than_follow_
     incremental = ("--incremental", "--no-feeds", "--revisit", "off", "--max-pages", "3")
     crawl_until(running, db, 8, *incremental, table="frontier")
     true = distances(running.site, REGIONS, 3)
-    left = [((r["site"], r["article_id"]), r["hops"]) for r in query(db, "SELECT * FROM frontier")]
+    left = [((r["site"], r["article_id"]), r["hops"]) for r in rows(db, "SELECT * FROM frontier")]
     low = [(key, hops, true.get(key)) for key, hops in left if key not in true or hops < true[key]]
     assert not low, f"links left with fewer hops than their distance from a list page: {low}"
     resumed = crawl_sample(
@@ -228,5 +228,5 @@ def test_a_fresh_full_run_after_the_resume_fetches_everything_again(
     fetched = fetch_counts(running.requests()[mark:])
     good, _bad = expected_reach(running.site, REGIONS, 3, FOLLOW_DEPTH)
     assert set(good) <= set(fetched)
-    run = query(db, "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
+    run = rows(db, "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
     assert (run["articles_new"], run["articles_unchanged"]) == (0, len(good))

@@ -19,8 +19,7 @@ from datasette.utils import tilde_encode
 
 from crawler.samplesite import SampleSite
 from crawler.serve.app import CONFIG_DIR
-from tests.conftest import RunningSite, crawl_with_a_correction, serve_archive, serve_site
-from tests.test_serve import rows
+from tests.conftest import RunningSite, crawl_with_a_correction, rows, serve_archive, serve_site
 
 #: the impacts that fail the check (axe's others are "moderate" and "minor")
 FAILING = ("serious", "critical")

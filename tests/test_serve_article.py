@@ -31,10 +31,11 @@ from tests.conftest import (
     SCREENSHOTS,
     RunningSite,
     crawl_with_a_correction,
+    rows,
     serve_archive,
     serve_site,
 )
-from tests.test_serve import get, rows
+from tests.test_serve import get
 
 HOSTILE_TITLE = "Captured page with a hostile script"
 HOSTILE_HTML = f"""<!DOCTYPE html>

@@ -17,8 +17,8 @@ from urllib.parse import quote, urlparse
 import pytest
 
 from crawler.serve.plugins.antara_cards import MARKS_SQL, local_time
-from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, serve_archive
-from tests.test_serve import get, get_json, rarest_body_word, rows
+from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, rows, serve_archive
+from tests.test_serve import get, get_json, rarest_body_word
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

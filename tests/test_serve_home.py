@@ -24,8 +24,8 @@ import pytest
 from crawler.domain.regions import REGIONS
 from crawler.samplesite import SampleSite
 from crawler.serve.app import CONFIG_DIR, build_datasette, load_metadata
-from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, serve_archive, serve_site
-from tests.test_serve import get, keep_screenshot, rows
+from tests.conftest import SCREENSHOTS, RunningSite, crawl_sample, rows, serve_archive, serve_site
+from tests.test_serve import get, keep_screenshot
 
 KALSEL = "/kalsel.antaranews.com"
 FAST = ("-s", "ANTARA_RETRY_BACKOFF=0", "-q")

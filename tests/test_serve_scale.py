@@ -19,7 +19,8 @@ from crawler.samplesite import SampleSite
 from crawler.samplesite.records import article_record
 from crawler.serve.app import build_datasette
 from crawler.serve.plugins.antara_cards import broad_search_facet, search_count_sql, walk_index
-from tests.test_serve import get_json, rows
+from tests.conftest import rows
+from tests.test_serve import get_json
 
 ARTICLES = 400
 

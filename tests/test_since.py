@@ -10,8 +10,8 @@ import pytest
 
 from crawler.extraction.urls import parse_article_url
 from crawler.samplesite import SampleSite
-from tests.conftest import RunningSite, crawl_sample, run_cli
-from tests.test_scheduled import fetch_counts, query
+from tests.conftest import RunningSite, crawl_sample, rows, run_cli
+from tests.test_scheduled import fetch_counts
 
 REGIONS = ("kalteng", "kalsel")
 SINCE = "2026-11-27"  # the sample site's newest day: its list pages reach back into 11-26 on page 1
@@ -58,7 +58,7 @@ def expected(site: SampleSite, follow_older: bool) -> tuple[set[Key], set[Key]]:
 
 
 def keys(db: Path, sql: str) -> set[Key]:
-    return {(ref.host, ref.article_id) for r in query(db, sql) if (ref := parse_article_url(r[0]))}
+    return {(ref.host, ref.article_id) for r in rows(db, sql) if (ref := parse_article_url(r[0]))}
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_no_article_older_than_since_is_stored(sample_site: RunningSite, since_c
     stored, met_older = expected(sample_site.site, follow_older=False)
     assert met_older, "the sample site links older articles from recent ones"
     assert keys(db, "SELECT url FROM articles") == stored
-    dates = {r[0] for r in query(db, "SELECT substr(published_at, 1, 10) FROM articles")}
+    dates = {r[0] for r in rows(db, "SELECT substr(published_at, 1, 10) FROM articles")}
     assert dates and min(dates) >= SINCE
 
 
@@ -85,7 +85,7 @@ def test_no_article_older_than_since_is_stored(sample_site: RunningSite, since_c
 def test_older_targets_stay_links(sample_site: RunningSite, since_crawl: dict[str, Any]) -> None:
     db = since_crawl["db"]
     site = sample_site.site
-    for url, count in query(db, "SELECT source_url, count(*) FROM links GROUP BY source_url"):
+    for url, count in rows(db, "SELECT source_url, count(*) FROM links GROUP BY source_url"):
         spec = site.article_by_url(url)
         assert spec is not None and count == len(spec.baca_juga), "every Baca juga link of a stored article is kept"
     linked_older = {
@@ -106,8 +106,8 @@ def test_older_targets_are_not_fetched_when_their_id_shows_their_age(
     assert fetched_older < met_older, "some older targets are known older from their id and never fetched"
     recorded = keys(db, "SELECT url FROM crawl_errors WHERE reason = 'older_than_since'")
     assert recorded == fetched_older, "an older target fetched anyway is recorded as such"
-    run = query(db, "SELECT * FROM crawl_runs")[0]
-    failures = query(db, "SELECT count(*) FROM crawl_errors WHERE reason != 'older_than_since'")[0][0]
+    run = rows(db, "SELECT * FROM crawl_runs")[0]
+    failures = rows(db, "SELECT count(*) FROM crawl_errors WHERE reason != 'older_than_since'")[0][0]
     assert run["errors"] == failures, "older targets left out are no failures of the run"
     assert "older_than_since" not in run["errors_by_kind"]
     assert f"{len(recorded)} older than --since left out" in since_crawl["result"].stdout
@@ -121,7 +121,7 @@ def test_follow_older_stores_them(sample_site: RunningSite, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr[-2000:]
     stored, _older = expected(sample_site.site, follow_older=True)
     assert keys(db, "SELECT url FROM articles") == stored
-    assert query(db, "SELECT count(*) FROM articles WHERE substr(published_at, 1, 10) < ?", (SINCE,))[0][0] > 0
+    assert rows(db, "SELECT count(*) FROM articles WHERE substr(published_at, 1, 10) < ?", (SINCE,))[0][0] > 0
 
 
 def test_help_says_what_since_does() -> None:
